@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+using VNet.Capture.Native;
+
+namespace VNet.Capture.Frames;
+
+/// <summary>
+/// A fixed set of native buffers laid out for sendmmsg/recvmmsg: one iovec, one mmsghdr and one
+/// sockaddr per slot. Allocated once per worker and reused for every frame (no per-frame allocation).
+/// </summary>
+public sealed unsafe class PacketBatch : IDisposable
+{
+    private readonly byte* _buffers;
+    private readonly Libc.IoVec* _iov;
+    private readonly Libc.SockAddrIn* _addresses;
+    private bool _disposed;
+
+    /// <summary>Creates <paramref name="capacity"/> slots of <paramref name="slotSize"/> bytes.</summary>
+    public PacketBatch(int capacity, int slotSize)
+    {
+        Capacity = capacity;
+        SlotSize = slotSize;
+        _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(capacity * slotSize), 64);
+        _iov = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(Libc.IoVec)));
+        Messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(Libc.MMsgHdr)));
+        _addresses = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(Libc.SockAddrIn)));
+        for (var i = 0; i < capacity; i++)
+        {
+            _iov[i].Base = _buffers + (long)i * slotSize;
+            _iov[i].Length = (nuint)slotSize;
+            Messages[i].Header.Iov = &_iov[i];
+            Messages[i].Header.IovLength = 1;
+        }
+    }
+
+    /// <summary>Number of slots.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Bytes per slot.</summary>
+    public int SlotSize { get; }
+
+    /// <summary>Slots filled so far (send side) or received (receive side).</summary>
+    public int Count { get; set; }
+
+    internal Libc.MMsgHdr* Messages { get; }
+
+    /// <summary>The whole buffer of slot <paramref name="index"/>.</summary>
+    public Span<byte> Slot(int index) => new(_buffers + (long)index * SlotSize, SlotSize);
+
+    /// <summary>The filled part of slot <paramref name="index"/>.</summary>
+    public Span<byte> Filled(int index) => new(_buffers + (long)index * SlotSize, (int)Messages[index].Length);
+
+    /// <summary>Sets how many bytes of slot <paramref name="index"/> are to be sent.</summary>
+    public void SetLength(int index, int length)
+    {
+        _iov[index].Length = (nuint)length;
+        Messages[index].Length = (uint)length;
+    }
+
+    /// <summary>Prepares every slot to receive a full slot, with room for the source address.</summary>
+    internal void PrepareReceive()
+    {
+        for (var i = 0; i < Capacity; i++)
+        {
+            _iov[i].Length = (nuint)SlotSize;
+            Messages[i].Header.Name = &_addresses[i];
+            Messages[i].Header.NameLength = (uint)sizeof(Libc.SockAddrIn);
+            Messages[i].Length = 0;
+        }
+    }
+
+    /// <summary>Points every slot's destination at <paramref name="destination"/> (null: connected socket).</summary>
+    internal void SetDestination(Libc.SockAddrIn* destination)
+    {
+        for (var i = 0; i < Capacity; i++)
+        {
+            Messages[i].Header.Name = destination;
+            Messages[i].Header.NameLength = destination == null ? 0u : (uint)sizeof(Libc.SockAddrIn);
+        }
+    }
+
+    /// <summary>The source address of received slot <paramref name="index"/> (network order).</summary>
+    internal uint SourceAddress(int index) => _addresses[index].AddressNetworkOrder;
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        NativeMemory.AlignedFree(_buffers);
+        NativeMemory.Free(_iov);
+        NativeMemory.Free(Messages);
+        NativeMemory.Free(_addresses);
+    }
+}

@@ -1,0 +1,31 @@
+namespace VNet.Capture.Taps;
+
+/// <summary>Receives frames one at a time from a tap; the span is only valid during the call.</summary>
+public interface IFrameSink
+{
+    /// <summary>Called for each captured frame, on the capture thread.</summary>
+    void OnFrame(ReadOnlySpan<byte> frame);
+}
+
+/// <summary>
+/// A VM's interface as the data plane sees it: frames the VM sends are captured, frames for the
+/// VM are injected. Implemented with libpcap on the host-side interface (tap or veth); tests use
+/// an in-memory one.
+/// </summary>
+public interface IFrameTap : IDisposable
+{
+    /// <summary>The interface name.</summary>
+    string Interface { get; }
+
+    /// <summary>
+    /// Delivers up to <paramref name="maxFrames"/> captured frames to <paramref name="sink"/>, waiting
+    /// at most the read timeout; returns how many were delivered (0 on timeout or after <see cref="Break"/>).
+    /// </summary>
+    int Dispatch(IFrameSink sink, int maxFrames);
+
+    /// <summary>Sends <paramref name="frame"/> out of the interface toward the VM; false on failure.</summary>
+    bool Inject(ReadOnlySpan<byte> frame);
+
+    /// <summary>Makes a blocked <see cref="Dispatch"/> return soon.</summary>
+    void Break();
+}

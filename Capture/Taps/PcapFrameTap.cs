@@ -1,0 +1,149 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SharpPcap;
+using SharpPcap.LibPcap;
+using VNet.Capture.Native;
+using VNet.Messages;
+
+namespace VNet.Capture.Taps;
+
+/// <summary>
+/// A libpcap tap on the host-side interface of a VM NIC. SharpPcap finds, opens and filters the
+/// device; the hot loop calls pcap_dispatch and pcap_inject on its handle directly, because
+/// SharpPcap has no batched read and its PacketCapture points at a reused native buffer anyway
+/// (PLATFORM-NOTES). Capture handles see only frames the VM sent: direction "in" and
+/// <c>ether src &lt;vm-mac&gt;</c>, so frames the link injects are never captured again.
+/// </summary>
+public sealed unsafe class PcapFrameTap : IFrameTap
+{
+    private readonly LibPcapLiveDevice _device;
+    private readonly nint _pcap;
+    private GCHandle _self;
+    private IFrameSink? _sink;
+    private Exception? _callbackError;
+    private int _delivered;
+    private bool _disposed;
+
+    private PcapFrameTap(LibPcapLiveDevice device, string name)
+    {
+        _device = device;
+        Interface = name;
+        _pcap = device.Handle.DangerousGetHandle();
+        _self = GCHandle.Alloc(this);
+    }
+
+    /// <inheritdoc/>
+    public string Interface { get; }
+
+    /// <summary>Opens a capture of the frames <paramref name="vmMac"/> sends on <paramref name="interfaceName"/>.</summary>
+    public static PcapFrameTap OpenCapture(string interfaceName, MacAddress vmMac, int bufferBytes = 16 << 20) =>
+        Open(interfaceName, $"ether src {vmMac}", bufferBytes, inboundOnly: true);
+
+    /// <summary>
+    /// Opens a capture of the frames on <paramref name="interfaceName"/> matching <paramref name="filter"/>
+    /// in both directions (link capture to a pcap file).
+    /// </summary>
+    public static PcapFrameTap OpenMonitor(string interfaceName, string filter) =>
+        Open(interfaceName, filter, 4 << 20, inboundOnly: false);
+
+    /// <summary>Opens a handle used only to inject frames toward the VM (its filter accepts nothing).</summary>
+    public static PcapFrameTap OpenInjector(string interfaceName) =>
+        Open(interfaceName, "ether[0] = 1 and ether[0] = 2", 1 << 20, inboundOnly: true);
+
+    private static PcapFrameTap Open(string interfaceName, string filter, int bufferBytes, bool inboundOnly)
+    {
+        LibPcapLiveDevice? device;
+        try
+        {
+            device = LibPcapLiveDeviceList.New().FirstOrDefault(d => d.Name == interfaceName);
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new InvalidOperationException("libpcap is not installed (Debian package libpcap0.8)", e);
+        }
+        if (device is null) throw new InvalidOperationException($"interface '{interfaceName}' does not exist on this host");
+        try
+        {
+            device.Open(new DeviceConfiguration
+            {
+                Mode = DeviceModes.Promiscuous,
+                Immediate = true,
+                ReadTimeout = 100,
+                BufferSize = bufferBytes,
+                Snaplen = 65536,
+            });
+            device.Filter = filter;
+            if (inboundOnly && LibPcap.pcap_setdirection(device.Handle.DangerousGetHandle(), LibPcap.PCAP_D_IN) != 0)
+                throw new InvalidOperationException($"cannot restrict capture on {interfaceName} to inbound frames: {LibPcap.LastError(device.Handle.DangerousGetHandle())}");
+            return new PcapFrameTap(device, interfaceName);
+        }
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            device.Dispose();
+            throw new InvalidOperationException($"cannot open interface '{interfaceName}' for capture: {e.Message}", e);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public int Dispatch(IFrameSink sink, int maxFrames)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _sink = sink;
+        _delivered = 0;
+        var rc = LibPcap.pcap_dispatch(_pcap, maxFrames, &OnPacket, GCHandle.ToIntPtr(_self));
+        if (_callbackError is { } error)
+        {
+            _callbackError = null;
+            throw new InvalidOperationException($"frame handling on {Interface} failed: {error.Message}", error);
+        }
+        if (rc == -1) throw new InvalidOperationException($"capture on {Interface} failed: {LibPcap.LastError(_pcap)}");
+        return _delivered;
+    }
+
+    [UnmanagedCallersOnly]
+    private static void OnPacket(nint user, LibPcap.PacketHeader* header, byte* data)
+    {
+        var tap = (PcapFrameTap)GCHandle.FromIntPtr(user).Target!;
+        try
+        {
+            // A frame cut by the snap length is not the frame the VM sent: skip it (the sink counts drops).
+            tap._sink!.OnFrame(new ReadOnlySpan<byte>(data, (int)header->CaptureLength));
+            tap._delivered++;
+        }
+        catch (Exception e)
+        {
+            // An exception must not unwind through libpcap's native frames.
+            tap._callbackError ??= e;
+            LibPcap.pcap_breakloop(tap._pcap);
+        }
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Inject(ReadOnlySpan<byte> frame)
+    {
+        fixed (byte* p = frame)
+            return LibPcap.pcap_inject(_pcap, p, (nuint)frame.Length) == frame.Length;
+    }
+
+    /// <summary>The last injection error text.</summary>
+    public string LastError => LibPcap.LastError(_pcap);
+
+    /// <inheritdoc/>
+    public void Break() => LibPcap.pcap_breakloop(_pcap);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try { _device.Close(); } catch (PcapException) { }
+        _device.Dispose();
+        if (_self.IsAllocated) _self.Free();
+    }
+}

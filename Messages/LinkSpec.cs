@@ -1,0 +1,164 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace VNet.Messages;
+
+/// <summary>The four ways a link carries frames over the substrate (DESIGN.md §5).</summary>
+public enum LinkKind
+{
+    /// <summary>One IPv4 packet per frame with the negotiated IP protocol number.</summary>
+    RawP2P,
+    /// <summary>One UDP datagram per frame between two agreed ports.</summary>
+    UdpP2P,
+    /// <summary>IPv4 packets with the segment's protocol number sent to a multicast group.</summary>
+    RawMultipoint,
+    /// <summary>UDP datagrams sent to a multicast group.</summary>
+    UdpMultipoint,
+}
+
+/// <summary>Names used for link kinds in files and on the command line.</summary>
+public static class LinkKinds
+{
+    /// <summary>The file/CLI name of a kind, e.g. <c>raw-p2p</c>.</summary>
+    public static string Name(this LinkKind kind) => kind switch
+    {
+        LinkKind.RawP2P => "raw-p2p",
+        LinkKind.UdpP2P => "udp-p2p",
+        LinkKind.RawMultipoint => "raw-multipoint",
+        LinkKind.UdpMultipoint => "udp-multipoint",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Parses a kind name; false when the name is not one of the four.</summary>
+    public static bool TryParse(string? name, out LinkKind kind)
+    {
+        foreach (var k in Enum.GetValues<LinkKind>())
+            if (string.Equals(k.Name(), name, StringComparison.OrdinalIgnoreCase)) { kind = k; return true; }
+        kind = default;
+        return false;
+    }
+
+    /// <summary>True for the two multipoint (hub-like segment) kinds.</summary>
+    public static bool IsMultipoint(this LinkKind kind) => kind is LinkKind.RawMultipoint or LinkKind.UdpMultipoint;
+
+    /// <summary>True for the two kinds that use an IP protocol number on the wire.</summary>
+    public static bool UsesProtocolNumber(this LinkKind kind) => kind is LinkKind.RawP2P or LinkKind.RawMultipoint;
+}
+
+/// <summary>Per-frame compression of a link.</summary>
+public enum Compression
+{
+    /// <summary>Frames are sent as they are.</summary>
+    None,
+    /// <summary>Each frame is LZ4-compressed and sent compressed only when that makes it shorter.</summary>
+    Lz4,
+}
+
+/// <summary>
+/// Options of a link that can be set at creation and changed while it runs.
+/// Zero means "off" for bandwidth, delay, jitter and loss.
+/// </summary>
+public sealed record LinkOptions
+{
+    /// <summary>Compression of each frame.</summary>
+    public Compression Compression { get; init; } = Compression.None;
+
+    /// <summary>DSCP (0–63) written into the TOS byte of every capsule.</summary>
+    public int Dscp { get; init; }
+
+    /// <summary>Shaped rate in bits per second; 0 = not shaped.</summary>
+    public long BandwidthBitsPerSecond { get; init; }
+
+    /// <summary>Token-bucket depth in bytes; 0 = a default derived from the rate.</summary>
+    public int BurstBytes { get; init; }
+
+    /// <summary>Added one-way delay in milliseconds.</summary>
+    public double DelayMs { get; init; }
+
+    /// <summary>Uniform jitter (± milliseconds) around the delay.</summary>
+    public double JitterMs { get; init; }
+
+    /// <summary>Probability in percent (0–100) that a frame is dropped.</summary>
+    public double LossPercent { get; init; }
+
+    /// <summary>The options of a link created without any.</summary>
+    public static LinkOptions Default { get; } = new();
+
+    /// <summary>Largest bandwidth accepted: 100 Gbit/s.</summary>
+    public const long MaxBandwidth = 100_000_000_000;
+
+    /// <summary>Largest delay or jitter accepted: 60 s.</summary>
+    public const double MaxDelayMs = 60_000;
+
+    /// <summary>Every problem with these options, as text naming the option; empty when valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Dscp is < 0 or > 63) yield return $"dscp {Dscp} is out of range 0-63";
+        if (BandwidthBitsPerSecond is < 0 or > MaxBandwidth) yield return $"bandwidth {BandwidthBitsPerSecond} bit/s is out of range 0-{MaxBandwidth}";
+        if (BurstBytes is < 0 or > 64 * 1024 * 1024) yield return $"burst {BurstBytes} bytes is out of range 0-67108864";
+        if (!(DelayMs >= 0 && DelayMs <= MaxDelayMs)) yield return $"delay {DelayMs} ms is out of range 0-{MaxDelayMs}";
+        if (!(JitterMs >= 0 && JitterMs <= MaxDelayMs)) yield return $"jitter {JitterMs} ms is out of range 0-{MaxDelayMs}";
+        if (JitterMs > DelayMs) yield return $"jitter {JitterMs} ms is larger than delay {DelayMs} ms";
+        if (!(LossPercent >= 0 && LossPercent <= 100)) yield return $"loss {LossPercent} % is out of range 0-100";
+    }
+}
+
+/// <summary>
+/// One end of a link: the VM (by name and MAC) and the host that carries it, with that host's
+/// substrate address. <see cref="HostInterface"/> is the host-side interface of the VM's NIC,
+/// filled in by the host that owns the endpoint.
+/// </summary>
+public sealed record LinkEndpoint(string Host, string Vm, MacAddress Mac, string SubstrateAddress)
+{
+    /// <summary>Host-side interface (tap/veth) of the VM NIC, if the owning host has resolved it.</summary>
+    public string? HostInterface { get; init; }
+
+    /// <summary>UDP port this end receives on (udp-p2p), agreed during negotiation; 0 otherwise.</summary>
+    public int Port { get; init; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Vm}@{Host}({Mac})";
+}
+
+/// <summary>The whole description of a link, as negotiated between hosts.</summary>
+public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpoint> Endpoints, LinkOptions Options)
+{
+    /// <summary>IP protocol number (raw kinds), agreed by negotiation; 0 before that.</summary>
+    public int Protocol { get; init; }
+
+    /// <summary>Multicast group (multipoint kinds).</summary>
+    public string? Group { get; init; }
+
+    /// <summary>UDP port of the group (udp-multipoint).</summary>
+    public int GroupPort { get; init; }
+
+    /// <summary>First unassigned IP protocol number usable for links (IANA: 143–252 unassigned).</summary>
+    public const int FirstProtocol = 143;
+
+    /// <summary>Last unassigned IP protocol number usable for links.</summary>
+    public const int LastProtocol = 252;
+
+    /// <summary>Link ids: letters, digits, '-', '_' and '.', 1–32 characters.</summary>
+    public static bool IsValidId(string? id) =>
+        !string.IsNullOrEmpty(id) && id.Length <= 32 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>Every problem with this link description; empty when valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (!IsValidId(Id)) yield return $"link id '{Id}' is not valid (1-32 letters, digits, '-', '_', '.')";
+        if (Endpoints.IsDefaultOrEmpty) { yield return $"link {Id} has no endpoints"; yield break; }
+        if (!Kind.IsMultipoint() && Endpoints.Length != 2) yield return $"link {Id}: a {Kind.Name()} link has exactly 2 endpoints, not {Endpoints.Length}";
+        if (Kind.IsMultipoint() && Endpoints.Length < 2) yield return $"link {Id}: a {Kind.Name()} segment needs at least 2 members";
+        foreach (var e in Endpoints)
+            if (!IPAddress.TryParse(e.SubstrateAddress, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+                yield return $"link {Id}: endpoint {e.Vm} has a malformed substrate address '{e.SubstrateAddress}'";
+        foreach (var dup in Endpoints.GroupBy(e => e.Mac).Where(g => g.Count() > 1))
+            yield return $"link {Id}: MAC {dup.Key} appears on {dup.Count()} endpoints";
+        if (Protocol != 0 && Protocol is < FirstProtocol or > LastProtocol)
+            yield return $"link {Id}: protocol number {Protocol} is out of range {FirstProtocol}-{LastProtocol}";
+        foreach (var p in Options.Problems()) yield return $"link {Id}: {p}";
+    }
+
+    /// <summary>The endpoint carried by <paramref name="host"/>, or null.</summary>
+    public LinkEndpoint? EndpointOn(string host) => Endpoints.FirstOrDefault(e => e.Host == host);
+}

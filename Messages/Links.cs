@@ -1,0 +1,72 @@
+using System.Collections.Immutable;
+
+namespace VNet.Messages;
+
+/// <summary>State of a link as a host sees it.</summary>
+public enum LinkStatus
+{
+    /// <summary>Protocol number being agreed.</summary>
+    Negotiating,
+    /// <summary>Data plane running.</summary>
+    Established,
+    /// <summary>A worker failed and is being restarted.</summary>
+    Restarting,
+    /// <summary>Workers failed past the restart limit.</summary>
+    Failed,
+    /// <summary>A host of the link is not in the cluster.</summary>
+    Down,
+}
+
+/// <summary>Counters of one direction of a link.</summary>
+public sealed record DirectionCounters(long Frames, long Bytes, long WireBytes, ImmutableDictionary<string, long> Drops)
+{
+    /// <summary>Frames that went compressed.</summary>
+    public long CompressedFrames { get; init; }
+
+    /// <summary>Frames carried as IP fragments because they exceed the substrate MTU.</summary>
+    public long FragmentedFrames { get; init; }
+
+    /// <summary>Capsule bytes per frame byte (below 1 when compression pays off); 1 when idle.</summary>
+    public double CompressionRatio => Bytes == 0 ? 1.0 : (double)WireBytes / Bytes;
+
+    /// <summary>All drops together.</summary>
+    public long TotalDrops => Drops.Values.Sum();
+
+    /// <summary>No traffic yet.</summary>
+    public static DirectionCounters Empty { get; } = new(0, 0, 0, ImmutableDictionary<string, long>.Empty);
+}
+
+/// <summary>Requests to a HostActor about its links, and its replies.</summary>
+public static class Links
+{
+    /// <summary>Create <see cref="Link"/> with this host as initiator (the protocol number is negotiated).</summary>
+    public sealed record Create(LinkSpec Link) : ILinkMessage;
+
+    /// <summary>The link runs on this host with the agreed protocol number.</summary>
+    public sealed record Created(LinkSpec Link, string Host) : ILinkMessage;
+
+    /// <summary>The link could not be made; nothing of it remains on this host.</summary>
+    public sealed record CreateFailed(string LinkId, string Reason) : ILinkMessage;
+
+    /// <summary>Remove a link from this host (and tell its peers).</summary>
+    public sealed record Delete(string LinkId) : ILinkMessage;
+
+    /// <summary>Reply to <see cref="Delete"/>.</summary>
+    public sealed record Deleted(string LinkId, bool Existed) : ILinkMessage;
+
+    /// <summary>Ask a host for its link table.</summary>
+    public sealed record GetTable : ILinkMessage
+    {
+        /// <summary>The single instance.</summary>
+        public static GetTable Instance { get; } = new();
+    }
+
+    /// <summary>One row of a host's link table.</summary>
+    public sealed record Row(LinkSpec Link, LinkStatus Status, string? Detail, DirectionCounters ToSubstrate, DirectionCounters ToVm, int VmMtu);
+
+    /// <summary>A host's link table.</summary>
+    public sealed record Table(string Host, ImmutableArray<Row> Rows) : ILinkMessage;
+
+    /// <summary>Sent by a LinkActor to its host when its status changes.</summary>
+    public sealed record StatusChanged(string LinkId, LinkStatus Status, string? Detail) : ILinkMessage;
+}

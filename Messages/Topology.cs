@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+
+namespace VNet.Messages;
+
+/// <summary>Messages to and from the TopologyManager cluster singleton.</summary>
+public static class Topology
+{
+    /// <summary>A HostActor announces (or refreshes) itself; the sender is the HostActor.</summary>
+    public sealed record HostAnnounce(HostInfo Host) : ITopologyMessage;
+
+    /// <summary>Create a link between VMs, named by VM; hosts and addresses are resolved by the manager.</summary>
+    public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage;
+
+    /// <summary>Delete a link everywhere.</summary>
+    public sealed record DeleteLink(string Id) : ITopologyMessage;
+
+    /// <summary>Generic success of a topology command.</summary>
+    public sealed record Done(string What) : ITopologyMessage;
+
+    /// <summary>Generic failure of a topology command, with a message for the user.</summary>
+    public sealed record Failed(string Reason) : ITopologyMessage;
+
+    /// <summary>Ask for the hosts the manager knows.</summary>
+    public sealed record GetHosts : ITopologyMessage
+    {
+        /// <summary>The single instance.</summary>
+        public static GetHosts Instance { get; } = new();
+    }
+
+    /// <summary>Reply to <see cref="GetHosts"/>.</summary>
+    public sealed record HostList(ImmutableArray<HostEntry> Hosts) : ITopologyMessage;
+
+    /// <summary>One known host and whether it is in the cluster now.</summary>
+    public sealed record HostEntry(HostInfo Info, bool Up);
+
+    /// <summary>Ask for the desired links and their state as the manager knows it.</summary>
+    public sealed record GetLinks : ITopologyMessage
+    {
+        /// <summary>The single instance.</summary>
+        public static GetLinks Instance { get; } = new();
+    }
+
+    /// <summary>A desired link and its state.</summary>
+    public sealed record LinkEntry(LinkSpec Link, LinkStatus Status, string? Detail);
+
+    /// <summary>Reply to <see cref="GetLinks"/>.</summary>
+    public sealed record LinkList(ImmutableArray<LinkEntry> Links) : ITopologyMessage;
+}

@@ -54,6 +54,9 @@ public static class Links
     /// <summary>Reply to <see cref="Delete"/>.</summary>
     public sealed record Deleted(string LinkId, bool Existed) : ILinkMessage;
 
+    /// <summary>Change the options of a running link on this host (each end applies them to what it sends).</summary>
+    public sealed record SetOptions(string LinkId, LinkOptions Options) : ILinkMessage;
+
     /// <summary>Ask a host for its link table.</summary>
     public sealed record GetTable : ILinkMessage
     {

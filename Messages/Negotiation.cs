@@ -16,11 +16,18 @@ public static class Negotiation
     /// </summary>
     public sealed record Propose(Guid NegotiationId, LinkSpec Link, int Protocol, int Round) : INegotiationMessage;
 
+    /// <summary>An answer to a proposal of a given round.</summary>
+    public interface INegotiationReply : INegotiationMessage
+    {
+        /// <summary>The round answered.</summary>
+        int Round { get; }
+    }
+
     /// <summary>The responder accepts: <see cref="Protocol"/> is final; <see cref="Link"/> carries its port.</summary>
-    public sealed record Ok(Guid NegotiationId, int Protocol, LinkSpec Link) : INegotiationMessage;
+    public sealed record Ok(Guid NegotiationId, string Responder, int Protocol, int Round, LinkSpec Link) : INegotiationReply;
 
     /// <summary>The proposed number is taken at the responder; <see cref="CounterProposal"/> is free there.</summary>
-    public sealed record Nok(Guid NegotiationId, int CounterProposal, LinkSpec Link) : INegotiationMessage;
+    public sealed record Nok(Guid NegotiationId, string Responder, int CounterProposal, int Round, LinkSpec Link) : INegotiationReply;
 
     /// <summary>
     /// The initiator confirms after OK that it has created its end. Without it the responder
@@ -33,5 +40,5 @@ public static class Negotiation
     public sealed record Abort(Guid NegotiationId, string Reason) : INegotiationMessage;
 
     /// <summary>The responder cannot take part at all (e.g. no free number, unknown VM).</summary>
-    public sealed record Refuse(Guid NegotiationId, string Reason) : INegotiationMessage;
+    public sealed record Refuse(Guid NegotiationId, string Responder, string Reason) : INegotiationMessage;
 }

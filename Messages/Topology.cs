@@ -8,6 +8,9 @@ public static class Topology
     /// <summary>A HostActor announces (or refreshes) itself; the sender is the HostActor.</summary>
     public sealed record HostAnnounce(HostInfo Host) : ITopologyMessage;
 
+    /// <summary>A host reports a change of one of its links (the sender is the HostActor).</summary>
+    public sealed record LinkReport(string Host, string LinkId, LinkStatus Status, string? Detail) : ITopologyMessage;
+
     /// <summary>Create a link between VMs, named by VM; hosts and addresses are resolved by the manager.</summary>
     public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage;
 

@@ -1,0 +1,324 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using VNet.Actors.Links;
+using VNet.Actors.Negotiation;
+using VNet.Capture.Forwarding;
+using VNet.Capture.Inventory;
+using VNet.Capture.Transports;
+using VNet.Messages;
+using Msg = VNet.Messages.Negotiation;
+using TopologyMsg = VNet.Messages.Topology;
+
+namespace VNet.Actors.Hosts;
+
+/// <summary>
+/// /user/host (DESIGN.md §2): this host's protocol-number table, its links, and the negotiations
+/// that make them. Answers proposals published on the negotiation topic for links with an
+/// endpoint here, and announces the host to the TopologyManager.
+/// </summary>
+public sealed class HostActor : ReceiveActor, IWithTimers
+{
+    /// <summary>Ask for this host's <see cref="HostInfo"/>.</summary>
+    public sealed record GetInfo
+    {
+        /// <summary>The single instance.</summary>
+        public static GetInfo Instance { get; } = new();
+    }
+
+    private sealed record AnnounceTick
+    {
+        public static AnnounceTick Instance { get; } = new();
+    }
+
+    private sealed class LinkEntry(LinkSpec link, LinkEndpoint local, IActorRef actor, LinkCounters counters)
+    {
+        public LinkSpec Link { get; set; } = link;
+        public LinkEndpoint Local { get; } = local;
+        public IActorRef Actor { get; } = actor;
+        public LinkCounters Counters { get; } = counters;
+        public LinkStatus Status { get; set; } = LinkStatus.Negotiating;
+        public string? Detail { get; set; }
+        public int VmMtu { get; set; }
+        public IActorRef? Requester { get; set; }
+    }
+
+    private sealed record Pending(IActorRef Child, string LinkId, IActorRef? Requester, bool Initiator);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HostSettings _settings;
+    private readonly ProtocolNumberTable _table;
+    private readonly IVmProvider _vms;
+    private readonly Func<HostInfo> _describe;
+    private readonly IDataPlaneFactory _dataPlanes;
+    private readonly IActorRef _mediator;
+    private readonly IActorRef _topology;
+    private readonly Random _random;
+    private readonly Dictionary<string, LinkEntry> _links = new();
+    private readonly Dictionary<Guid, Pending> _negotiations = new();
+
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>
+    /// Props. <paramref name="describe"/> reads the host's inventory (interfaces, VMs, load) when the
+    /// host announces itself; <paramref name="mediator"/> is the DistributedPubSub mediator and
+    /// <paramref name="topology"/> the TopologyManager proxy.
+    /// </summary>
+    public static Props Props(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
+        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random? random = null) =>
+        Akka.Actor.Props.Create(() => new HostActor(settings, table, vms, describe, dataPlanes, mediator, topology, random ?? Random.Shared));
+
+    private HostActor(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
+        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random random)
+    {
+        _settings = settings;
+        _table = table;
+        _vms = vms;
+        _describe = describe;
+        _dataPlanes = dataPlanes;
+        _mediator = mediator;
+        _topology = topology;
+        _random = random;
+
+        Receive<SubscribeAck>(_ => { });
+        Receive<AnnounceTick>(_ => Announce());
+        Receive<GetInfo>(_ => Sender.Tell(_describe()));
+        Receive<Messages.Links.Create>(OnCreate);
+        Receive<Msg.Propose>(OnPropose);
+        Receive<NegotiationActor.Succeeded>(OnAgreed);
+        Receive<NegotiationActor.Failed>(OnNegotiationFailed);
+        Receive<LinkActor.Started>(OnLinkStarted);
+        Receive<Messages.Links.StatusChanged>(OnStatusChanged);
+        Receive<Messages.Links.Delete>(d => Sender.Tell(new Messages.Links.Deleted(d.LinkId, RemoveLink(d.LinkId, "deleted"))));
+        Receive<Messages.Links.SetOptions>(OnSetOptions);
+        Receive<Messages.Links.GetTable>(_ => Sender.Tell(Table()));
+        Receive<Terminated>(OnTerminated);
+    }
+
+    /// <inheritdoc/>
+    protected override void PreStart()
+    {
+        _mediator.Tell(new Subscribe(Msg.Topic, Self));
+        Timers.StartPeriodicTimer(AnnounceTick.Instance, AnnounceTick.Instance, TimeSpan.FromMilliseconds(200), _settings.AnnounceInterval);
+    }
+
+    /// <inheritdoc/>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // A LinkActor that cannot even start (interface missing, socket refused) is stopped, not retried
+        // in a loop: the host reports the link Failed and the requester gets the reason.
+        new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Restart);
+
+    private void Announce()
+    {
+        try
+        {
+            _topology.Tell(new TopologyMsg.HostAnnounce(_describe()));
+        }
+        catch (Exception e)
+        {
+            _log.Warning("cannot read this host's inventory: {0}", e.Message);
+        }
+    }
+
+    // ------------------------------------------------------------------ creating links
+
+    private void OnCreate(Messages.Links.Create create)
+    {
+        var link = create.Link with { Protocol = 0 };
+        var problems = link.Problems().ToList();
+        var local = link.Endpoints.IsDefaultOrEmpty ? null : link.Endpoints[0];
+        if (local is not null && local.Host != _settings.Name) problems.Add($"link {link.Id}: its first endpoint is on {local.Host}, so {local.Host} must initiate it, not {_settings.Name}");
+        if (_links.ContainsKey(link.Id) || _negotiations.Values.Any(n => n.LinkId == link.Id)) problems.Add($"link {link.Id} already exists on {_settings.Name}");
+        if (problems.Count > 0)
+        {
+            Sender.Tell(new Messages.Links.CreateFailed(link.Id, string.Join("; ", problems)));
+            return;
+        }
+        LinkSpec prepared;
+        try
+        {
+            prepared = PrepareLocalEnd(link);
+        }
+        catch (Exception e) when (e is InvalidOperationException or VmProviderException)
+        {
+            Sender.Tell(new Messages.Links.CreateFailed(link.Id, e.Message));
+            return;
+        }
+        var id = Guid.NewGuid();
+        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random), $"negotiation-{id:N}");
+        Context.Watch(child);
+        _negotiations[id] = new Pending(child, link.Id, Sender, true);
+        _log.Info("link {0}: negotiating a protocol number with {1}", link.Id, string.Join(", ", link.Endpoints.Skip(1).Select(e => e.Host).Distinct()));
+    }
+
+    /// <summary>Fills in this host's endpoint: the VM NIC's host-side interface and, for UDP kinds, a free port.</summary>
+    private LinkSpec PrepareLocalEnd(LinkSpec link)
+    {
+        var ends = link.Endpoints.ToBuilder();
+        for (var i = 0; i < ends.Count; i++)
+        {
+            var end = ends[i];
+            if (end.Host != _settings.Name) continue;
+            var nic = _vms.ListVms().SelectMany(v => v.Nics.Select(n => (Vm: v, Nic: n))).FirstOrDefault(x => x.Nic.Mac == end.Mac);
+            if (nic.Nic is null) throw new InvalidOperationException($"link {link.Id}: no VM NIC with MAC {end.Mac} on host {_settings.Name} (VM {end.Vm})");
+            var port = 0;
+            if (link.Kind == LinkKind.UdpP2P)
+            {
+                var taken = _links.Values.Select(l => l.Local.Port).Concat(_negotiationPorts).ToHashSet();
+                port = UdpTransport.FindFreePort(System.Net.IPAddress.Parse(end.SubstrateAddress), _settings.UdpPortFirst, _settings.UdpPortLast, taken);
+                _negotiationPorts.Add(port);
+            }
+            ends[i] = end with { HostInterface = nic.Nic.HostInterface, Port = port };
+        }
+        return link with { Endpoints = ends.ToImmutable() };
+    }
+
+    private readonly HashSet<int> _negotiationPorts = new();
+
+    private void OnPropose(Msg.Propose p)
+    {
+        var link = p.Link;
+        var mine = link.EndpointOn(_settings.Name);
+        if (mine is null || link.Endpoints[0].Host == _settings.Name) return; // not ours to answer (DESIGN.md §4 step 2)
+        if (_negotiations.TryGetValue(p.NegotiationId, out var pending))
+        {
+            pending.Child.Forward(p);
+            return;
+        }
+        string? refusal = null;
+        if (_links.ContainsKey(link.Id)) refusal = $"link {link.Id} already exists on {_settings.Name}";
+        var problems = link.Problems().ToList();
+        if (problems.Count > 0) refusal = string.Join("; ", problems);
+        LinkSpec prepared = link;
+        if (refusal is null)
+        {
+            try
+            {
+                prepared = PrepareLocalEnd(link);
+            }
+            catch (Exception e) when (e is InvalidOperationException or VmProviderException)
+            {
+                refusal = e.Message;
+            }
+        }
+        if (refusal is not null)
+        {
+            Sender.Tell(new Msg.Refuse(p.NegotiationId, _settings.Name, refusal));
+            return;
+        }
+        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random), $"negotiation-{p.NegotiationId:N}");
+        Context.Watch(child);
+        _negotiations[p.NegotiationId] = new Pending(child, link.Id, null, false);
+        child.Forward(p);
+    }
+
+    private void OnAgreed(NegotiationActor.Succeeded s)
+    {
+        var requester = _negotiations.Remove(s.NegotiationId, out var pending) ? pending.Requester : null;
+        var local = s.Link.EndpointOn(_settings.Name)!;
+        _negotiationPorts.Remove(local.Port);
+        _log.Info("link {0}: agreed on protocol number {1}", s.Link.Id, s.Link.Protocol);
+        var counters = new LinkCounters();
+        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters), $"link-{s.Link.Id}");
+        Context.Watch(actor);
+        _links[s.Link.Id] = new LinkEntry(s.Link, local, actor, counters) { Requester = requester };
+    }
+
+    private void OnNegotiationFailed(NegotiationActor.Failed f)
+    {
+        if (_negotiations.Remove(f.NegotiationId, out var pending))
+        {
+            pending.Requester?.Tell(new Messages.Links.CreateFailed(f.LinkId, f.Reason));
+        }
+        _log.Warning("link {0}: negotiation failed: {1}", f.LinkId, f.Reason);
+    }
+
+    private void OnLinkStarted(LinkActor.Started started)
+    {
+        if (!_links.TryGetValue(started.LinkId, out var entry)) return;
+        entry.Status = LinkStatus.Established;
+        entry.VmMtu = started.VmMtu;
+        entry.Detail = started.Warnings.Count > 0 ? string.Join("; ", started.Warnings) : started.Transport;
+        entry.Requester?.Tell(new Messages.Links.Created(entry.Link, _settings.Name));
+        entry.Requester = null;
+        _topology.Tell(new TopologyMsg.LinkReport(_settings.Name, entry.Link.Id, entry.Status, entry.Detail));
+    }
+
+    private void OnStatusChanged(Messages.Links.StatusChanged changed)
+    {
+        if (!_links.TryGetValue(changed.LinkId, out var entry)) return;
+        entry.Status = changed.Status;
+        entry.Detail = changed.Detail;
+        _topology.Tell(new TopologyMsg.LinkReport(_settings.Name, changed.LinkId, changed.Status, changed.Detail));
+    }
+
+    private void OnSetOptions(Messages.Links.SetOptions set)
+    {
+        if (!_links.TryGetValue(set.LinkId, out var entry))
+        {
+            Sender.Tell(new Messages.Links.CreateFailed(set.LinkId, $"no link {set.LinkId} on {_settings.Name}"));
+            return;
+        }
+        var problems = set.Options.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            Sender.Tell(new Messages.Links.CreateFailed(set.LinkId, string.Join("; ", problems)));
+            return;
+        }
+        entry.Link = entry.Link with { Options = set.Options };
+        entry.Actor.Forward(new LinkActor.SetOptions(set.Options));
+    }
+
+    private void OnTerminated(Terminated t)
+    {
+        foreach (var (id, pending) in _negotiations.Where(kv => kv.Value.Child.Equals(t.ActorRef)).ToList())
+        {
+            _negotiations.Remove(id);
+            pending.Requester?.Tell(new Messages.Links.CreateFailed(pending.LinkId, "negotiation stopped unexpectedly"));
+        }
+        foreach (var entry in _links.Values.Where(l => l.Actor.Equals(t.ActorRef)).ToList())
+        {
+            // The LinkActor died (could not start, or its workers failed too often): free its number.
+            _links.Remove(entry.Link.Id);
+            _table.Release(entry.Link.Id);
+            var reason = entry.Status == LinkStatus.Failed ? entry.Detail : "its data plane could not start (see the vnetd log)";
+            entry.Requester?.Tell(new Messages.Links.CreateFailed(entry.Link.Id, $"link {entry.Link.Id} failed on {_settings.Name}: {reason}"));
+            _topology.Tell(new TopologyMsg.LinkReport(_settings.Name, entry.Link.Id, LinkStatus.Failed, reason));
+        }
+    }
+
+    private bool RemoveLink(string linkId, string why)
+    {
+        var existed = false;
+        foreach (var (id, pending) in _negotiations.Where(kv => kv.Value.LinkId == linkId).ToList())
+        {
+            Context.Unwatch(pending.Child);
+            Context.Stop(pending.Child);
+            _negotiations.Remove(id);
+            pending.Requester?.Tell(new Messages.Links.CreateFailed(linkId, $"link {linkId} was {why} while negotiating"));
+            existed = true;
+        }
+        if (_links.Remove(linkId, out var entry))
+        {
+            Context.Unwatch(entry.Actor);
+            Context.Stop(entry.Actor);
+            entry.Requester?.Tell(new Messages.Links.CreateFailed(linkId, $"link {linkId} was {why} while starting"));
+            existed = true;
+        }
+        _table.Release(linkId);
+        if (existed) _log.Info("link {0}: {1}", linkId, why);
+        return existed;
+    }
+
+    private Messages.Links.Table Table() =>
+        new(_settings.Name, _links.Values.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>
+            new Messages.Links.Row(l.Link, l.Status, l.Detail, l.Counters.ToSubstrate.Snapshot(), l.Counters.ToVm.Snapshot(), l.VmMtu)).ToImmutableArray());
+
+    /// <inheritdoc/>
+    protected override void PostStop()
+    {
+        foreach (var id in _links.Keys.ToList()) _table.Release(id);
+    }
+}

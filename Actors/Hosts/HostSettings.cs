@@ -1,0 +1,19 @@
+using VNet.Actors.Negotiation;
+
+namespace VNet.Actors.Hosts;
+
+/// <summary>What a HostActor needs to know about its host (from the <c>vnet.host</c> HOCON section).</summary>
+public sealed record HostSettings(string Name, string SubstrateAddress)
+{
+    /// <summary>First UDP port offered for udp-p2p links.</summary>
+    public int UdpPortFirst { get; init; } = 47000;
+
+    /// <summary>Last UDP port offered for udp-p2p links.</summary>
+    public int UdpPortLast { get; init; } = 47999;
+
+    /// <summary>Rounds, reservation expiry and timeout of negotiations.</summary>
+    public NegotiationLimits Negotiation { get; init; } = NegotiationLimits.Default;
+
+    /// <summary>How often the host re-announces itself to the TopologyManager (which may have moved).</summary>
+    public TimeSpan AnnounceInterval { get; init; } = TimeSpan.FromSeconds(3);
+}

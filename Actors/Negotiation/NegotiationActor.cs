@@ -1,0 +1,237 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+using VNet.Messages;
+using Msg = VNet.Messages.Negotiation;
+
+namespace VNet.Actors.Negotiation;
+
+/// <summary>
+/// One OK/NOK negotiation (DESIGN.md §4), as initiator or responder, around the pure
+/// <see cref="InitiatorCore"/> / <see cref="ResponderCore"/>. Reports <see cref="Succeeded"/> or
+/// <see cref="Failed"/> to its parent (the HostActor) and stops.
+/// States: Proposing → AwaitingAnswer → (Agreed | Failed) for the initiator;
+/// Answering → AwaitingConfirm → (Agreed | Failed) for the responder.
+/// </summary>
+public sealed class NegotiationActor : ReceiveActor, IWithTimers
+{
+    /// <summary>The negotiation ended with a committed number; <see cref="Link"/> is the final description.</summary>
+    public sealed record Succeeded(Guid NegotiationId, LinkSpec Link, bool Initiator);
+
+    /// <summary>The negotiation failed; nothing it reserved remains.</summary>
+    public sealed record Failed(Guid NegotiationId, string LinkId, string Reason, bool Initiator);
+
+    private sealed record Retransmit
+    {
+        public static Retransmit Instance { get; } = new();
+    }
+
+    private sealed record GiveUp
+    {
+        public static GiveUp Instance { get; } = new();
+    }
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Guid _id;
+    private readonly string _self;
+    private readonly IActorRef _mediator;
+    private readonly NegotiationLimits _limits;
+    private LinkSpec _link;
+
+    // Initiator
+    private readonly InitiatorCore? _initiator;
+    private readonly Dictionary<string, IActorRef> _responderRefs = new();
+    private readonly HashSet<string> _answered = new();
+
+    // Responder
+    private readonly ResponderCore? _responder;
+    private IActorRef _initiatorRef = ActorRefs.Nobody;
+    private Msg.INegotiationReply? _lastReply;
+
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props of the initiator of <paramref name="link"/>; <paramref name="self"/> is this host's name.</summary>
+    public static Props Initiator(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random) =>
+        Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, mediator, limits, random, true));
+
+    /// <summary>Props of a responder to a proposal of <paramref name="link"/>.</summary>
+    public static Props Responder(Guid id, LinkSpec link, string self, ProtocolNumberTable table, NegotiationLimits limits, Random random) =>
+        Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, ActorRefs.Nobody, limits, random, false));
+
+    private NegotiationActor(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random, bool initiator)
+    {
+        _id = id;
+        _link = link;
+        _self = self;
+        _mediator = mediator;
+        _limits = limits;
+        if (initiator)
+        {
+            var responders = link.Endpoints.Select(e => e.Host).Where(h => h != self).Distinct().ToList();
+            _initiator = new InitiatorCore(table, random, id.ToString(), link.Id, responders, limits);
+            Proposing();
+        }
+        else
+        {
+            _responder = new ResponderCore(table, random, id.ToString(), link.Id, limits);
+            Answering();
+        }
+    }
+
+    private static DateTime Now => DateTime.UtcNow;
+
+    // ---------------------------------------------------------------- initiator
+
+    private void Proposing()
+    {
+        Receive<Msg.Ok>(ok => ok.NegotiationId == _id, ok =>
+        {
+            _responderRefs[ok.Responder] = Sender;
+            _answered.Add(ok.Responder);
+            MergeResponderEnd(ok.Responder, ok.Link);
+            Carry(_initiator!.OnOk(ok.Responder, ok.Protocol, ok.Round, Now));
+        });
+        Receive<Msg.Nok>(nok => nok.NegotiationId == _id, nok =>
+        {
+            _responderRefs[nok.Responder] = Sender;
+            _answered.Add(nok.Responder);
+            _log.Debug("link {0}: {1} has {2} taken, counter-proposes {3}", _link.Id, nok.Responder, _initiator!.Current, nok.CounterProposal);
+            Carry(_initiator!.OnNok(nok.Responder, nok.CounterProposal, nok.Round, Now));
+        });
+        Receive<Msg.Refuse>(r => r.NegotiationId == _id, r =>
+        {
+            _responderRefs[r.Responder] = Sender;
+            Carry(_initiator!.Abandon($"host {r.Responder} refused link {_link.Id}: {r.Reason}"));
+        });
+        Receive<Retransmit>(_ => SendProposal());
+        Receive<GiveUp>(_ =>
+        {
+            var silent = _link.Endpoints.Select(e => e.Host).Where(h => h != _self && !_answered.Contains(h)).Distinct().ToList();
+            var why = silent.Count > 0
+                ? $"no answer from host {string.Join(", ", silent)} within {_limits.Timeout.TotalSeconds:0.#} s (is it in the cluster?)"
+                : $"no agreement within {_limits.Timeout.TotalSeconds:0.#} s";
+            Carry(_initiator!.Abandon(why));
+        });
+    }
+
+    /// <inheritdoc/>
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(GiveUp.Instance, GiveUp.Instance, _initiator is null ? _limits.ReservationTtl : _limits.Timeout);
+        if (_initiator is not null) Carry(_initiator.Start(Now));
+    }
+
+    private void Carry(Decision decision)
+    {
+        switch (decision)
+        {
+            case Decision.Propose:
+                SendProposal();
+                // Proposals are retransmitted until answered: the first may go out before the pub-sub
+                // subscription of a freshly started node has spread through the cluster.
+                Timers.StartPeriodicTimer(Retransmit.Instance, Retransmit.Instance, TimeSpan.FromMilliseconds(500));
+                break;
+            case Decision.Agreed agreed:
+                _link = _link with { Protocol = agreed.Protocol };
+                foreach (var r in _responderRefs.Values) r.Tell(new Msg.Confirm(_id, agreed.Protocol));
+                Context.Parent.Tell(new Succeeded(_id, _link, true));
+                Context.Stop(Self);
+                break;
+            case Decision.Fail fail:
+                foreach (var r in _responderRefs.Values) r.Tell(new Msg.Abort(_id, fail.Reason));
+                Context.Parent.Tell(new Failed(_id, _link.Id, fail.Reason, true));
+                Context.Stop(Self);
+                break;
+        }
+    }
+
+    private void SendProposal()
+    {
+        var proposal = new Msg.Propose(_id, _link, _initiator!.Current, _initiator.Round);
+        // Round 1 goes to the topic (the paper's multicast group); later rounds straight to whoever answered,
+        // plus the topic for members that have not answered yet.
+        foreach (var r in _responderRefs.Values) r.Tell(proposal);
+        if (_responderRefs.Count < _link.Endpoints.Select(e => e.Host).Where(h => h != _self).Distinct().Count())
+            _mediator.Tell(new Publish(Msg.Topic, proposal));
+    }
+
+    private void MergeResponderEnd(string responder, LinkSpec theirs)
+    {
+        var end = theirs.EndpointOn(responder);
+        if (end is null) return;
+        _link = _link with { Endpoints = _link.Endpoints.Select(e => e.Host == responder ? e with { Port = end.Port } : e).ToImmutableArray() };
+    }
+
+    // ---------------------------------------------------------------- responder
+
+    private void Answering()
+    {
+        Receive<Msg.Propose>(p => p.NegotiationId == _id, p =>
+        {
+            _initiatorRef = Sender;
+            if (_lastReply is not null && _lastReply.Round == p.Round)
+            {
+                Sender.Tell(_lastReply); // a retransmitted proposal: answer the same
+                return;
+            }
+            Timers.StartSingleTimer(GiveUp.Instance, GiveUp.Instance, _limits.ReservationTtl);
+            switch (_responder!.OnPropose(p.Protocol, Now))
+            {
+                case Decision.Ok ok:
+                    _link = _link with { Protocol = ok.Protocol };
+                    Reply(new Msg.Ok(_id, _self, ok.Protocol, p.Round, _link));
+                    break;
+                case Decision.Nok nok:
+                    Reply(new Msg.Nok(_id, _self, nok.CounterProposal, p.Round, _link with { Protocol = nok.CounterProposal }));
+                    break;
+                case Decision.Fail fail:
+                    Sender.Tell(new Msg.Refuse(_id, _self, fail.Reason));
+                    Context.Parent.Tell(new Failed(_id, _link.Id, fail.Reason, false));
+                    Context.Stop(Self);
+                    break;
+            }
+        });
+        Receive<Msg.Confirm>(c => c.NegotiationId == _id, c =>
+        {
+            switch (_responder!.OnConfirm(c.Protocol, Now))
+            {
+                case Decision.Agreed agreed:
+                    Context.Parent.Tell(new Succeeded(_id, _link with { Protocol = agreed.Protocol }, false));
+                    break;
+                case Decision.Fail fail:
+                    Context.Parent.Tell(new Failed(_id, _link.Id, fail.Reason, false));
+                    break;
+            }
+            Context.Stop(Self);
+        });
+        Receive<Msg.Abort>(a => a.NegotiationId == _id, a =>
+        {
+            _responder!.Abandon(a.Reason);
+            Context.Parent.Tell(new Failed(_id, _link.Id, $"initiator aborted: {a.Reason}", false));
+            Context.Stop(Self);
+        });
+        Receive<GiveUp>(_ =>
+        {
+            var fail = _responder!.Abandon($"initiator went silent for {_limits.ReservationTtl.TotalSeconds:0.#} s");
+            Context.Parent.Tell(new Failed(_id, _link.Id, fail.Reason, false));
+            Context.Stop(Self);
+        });
+    }
+
+    private void Reply(Msg.INegotiationReply reply)
+    {
+        _lastReply = reply;
+        Sender.Tell(reply);
+    }
+
+    /// <inheritdoc/>
+    protected override void PostStop()
+    {
+        // Stopped from outside (host shutting down) in the middle: leave nothing reserved.
+        // A committed number belongs to the link id, not to this negotiation, so it is not touched.
+        _initiator?.Abandon("stopped");
+        _responder?.Abandon("stopped");
+    }
+}

@@ -1,0 +1,37 @@
+using VNet.Capture.Taps;
+using VNet.Capture.Transports;
+using VNet.Messages;
+
+namespace VNet.Capture.Forwarding;
+
+/// <summary>
+/// Everything one link needs on one host to move frames: the substrate transport (shared by both
+/// directions) and a way to open the VM-side taps (re-opened when a worker restarts).
+/// </summary>
+public interface ILinkDataPlane : IDisposable
+{
+    /// <summary>The transport toward the peer(s).</summary>
+    ITransport Transport { get; }
+
+    /// <summary>Largest VM frame (Ethernet header included) carried without IP fragmentation.</summary>
+    int MaxFrame { get; }
+
+    /// <summary>The MTU the VM interfaces of this link should have (<see cref="MaxFrame"/> − 14).</summary>
+    int VmMtu { get; }
+
+    /// <summary>Notes for the operator found while setting up (e.g. offloads that could not be turned off).</summary>
+    IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>Opens the capture of the frames the local VM sends.</summary>
+    IFrameTap OpenCapture();
+
+    /// <summary>Opens the handle that injects frames toward the local VM.</summary>
+    IFrameTap OpenInjector();
+}
+
+/// <summary>Creates the data plane of a link on this host; tests substitute in-memory ones.</summary>
+public interface IDataPlaneFactory
+{
+    /// <summary>Creates the data plane of <paramref name="link"/> for its endpoint <paramref name="local"/>.</summary>
+    ILinkDataPlane Create(LinkSpec link, LinkEndpoint local);
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using VNet.Capture.Frames;
+using VNet.Capture.Taps;
+using VNet.Capture.Transports;
+using VNet.Messages;
+
+namespace VNet.Capture.Forwarding;
+
+/// <summary>Settings of the kernel data plane (from the <c>vnet.data-plane</c> HOCON section).</summary>
+public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferBytes, TimeSpan ReceiveTimeout, bool DisableOffloads)
+{
+    /// <summary>4 MiB socket buffers, 16 MiB pcap ring, 100 ms receive timeout, offloads turned off.</summary>
+    public static DataPlaneSettings Default { get; } = new(4 << 20, 16 << 20, TimeSpan.FromMilliseconds(100), true);
+}
+
+/// <summary>The real data plane: kernel sockets on the substrate, libpcap on the VM interface.</summary>
+public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPlaneFactory
+{
+    /// <inheritdoc/>
+    public ILinkDataPlane Create(LinkSpec link, LinkEndpoint local)
+    {
+        if (string.IsNullOrEmpty(local.HostInterface))
+            throw new InvalidOperationException($"link {link.Id}: the host-side interface of VM {local.Vm} ({local.Mac}) is not known on {local.Host}");
+        var localIp = IPAddress.Parse(local.SubstrateAddress);
+        var peers = link.Endpoints.Where(e => e != local && e.Host != local.Host).ToList();
+        if (peers.Count == 0) throw new InvalidOperationException($"link {link.Id}: no endpoint on another host");
+        var tos = link.Options.Dscp << 2;
+        ITransport transport = link.Kind switch
+        {
+            LinkKind.RawP2P => new RawIpTransport(localIp, IPAddress.Parse(peers[0].SubstrateAddress), link.Protocol, tos, settings.SocketBufferBytes, settings.ReceiveTimeout),
+            LinkKind.UdpP2P => new UdpTransport(localIp, local.Port, IPAddress.Parse(peers[0].SubstrateAddress), peers[0].Port, tos, settings.SocketBufferBytes, settings.ReceiveTimeout),
+            _ => throw new NotSupportedException($"link kind {link.Kind.Name()} is not available yet"),
+        };
+        var warnings = new List<string>();
+        if (settings.DisableOffloads) Offloads.TryDisable(local.HostInterface, warnings);
+        return new KernelDataPlane(transport, local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings);
+    }
+
+    private sealed class KernelDataPlane(ITransport transport, string vmInterface, MacAddress vmMac, int pcapBuffer, List<string> warnings) : ILinkDataPlane
+    {
+        public ITransport Transport => transport;
+        public int MaxFrame => transport.PathMtu - transport.Overhead - Capsule.HeaderLength;
+        public int VmMtu => MaxFrame - 14;
+        public IReadOnlyList<string> Warnings => warnings;
+        public IFrameTap OpenCapture() => PcapFrameTap.OpenCapture(vmInterface, vmMac, pcapBuffer);
+        public IFrameTap OpenInjector() => PcapFrameTap.OpenInjector(vmInterface);
+        public void Dispose() => transport.Dispose();
+    }
+}
+
+/// <summary>
+/// Checksum and segmentation offloads break pcap forwarding: captured frames carry partial
+/// checksums or are GRO super-frames (PLATFORM-NOTES). The host side is turned off here; the VM
+/// side must be too (labs do it; on real VMs the guest's virtio NIC must not hand over partial sums).
+/// </summary>
+public static class Offloads
+{
+    /// <summary>The ethtool features turned off.</summary>
+    public static readonly string[] Features = ["tx", "tso", "gso", "gro"];
+
+    /// <summary>Runs <c>ethtool -K IF tx off tso off gso off gro off</c>; adds a warning when it cannot.</summary>
+    public static bool TryDisable(string interfaceName, List<string> warnings, string? netns = null)
+    {
+        var args = new List<string>();
+        if (netns is not null) args.AddRange(["netns", "exec", netns, "ethtool"]);
+        args.AddRange(["-K", interfaceName]);
+        foreach (var f in Features) args.AddRange([f, "off"]);
+        try
+        {
+            var psi = new ProcessStartInfo(netns is null ? "ethtool" : "ip") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var err = p.StandardError.ReadToEnd();
+            p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode == 0) return true;
+            warnings.Add($"could not turn off offloads on {interfaceName}: {err.Trim()}");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            warnings.Add($"ethtool is not installed: offloads on {interfaceName} stay on and TCP through the link may fail (Debian package ethtool)");
+        }
+        return false;
+    }
+}

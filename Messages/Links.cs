@@ -37,7 +37,7 @@ public sealed record DirectionCounters(long Frames, long Bytes, long WireBytes, 
 }
 
 /// <summary>Requests to a HostActor about its links, and its replies.</summary>
-public static class Links
+public static class LinkProtocol
 {
     /// <summary>Create <see cref="Link"/> with this host as initiator (the protocol number is negotiated).</summary>
     public sealed record Create(LinkSpec Link) : ILinkMessage;

@@ -5,7 +5,7 @@ namespace VNet.Messages;
 /// host (DESIGN.md §4, paper §III.B.1). Proposals are published on <see cref="Topic"/>; hosts that
 /// own neither endpoint ignore them. Replies go straight back to the sender.
 /// </summary>
-public static class Negotiation
+public static class NegotiationProtocol
 {
     /// <summary>The DistributedPubSub topic that plays the paper's multicast group.</summary>
     public const string Topic = "vnet.negotiation";

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace VNet.Messages;
 
 /// <summary>Messages to and from the TopologyManager cluster singleton.</summary>
-public static class Topology
+public static class TopologyProtocol
 {
     /// <summary>A HostActor announces (or refreshes) itself; the sender is the HostActor.</summary>
     public sealed record HostAnnounce(HostInfo Host) : ITopologyMessage;

@@ -8,8 +8,7 @@ using VNet.Capture.Forwarding;
 using VNet.Capture.Inventory;
 using VNet.Capture.Transports;
 using VNet.Messages;
-using Msg = VNet.Messages.Negotiation;
-using TopologyMsg = VNet.Messages.Topology;
+using Msg = VNet.Messages.NegotiationProtocol;
 
 namespace VNet.Actors.Hosts;
 
@@ -85,15 +84,15 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         Receive<SubscribeAck>(_ => { });
         Receive<AnnounceTick>(_ => Announce());
         Receive<GetInfo>(_ => Sender.Tell(_describe()));
-        Receive<Messages.Links.Create>(OnCreate);
+        Receive<LinkProtocol.Create>(OnCreate);
         Receive<Msg.Propose>(OnPropose);
         Receive<NegotiationActor.Succeeded>(OnAgreed);
         Receive<NegotiationActor.Failed>(OnNegotiationFailed);
         Receive<LinkActor.Started>(OnLinkStarted);
-        Receive<Messages.Links.StatusChanged>(OnStatusChanged);
-        Receive<Messages.Links.Delete>(d => Sender.Tell(new Messages.Links.Deleted(d.LinkId, RemoveLink(d.LinkId, "deleted"))));
-        Receive<Messages.Links.SetOptions>(OnSetOptions);
-        Receive<Messages.Links.GetTable>(_ => Sender.Tell(Table()));
+        Receive<LinkProtocol.StatusChanged>(OnStatusChanged);
+        Receive<LinkProtocol.Delete>(d => Sender.Tell(new LinkProtocol.Deleted(d.LinkId, RemoveLink(d.LinkId, "deleted"))));
+        Receive<LinkProtocol.SetOptions>(OnSetOptions);
+        Receive<LinkProtocol.GetTable>(_ => Sender.Tell(Table()));
         Receive<Terminated>(OnTerminated);
     }
 
@@ -114,7 +113,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     {
         try
         {
-            _topology.Tell(new TopologyMsg.HostAnnounce(_describe()));
+            _topology.Tell(new TopologyProtocol.HostAnnounce(_describe()));
         }
         catch (Exception e)
         {
@@ -124,7 +123,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
 
     // ------------------------------------------------------------------ creating links
 
-    private void OnCreate(Messages.Links.Create create)
+    private void OnCreate(LinkProtocol.Create create)
     {
         var link = create.Link with { Protocol = 0 };
         var problems = link.Problems().ToList();
@@ -133,7 +132,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         if (_links.ContainsKey(link.Id) || _negotiations.Values.Any(n => n.LinkId == link.Id)) problems.Add($"link {link.Id} already exists on {_settings.Name}");
         if (problems.Count > 0)
         {
-            Sender.Tell(new Messages.Links.CreateFailed(link.Id, string.Join("; ", problems)));
+            Sender.Tell(new LinkProtocol.CreateFailed(link.Id, string.Join("; ", problems)));
             return;
         }
         LinkSpec prepared;
@@ -143,7 +142,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         }
         catch (Exception e) when (e is InvalidOperationException or VmProviderException)
         {
-            Sender.Tell(new Messages.Links.CreateFailed(link.Id, e.Message));
+            Sender.Tell(new LinkProtocol.CreateFailed(link.Id, e.Message));
             return;
         }
         var id = Guid.NewGuid();
@@ -230,7 +229,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     {
         if (_negotiations.Remove(f.NegotiationId, out var pending))
         {
-            pending.Requester?.Tell(new Messages.Links.CreateFailed(f.LinkId, f.Reason));
+            pending.Requester?.Tell(new LinkProtocol.CreateFailed(f.LinkId, f.Reason));
         }
         _log.Warning("link {0}: negotiation failed: {1}", f.LinkId, f.Reason);
     }
@@ -241,30 +240,30 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         entry.Status = LinkStatus.Established;
         entry.VmMtu = started.VmMtu;
         entry.Detail = started.Warnings.Count > 0 ? string.Join("; ", started.Warnings) : started.Transport;
-        entry.Requester?.Tell(new Messages.Links.Created(entry.Link, _settings.Name));
+        entry.Requester?.Tell(new LinkProtocol.Created(entry.Link, _settings.Name));
         entry.Requester = null;
-        _topology.Tell(new TopologyMsg.LinkReport(_settings.Name, entry.Link.Id, entry.Status, entry.Detail));
+        _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, entry.Link.Id, entry.Status, entry.Detail));
     }
 
-    private void OnStatusChanged(Messages.Links.StatusChanged changed)
+    private void OnStatusChanged(LinkProtocol.StatusChanged changed)
     {
         if (!_links.TryGetValue(changed.LinkId, out var entry)) return;
         entry.Status = changed.Status;
         entry.Detail = changed.Detail;
-        _topology.Tell(new TopologyMsg.LinkReport(_settings.Name, changed.LinkId, changed.Status, changed.Detail));
+        _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, changed.LinkId, changed.Status, changed.Detail));
     }
 
-    private void OnSetOptions(Messages.Links.SetOptions set)
+    private void OnSetOptions(LinkProtocol.SetOptions set)
     {
         if (!_links.TryGetValue(set.LinkId, out var entry))
         {
-            Sender.Tell(new Messages.Links.CreateFailed(set.LinkId, $"no link {set.LinkId} on {_settings.Name}"));
+            Sender.Tell(new LinkProtocol.CreateFailed(set.LinkId, $"no link {set.LinkId} on {_settings.Name}"));
             return;
         }
         var problems = set.Options.Problems().ToList();
         if (problems.Count > 0)
         {
-            Sender.Tell(new Messages.Links.CreateFailed(set.LinkId, string.Join("; ", problems)));
+            Sender.Tell(new LinkProtocol.CreateFailed(set.LinkId, string.Join("; ", problems)));
             return;
         }
         entry.Link = entry.Link with { Options = set.Options };
@@ -276,7 +275,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         foreach (var (id, pending) in _negotiations.Where(kv => kv.Value.Child.Equals(t.ActorRef)).ToList())
         {
             _negotiations.Remove(id);
-            pending.Requester?.Tell(new Messages.Links.CreateFailed(pending.LinkId, "negotiation stopped unexpectedly"));
+            pending.Requester?.Tell(new LinkProtocol.CreateFailed(pending.LinkId, "negotiation stopped unexpectedly"));
         }
         foreach (var entry in _links.Values.Where(l => l.Actor.Equals(t.ActorRef)).ToList())
         {
@@ -284,8 +283,8 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             _links.Remove(entry.Link.Id);
             _table.Release(entry.Link.Id);
             var reason = entry.Status == LinkStatus.Failed ? entry.Detail : "its data plane could not start (see the vnetd log)";
-            entry.Requester?.Tell(new Messages.Links.CreateFailed(entry.Link.Id, $"link {entry.Link.Id} failed on {_settings.Name}: {reason}"));
-            _topology.Tell(new TopologyMsg.LinkReport(_settings.Name, entry.Link.Id, LinkStatus.Failed, reason));
+            entry.Requester?.Tell(new LinkProtocol.CreateFailed(entry.Link.Id, $"link {entry.Link.Id} failed on {_settings.Name}: {reason}"));
+            _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, entry.Link.Id, LinkStatus.Failed, reason));
         }
     }
 
@@ -297,14 +296,14 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Context.Unwatch(pending.Child);
             Context.Stop(pending.Child);
             _negotiations.Remove(id);
-            pending.Requester?.Tell(new Messages.Links.CreateFailed(linkId, $"link {linkId} was {why} while negotiating"));
+            pending.Requester?.Tell(new LinkProtocol.CreateFailed(linkId, $"link {linkId} was {why} while negotiating"));
             existed = true;
         }
         if (_links.Remove(linkId, out var entry))
         {
             Context.Unwatch(entry.Actor);
             Context.Stop(entry.Actor);
-            entry.Requester?.Tell(new Messages.Links.CreateFailed(linkId, $"link {linkId} was {why} while starting"));
+            entry.Requester?.Tell(new LinkProtocol.CreateFailed(linkId, $"link {linkId} was {why} while starting"));
             existed = true;
         }
         _table.Release(linkId);
@@ -312,9 +311,9 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         return existed;
     }
 
-    private Messages.Links.Table Table() =>
+    private LinkProtocol.Table Table() =>
         new(_settings.Name, _links.Values.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>
-            new Messages.Links.Row(l.Link, l.Status, l.Detail, l.Counters.ToSubstrate.Snapshot(), l.Counters.ToVm.Snapshot(), l.VmMtu)).ToImmutableArray());
+            new LinkProtocol.Row(l.Link, l.Status, l.Detail, l.Counters.ToSubstrate.Snapshot(), l.Counters.ToVm.Snapshot(), l.VmMtu)).ToImmutableArray());
 
     /// <inheritdoc/>
     protected override void PostStop()

@@ -44,12 +44,12 @@ public sealed class LinkActor : ReceiveActor
         {
             _options = s.Options;
             _plane?.Transport.SetTos(s.Options.Dscp << 2);
-            Sender.Tell(new Messages.Links.StatusChanged(_link.Id, LinkStatus.Established, "options changed"));
+            Sender.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, "options changed"));
         });
         Receive<Terminated>(t =>
         {
             // A worker stopped for good: the supervisor gave up after too many failures.
-            Context.Parent.Tell(new Messages.Links.StatusChanged(_link.Id, LinkStatus.Failed, $"{t.ActorRef.Path.Name} failed {_backoff.Failures} times; link stopped"));
+            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, $"{t.ActorRef.Path.Name} failed {_backoff.Failures} times; link stopped"));
             Context.Stop(Self);
         });
     }
@@ -75,7 +75,7 @@ public sealed class LinkActor : ReceiveActor
         {
             _backoff.Failures++;
             _log.Warning("link {0}: {1} (restart {2} in {3})", _link.Id, e.Message, _backoff.Failures, _backoff.NextDelay);
-            Context.Parent.Tell(new Messages.Links.StatusChanged(_link.Id, LinkStatus.Restarting, e.Message));
+            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, e.Message));
             return Directive.Restart;
         });
 }

@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using VNet.Messages;
-using Msg = VNet.Messages.Negotiation;
+using Msg = VNet.Messages.NegotiationProtocol;
 
 namespace VNet.Actors.Negotiation;
 

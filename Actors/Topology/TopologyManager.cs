@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using VNet.Messages;
-using static VNet.Messages.Topology;
+using static VNet.Messages.TopologyProtocol;
 
 namespace VNet.Actors.Topology;
 
@@ -141,8 +141,8 @@ public sealed class TopologyManager : ReceiveActor
         _links[create.Id] = new DesiredLink(spec!);
         var initiator = _hosts[spec!.Endpoints[0].Host].Actor;
         var replyTo = Sender;
-        initiator.Ask<object>(new Messages.Links.Create(spec), _createTimeout)
-            .ContinueWith(t => new CreateOutcome(create.Id, t.IsCompletedSuccessfully ? t.Result : new Messages.Links.CreateFailed(create.Id, $"host {spec.Endpoints[0].Host} did not answer within {_createTimeout.TotalSeconds:0} s"), replyTo))
+        initiator.Ask<object>(new LinkProtocol.Create(spec), _createTimeout)
+            .ContinueWith(t => new CreateOutcome(create.Id, t.IsCompletedSuccessfully ? t.Result : new LinkProtocol.CreateFailed(create.Id, $"host {spec.Endpoints[0].Host} did not answer within {_createTimeout.TotalSeconds:0} s"), replyTo))
             .PipeTo(Self);
     }
 
@@ -150,14 +150,14 @@ public sealed class TopologyManager : ReceiveActor
     {
         switch (outcome.Reply)
         {
-            case Messages.Links.Created created when _links.TryGetValue(outcome.LinkId, out var link):
+            case LinkProtocol.Created created when _links.TryGetValue(outcome.LinkId, out var link):
                 link.Spec = created.Link;
                 link.Status = LinkStatus.Established;
                 outcome.ReplyTo.Tell(created);
                 break;
-            case Messages.Links.CreateFailed failed:
+            case LinkProtocol.CreateFailed failed:
                 // Nothing half-made: the desired link goes, and every host drops whatever it has of it.
-                if (_links.Remove(outcome.LinkId, out var gone)) TellHosts(gone.Spec, new Messages.Links.Delete(outcome.LinkId));
+                if (_links.Remove(outcome.LinkId, out var gone)) TellHosts(gone.Spec, new LinkProtocol.Delete(outcome.LinkId));
                 outcome.ReplyTo.Tell(new Failed(failed.Reason));
                 break;
             default:
@@ -173,7 +173,7 @@ public sealed class TopologyManager : ReceiveActor
             Sender.Tell(new Failed($"no link '{delete.Id}' (see `vnet link show`)"));
             return;
         }
-        TellHosts(link.Spec, new Messages.Links.Delete(delete.Id));
+        TellHosts(link.Spec, new LinkProtocol.Delete(delete.Id));
         Sender.Tell(new Done($"link {delete.Id} deleted"));
     }
 

@@ -1,0 +1,116 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace VNet.Actors.Commands;
+
+/// <summary>A switch of a console command (<c>--name value</c>, or <c>--name</c> alone for a flag).</summary>
+public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null);
+
+/// <summary>A command of a palette, as the client downloads it on connect.</summary>
+public sealed record CommandDefinition(string Name, string Description, ImmutableArray<SwitchDefinition> Switches)
+{
+    /// <summary>A command with the given switches.</summary>
+    public static CommandDefinition Of(string name, string description, params SwitchDefinition[] switches) => new(name, description, [.. switches]);
+}
+
+/// <summary>A named group of commands (Petabridge.Cmd's palette).</summary>
+public sealed record PaletteDefinition(string Name, string Description, ImmutableArray<CommandDefinition> Commands);
+
+/// <summary>One command as the client sends it.</summary>
+public sealed record CommandRequest(string Palette, string Command, ImmutableDictionary<string, string> Args, bool Json);
+
+/// <summary>
+/// One line of the console protocol (newline-delimited JSON). The server sends <see cref="Hello"/>
+/// on connect, then answers each request with blocks and one <see cref="End"/>.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "t")]
+[JsonDerivedType(typeof(Hello), "hello")]
+[JsonDerivedType(typeof(Run), "run")]
+[JsonDerivedType(typeof(Table), "table")]
+[JsonDerivedType(typeof(Text), "text")]
+[JsonDerivedType(typeof(Data), "data")]
+[JsonDerivedType(typeof(End), "end")]
+public abstract record ConsoleLine
+{
+    /// <summary>Server greeting: the node and its palettes (so `help` always matches the node).</summary>
+    public sealed record Hello(string Node, string Address, ImmutableArray<PaletteDefinition> Palettes) : ConsoleLine;
+
+    /// <summary>Client request.</summary>
+    public sealed record Run(CommandRequest Request) : ConsoleLine;
+
+    /// <summary>A table for people.</summary>
+    public sealed record Table(string? Title, ImmutableArray<string> Columns, ImmutableArray<ImmutableArray<string>> Rows) : ConsoleLine;
+
+    /// <summary>A line of text for people.</summary>
+    public sealed record Text(string Line) : ConsoleLine;
+
+    /// <summary>A JSON value for scripts (<c>--json</c>).</summary>
+    public sealed record Data(JsonNode? Value) : ConsoleLine;
+
+    /// <summary>End of a response: exit code (0 ok, 1 failed, 2 usage) and the error, if any.</summary>
+    public sealed record End(int Exit, string? Error) : ConsoleLine;
+
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The line as JSON text (no newline).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    /// <summary>Parses a line; throws <see cref="JsonException"/> on malformed input.</summary>
+    public static ConsoleLine Parse(string json) => JsonSerializer.Deserialize<ConsoleLine>(json, Options) ?? throw new JsonException("empty console line");
+
+    /// <summary>JSON serialization options used for data values.</summary>
+    public static JsonSerializerOptions DataOptions { get; } = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+}
+
+/// <summary>Exit codes of the `vnet` client.</summary>
+public static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+    /// <summary>The command ran and failed (bad value, unknown link, cluster refused...).</summary>
+    public const int Failed = 1;
+    /// <summary>The command line is wrong (unknown command or switch, missing value).</summary>
+    public const int Usage = 2;
+    /// <summary>The node could not be reached.</summary>
+    public const int Unreachable = 3;
+}
+
+/// <summary>A command failed in a way the user can fix; the message says what and where.</summary>
+public sealed class CommandException(string message, int exit = ExitCodes.Failed) : Exception(message)
+{
+    /// <summary>The exit code the client ends with.</summary>
+    public int Exit { get; } = exit;
+}
+
+/// <summary>Where a running command writes its output blocks.</summary>
+public interface ICommandSink
+{
+    /// <summary>Sends one block to the client now (commands stream).</summary>
+    Task EmitAsync(ConsoleLine line);
+}
+
+/// <summary>Convenience for palettes.</summary>
+public static class CommandSinkExtensions
+{
+    /// <summary>Emits a table (text form) or the data (JSON form), depending on what the client asked.</summary>
+    public static Task ResultAsync(this ICommandSink sink, CommandRequest request, string? title, string[] columns, IEnumerable<string[]> rows, object? data) =>
+        request.Json
+            ? sink.EmitAsync(new ConsoleLine.Data(JsonSerializer.SerializeToNode(data, ConsoleLine.DataOptions)))
+            : sink.EmitAsync(new ConsoleLine.Table(title, [.. columns], [.. rows.Select(r => r.ToImmutableArray())]));
+
+    /// <summary>Emits a line (text form) or the data (JSON form).</summary>
+    public static Task MessageAsync(this ICommandSink sink, CommandRequest request, string text, object? data) =>
+        request.Json
+            ? sink.EmitAsync(new ConsoleLine.Data(JsonSerializer.SerializeToNode(data, ConsoleLine.DataOptions)))
+            : sink.EmitAsync(new ConsoleLine.Text(text));
+}

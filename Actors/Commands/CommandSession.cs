@@ -1,0 +1,172 @@
+using System.Collections.Immutable;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+
+namespace VNet.Actors.Commands;
+
+/// <summary>
+/// One console connection: sends the palettes, then runs requests one at a time and streams their
+/// output. Reading and writing happen on tasks; the actor serialises requests and owns the socket.
+/// </summary>
+public sealed class CommandSession : ReceiveActor
+{
+    private sealed record LineReceived(string Line);
+
+    private sealed record Closed
+    {
+        public static Closed Instance { get; } = new();
+    }
+
+    private sealed record Finished
+    {
+        public static Finished Instance { get; } = new();
+    }
+
+    private sealed class Sink(StreamWriter writer, SemaphoreSlim gate) : ICommandSink
+    {
+        public async Task EmitAsync(ConsoleLine line)
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await writer.WriteLineAsync(line.ToJson());
+                await writer.FlushAsync();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Socket _socket;
+    private readonly ImmutableArray<IPalette> _palettes;
+    private readonly string _node;
+    private readonly string _address;
+    private readonly NetworkStream _stream;
+    private readonly StreamWriter _writer;
+    private readonly Sink _sink;
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly Queue<string> _queue = new();
+    private bool _busy;
+
+    /// <summary>Props.</summary>
+    public static Props Props(Socket socket, ImmutableArray<IPalette> palettes, string node, string address) =>
+        Akka.Actor.Props.Create(() => new CommandSession(socket, palettes, node, address));
+
+    private CommandSession(Socket socket, ImmutableArray<IPalette> palettes, string node, string address)
+    {
+        _socket = socket;
+        _palettes = palettes;
+        _node = node;
+        _address = address;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _writer = new StreamWriter(_stream, new UTF8Encoding(false)) { NewLine = "\n" };
+        _sink = new Sink(_writer, new SemaphoreSlim(1, 1));
+
+        Receive<LineReceived>(l =>
+        {
+            _queue.Enqueue(l.Line);
+            RunNext();
+        });
+        Receive<Finished>(_ =>
+        {
+            _busy = false;
+            RunNext();
+        });
+        Receive<Closed>(_ => Context.Stop(Self));
+    }
+
+    /// <inheritdoc/>
+    protected override void PreStart()
+    {
+        var self = Self;
+        var hello = new ConsoleLine.Hello(_node, _address, [.. _palettes.Select(p => p.Definition)]);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await _sink.EmitAsync(hello);
+                using var reader = new StreamReader(_stream, Encoding.UTF8, false, 4096, leaveOpen: true);
+                while (await reader.ReadLineAsync(_cancel.Token) is { } line)
+                    if (line.Length > 0) self.Tell(new LineReceived(line));
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+            }
+            self.Tell(Closed.Instance);
+        });
+    }
+
+    private void RunNext()
+    {
+        if (_busy || _queue.Count == 0) return;
+        _busy = true;
+        var line = _queue.Dequeue();
+        var self = Self;
+        _ = Task.Run(async () =>
+        {
+            var (exit, error) = await Execute(line);
+            try
+            {
+                await _sink.EmitAsync(new ConsoleLine.End(exit, error));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+            }
+            self.Tell(Finished.Instance);
+        });
+    }
+
+    private async Task<(int, string?)> Execute(string line)
+    {
+        CommandRequest request;
+        try
+        {
+            if (ConsoleLine.Parse(line) is not ConsoleLine.Run run) return (ExitCodes.Usage, "expected a run request");
+            request = run.Request;
+        }
+        catch (JsonException e)
+        {
+            return (ExitCodes.Usage, $"malformed request: {e.Message}");
+        }
+        var palette = _palettes.FirstOrDefault(p => p.Definition.Name == request.Palette);
+        if (palette is null) return (ExitCodes.Usage, $"unknown palette '{request.Palette}' (palettes: {string.Join(", ", _palettes.Select(p => p.Definition.Name))})");
+        var command = palette.Definition.Commands.FirstOrDefault(c => c.Name == request.Command);
+        if (command is null) return (ExitCodes.Usage, $"unknown command '{request.Palette} {request.Command}' (commands: {string.Join(", ", palette.Definition.Commands.Select(c => c.Name))})");
+        var unknown = request.Args.Keys.Where(k => command.Switches.All(s => s.Name != k)).ToList();
+        if (unknown.Count > 0) return (ExitCodes.Usage, $"{request.Palette} {request.Command}: unknown switch --{unknown[0]} (switches: {string.Join(", ", command.Switches.Select(s => "--" + s.Name))})");
+        var missing = command.Switches.Where(s => s.Required && !request.Args.ContainsKey(s.Name)).ToList();
+        if (missing.Count > 0) return (ExitCodes.Usage, $"{request.Palette} {request.Command}: --{missing[0].Name} is required ({missing[0].Description})");
+        try
+        {
+            await palette.ExecuteAsync(request, _sink, _cancel.Token);
+            return (ExitCodes.Ok, null);
+        }
+        catch (CommandException e)
+        {
+            return (e.Exit, e.Message);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return (ExitCodes.Failed, "connection closed");
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "console command {0} {1} failed", request.Palette, request.Command);
+            return (ExitCodes.Failed, $"{request.Palette} {request.Command} failed on {_node}: {e.Message}");
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void PostStop()
+    {
+        _cancel.Cancel();
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        _stream.Dispose();
+    }
+}

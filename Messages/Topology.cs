@@ -14,6 +14,9 @@ public static class TopologyProtocol
     /// <summary>Create a link between VMs, named by VM; hosts and addresses are resolved by the manager.</summary>
     public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage;
 
+    /// <summary>Change the options of a link on every host it spans, without dropping it.</summary>
+    public sealed record SetLinkOptions(string Id, LinkOptions Options) : ITopologyMessage;
+
     /// <summary>Delete a link everywhere.</summary>
     public sealed record DeleteLink(string Id) : ITopologyMessage;
 

@@ -16,6 +16,8 @@ public sealed class TopologyManager : ReceiveActor
 {
     private sealed record CreateOutcome(string LinkId, object Reply, IActorRef ReplyTo);
 
+    private sealed record OptionsOutcome(string LinkId, LinkOptions Options, string? Error, IActorRef ReplyTo);
+
     private sealed class HostState(HostInfo info, IActorRef actor)
     {
         public HostInfo Info { get; set; } = info;
@@ -50,6 +52,12 @@ public sealed class TopologyManager : ReceiveActor
         Receive<CreateLink>(OnCreate);
         Receive<CreateOutcome>(OnCreateOutcome);
         Receive<DeleteLink>(OnDelete);
+        Receive<SetLinkOptions>(OnSetOptions);
+        Receive<OptionsOutcome>(o =>
+        {
+            if (o.Error is null && _links.TryGetValue(o.LinkId, out var link)) link.Spec = link.Spec with { Options = o.Options };
+            o.ReplyTo.Tell(o.Error is null ? new Done($"link {o.LinkId} options changed") : new Failed(o.Error));
+        });
         Receive<LinkReport>(OnReport);
         Receive<GetHosts>(_ => Sender.Tell(new HostList(_hosts.Values.OrderBy(h => h.Info.Name, StringComparer.Ordinal).Select(h => new HostEntry(h.Info, h.Up)).ToImmutableArray())));
         Receive<GetLinks>(_ => Sender.Tell(new LinkList(_links.Values.OrderBy(l => l.Spec.Id, StringComparer.Ordinal).Select(l => new LinkEntry(l.Spec, l.Status, l.Detail)).ToImmutableArray())));
@@ -175,6 +183,41 @@ public sealed class TopologyManager : ReceiveActor
         }
         TellHosts(link.Spec, new LinkProtocol.Delete(delete.Id));
         Sender.Tell(new Done($"link {delete.Id} deleted"));
+    }
+
+    private void OnSetOptions(SetLinkOptions set)
+    {
+        if (!_links.TryGetValue(set.Id, out var link))
+        {
+            Sender.Tell(new Failed($"no link '{set.Id}' (see `vnet link show`)"));
+            return;
+        }
+        var problems = set.Options.Problems().ToList();
+        if (problems.Count > 0)
+        {
+            Sender.Tell(new Failed($"link {set.Id}: {string.Join("; ", problems)}"));
+            return;
+        }
+        var replyTo = Sender;
+        var hosts = link.Spec.Endpoints.Select(e => e.Host).Distinct().ToList();
+        var asks = hosts.Select(async h =>
+        {
+            if (!_hosts.TryGetValue(h, out var host) || !host.Up) return $"host {h} is down";
+            try
+            {
+                var reply = await host.Actor.Ask<object>(new LinkProtocol.SetOptions(set.Id, set.Options), TimeSpan.FromSeconds(5));
+                return reply is LinkProtocol.CreateFailed f ? f.Reason : null;
+            }
+            catch (AskTimeoutException)
+            {
+                return $"host {h} did not answer";
+            }
+        });
+        Task.WhenAll(asks).ContinueWith(t =>
+        {
+            var errors = t.Result.Where(e => e is not null).ToList();
+            return new OptionsOutcome(set.Id, set.Options, errors.Count == 0 ? null : string.Join("; ", errors), replyTo);
+        }).PipeTo(Self);
     }
 
     private void OnReport(LinkReport report)

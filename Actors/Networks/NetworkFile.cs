@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Xml;
+using System.Xml.Linq;
+using VNet.Messages;
+
+namespace VNet.Actors.Networks;
+
+/// <summary>A VM of a network file: its name, NIC MAC and, optionally, the host it is pinned to.</summary>
+public sealed record NetworkVm(string Name, MacAddress Mac, string? Host);
+
+/// <summary>A link of a network file: kind, the VMs it joins, its options and (optionally) a preferred protocol number.</summary>
+public sealed record NetworkLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options, int Protocol);
+
+/// <summary>A virtual network as saved to and loaded from XML (DESIGN.md §6, paper §III.C).</summary>
+public sealed record NetworkDefinition(string Name, ImmutableArray<NetworkVm> Vms, ImmutableArray<NetworkLink> Links);
+
+/// <summary>One problem found in a file, with where it is.</summary>
+public sealed record FileProblem(string File, int Line, int Column, string Message)
+{
+    /// <inheritdoc/>
+    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}: {Message}" : $"{File}: {Message}";
+}
+
+/// <summary>The file had problems; <see cref="Problems"/> lists every one.</summary>
+public sealed class NetworkFileException(IReadOnlyList<FileProblem> problems)
+    : Exception(string.Join(Environment.NewLine, problems))
+{
+    /// <summary>Every problem found.</summary>
+    public IReadOnlyList<FileProblem> Problems { get; } = problems;
+}
+
+/// <summary>
+/// Reads and writes the network file. Pure: text in, model or every problem out. The same
+/// <c>&lt;network&gt;</c> element is the virtual-network part of a lab file.
+/// </summary>
+public static class NetworkFile
+{
+    /// <summary>The XML namespace of network files.</summary>
+    public const string Namespace = "urn:vnet:network:1";
+
+    /// <summary>Parses a whole network file; throws <see cref="NetworkFileException"/> listing every problem.</summary>
+    public static NetworkDefinition Parse(string xml, string fileName)
+    {
+        XDocument doc;
+        try
+        {
+            doc = XDocument.Parse(xml, LoadOptions.SetLineInfo);
+        }
+        catch (XmlException e)
+        {
+            throw new NetworkFileException([new FileProblem(fileName, e.LineNumber, e.LinePosition, $"malformed XML: {e.Message}")]);
+        }
+        var problems = new List<FileProblem>();
+        var root = doc.Root!;
+        if (root.Name.LocalName != "network") problems.Add(At(fileName, root, $"the root element is <{root.Name.LocalName}>, expected <network>"));
+        var result = ParseElement(root, fileName, problems, knownVms: null);
+        if (problems.Count > 0) throw new NetworkFileException(problems);
+        return result;
+    }
+
+    /// <summary>
+    /// Parses a <c>&lt;network&gt;</c> element, adding problems to <paramref name="problems"/>.
+    /// <paramref name="knownVms"/> (from a lab file) are VMs declared elsewhere that links may name.
+    /// </summary>
+    public static NetworkDefinition ParseElement(XElement network, string file, List<FileProblem> problems, IReadOnlyDictionary<string, NetworkVm>? knownVms)
+    {
+        var vms = new List<NetworkVm>();
+        var links = new List<NetworkLink>();
+        var linkAt = new Dictionary<NetworkLink, XElement>(ReferenceEqualityComparer.Instance);
+        foreach (var e in network.Elements())
+        {
+            switch (e.Name.LocalName)
+            {
+                case "vm":
+                    var name = Attr(e, "name", file, problems);
+                    var nic = e.Element(e.Name.Namespace + "nic");
+                    var macText = nic?.Attribute("mac")?.Value ?? e.Attribute("mac")?.Value;
+                    if (macText is null) problems.Add(At(file, e, $"VM '{name}' has no <nic mac=\"...\"/>"));
+                    else if (!MacAddress.TryParse(macText, out var mac)) problems.Add(At(file, nic ?? e, $"VM '{name}': '{macText}' is not a MAC address"));
+                    else if (name is not null) vms.Add(new NetworkVm(name, mac, e.Attribute("host")?.Value));
+                    break;
+                case "link":
+                    if (ParseLink(e, file, problems) is { } link)
+                    {
+                        links.Add(link);
+                        linkAt[link] = e;
+                    }
+                    break;
+                default:
+                    problems.Add(At(file, e, $"unknown element <{e.Name.LocalName}> in <network> (expected <vm> or <link>)"));
+                    break;
+            }
+        }
+        var all = new Dictionary<string, NetworkVm>(knownVms ?? new Dictionary<string, NetworkVm>());
+        foreach (var g in vms.GroupBy(v => v.Name).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"VM '{g.Key}' is declared {g.Count()} times"));
+        foreach (var vm in vms) all[vm.Name] = vm;
+        foreach (var g in all.Values.GroupBy(v => v.Mac).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"duplicate MAC {g.Key} on VMs {string.Join(", ", g.Select(v => v.Name))}"));
+        foreach (var g in links.GroupBy(l => l.Id).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"duplicate link id '{g.Key}'"));
+        foreach (var link in links)
+            foreach (var vm in link.Vms.Where(v => !all.ContainsKey(v)))
+                problems.Add(At(file, linkAt[link], $"link {link.Id}: unknown VM '{vm}'"));
+        return new NetworkDefinition(network.Attribute("name")?.Value ?? "", [.. vms], [.. links]);
+    }
+
+    private static NetworkLink? ParseLink(XElement e, string file, List<FileProblem> problems)
+    {
+        var before = problems.Count;
+        var id = Attr(e, "id", file, problems);
+        if (id is not null && !LinkSpec.IsValidId(id)) problems.Add(At(file, e, $"link id '{id}' is not valid (1-32 letters, digits, '-', '_', '.')"));
+        var kindText = e.Attribute("kind")?.Value ?? "raw-p2p";
+        if (!LinkKinds.TryParse(kindText, out var kind)) problems.Add(At(file, e, $"link {id}: '{kindText}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)"));
+        var vms = e.Elements().Where(x => x.Name.LocalName == "end").Select(x => Attr(x, "vm", file, problems) ?? "").ToImmutableArray();
+        if (!kind.IsMultipoint() && vms.Length != 2) problems.Add(At(file, e, $"link {id}: a {kind.Name()} link has exactly 2 <end> elements, not {vms.Length}"));
+        if (kind.IsMultipoint() && vms.Length < 2) problems.Add(At(file, e, $"link {id}: a {kind.Name()} segment needs at least 2 <end> elements"));
+        var protocol = 0;
+        if (e.Attribute("protocol") is { } p && !(int.TryParse(p.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out protocol) && protocol is >= LinkSpec.FirstProtocol and <= LinkSpec.LastProtocol))
+            problems.Add(At(file, p, $"link {id}: protocol number '{p.Value}' is out of range {LinkSpec.FirstProtocol}-{LinkSpec.LastProtocol}"));
+        var options = LinkOptions.Default;
+        if (e.Elements().FirstOrDefault(x => x.Name.LocalName == "options") is { } o)
+            options = ParseOptions(o, id, file, problems);
+        return problems.Count == before && id is not null ? new NetworkLink(id, kind, vms, options, protocol) : null;
+    }
+
+    private static LinkOptions ParseOptions(XElement o, string? id, string file, List<FileProblem> problems)
+    {
+        var options = LinkOptions.Default;
+        foreach (var a in o.Attributes())
+        {
+            var v = a.Value;
+            switch (a.Name.LocalName)
+            {
+                case "compression":
+                    if (v is "none" or "lz4") options = options with { Compression = v == "lz4" ? Compression.Lz4 : Compression.None };
+                    else problems.Add(At(file, a, $"link {id}: compression '{v}' must be none or lz4"));
+                    break;
+                case "dscp":
+                    if (int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var dscp) && dscp is >= 0 and <= 63) options = options with { Dscp = dscp };
+                    else problems.Add(At(file, a, $"link {id}: dscp '{v}' is out of range 0-63"));
+                    break;
+                case "bandwidth":
+                    if (Units.TryParseBitRate(v, out var bits) && bits <= LinkOptions.MaxBandwidth) options = options with { BandwidthBitsPerSecond = bits };
+                    else problems.Add(At(file, a, $"link {id}: bandwidth '{v}' is not a rate such as 100M (0-100G)"));
+                    break;
+                case "burst":
+                    if (Units.TryParseBytes(v, out var bytes) && bytes <= 64 << 20) options = options with { BurstBytes = (int)bytes };
+                    else problems.Add(At(file, a, $"link {id}: burst '{v}' is not a size such as 64K (at most 64M)"));
+                    break;
+                case "delay" or "jitter" or "loss":
+                    var max = a.Name.LocalName == "loss" ? 100 : LinkOptions.MaxDelayMs;
+                    if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && d <= max)
+                        options = a.Name.LocalName switch
+                        {
+                            "delay" => options with { DelayMs = d },
+                            "jitter" => options with { JitterMs = d },
+                            _ => options with { LossPercent = d },
+                        };
+                    else problems.Add(At(file, a, $"link {id}: {a.Name.LocalName} '{v}' is out of range 0-{max}"));
+                    break;
+                default:
+                    problems.Add(At(file, a, $"link {id}: unknown option '{a.Name.LocalName}'"));
+                    break;
+            }
+        }
+        if (options.JitterMs > options.DelayMs) problems.Add(At(file, o, $"link {id}: jitter {options.JitterMs} ms is larger than delay {options.DelayMs} ms"));
+        return options;
+    }
+
+    private static string? Attr(XElement e, string name, string file, List<FileProblem> problems)
+    {
+        var v = e.Attribute(name)?.Value;
+        if (string.IsNullOrWhiteSpace(v)) { problems.Add(At(file, e, $"<{e.Name.LocalName}> has no '{name}' attribute")); return null; }
+        return v;
+    }
+
+    /// <summary>A problem located at an XML node.</summary>
+    public static FileProblem At(string file, XObject node, string message)
+    {
+        var info = (IXmlLineInfo)node;
+        return new FileProblem(file, info.HasLineInfo() ? info.LineNumber : 0, info.HasLineInfo() ? info.LinePosition : 0, message);
+    }
+}

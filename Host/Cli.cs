@@ -1,0 +1,154 @@
+using VNet.Actors.Commands;
+using VNet.Actors.Networks;
+using VNet.Host.Console;
+using VNet.Host.Demo;
+using VNet.Host.Labs;
+
+namespace VNet.Host;
+
+/// <summary>The `vnet` command line: local verbs (lab, demo) and the console client for everything else.</summary>
+public static class Cli
+{
+    private const string Usage = """
+        usage:
+          vnet demo                              build labs/two-hosts, show the cluster and link, ping + iperf3, tear down
+          vnet lab up FILE [--prefix P]          build a lab and start its vnetd nodes
+          vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
+          vnet lab exec NODE [--lab ID] -- CMD   run CMD in a lab namespace (VM, host or router)
+          vnet lab list                          running labs
+          vnet [-H host:port | -S socket | -L lab] [--json] PALETTE COMMAND [--switch value]...
+          vnet [-H ...]                          interactive console; `help` lists the node's palettes
+        """;
+
+    /// <summary>Runs the CLI; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return args switch
+            {
+                ["--help" or "-h"] => Print(Usage),
+                ["demo", .. var rest] => await DemoRunner.RunAsync(rest, System.Console.Out),
+                ["lab", "up", .. var rest] => await LabUp(rest),
+                ["lab", "down", .. var rest] => LabDown(rest),
+                ["lab", "exec", .. var rest] => LabExec(rest),
+                ["lab", "list"] => LabList(),
+                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec or list\n" + Usage),
+                _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
+            };
+        }
+        catch (NetworkFileException e)
+        {
+            foreach (var p in e.Problems) await System.Console.Error.WriteLineAsync($"error: {p}");
+            return ExitCodes.Usage;
+        }
+        catch (ShellException e)
+        {
+            return Fail(ExitCodes.Failed, e.Message);
+        }
+        catch (CommandException e)
+        {
+            return Fail(e.Exit, e.Message);
+        }
+    }
+
+    private static int Print(string text)
+    {
+        System.Console.WriteLine(text);
+        return 0;
+    }
+
+    private static int Fail(int code, string message)
+    {
+        System.Console.Error.WriteLine($"error: {message}");
+        return code;
+    }
+
+    private static async Task<int> LabUp(string[] args)
+    {
+        string? file = null, prefix = null;
+        var noLinks = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--prefix" when i + 1 < args.Length: prefix = args[++i]; break;
+                case "--no-links": noLinks = true; break;
+                default:
+                    if (file is not null || args[i].StartsWith("--")) return Fail(ExitCodes.Usage, $"lab up: unexpected '{args[i]}'\n{Usage}");
+                    file = args[i];
+                    break;
+            }
+        }
+        if (file is null) return Fail(ExitCodes.Usage, "lab up: which lab file? (e.g. labs/two-hosts.xml)");
+        if (prefix is not null && (prefix.Length > 16 || !prefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+            return Fail(ExitCodes.Usage, $"--prefix '{prefix}' must be at most 16 letters, digits or '-'");
+        var lab = LabFile.Load(ResolveLabFile(file));
+        using var cancel = new CancellationTokenSource();
+        System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        await new LabRunner(System.Console.Out).UpAsync(lab, new LabOptions { Prefix = prefix, CreateLinks = !noLinks }, cancel.Token);
+        return 0;
+    }
+
+    /// <summary>A lab file by path, or by name under labs/ (two-hosts → labs/two-hosts.xml).</summary>
+    public static string ResolveLabFile(string file)
+    {
+        if (File.Exists(file)) return file;
+        foreach (var dir in new[] { "labs", Path.Combine(AppContext.BaseDirectory, "labs") })
+        {
+            var candidate = Path.Combine(dir, file.EndsWith(".xml") ? file : file + ".xml");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return file;
+    }
+
+    private static int LabDown(string[] args)
+    {
+        var running = LabState.Running();
+        LabState? state;
+        if (args.Length == 0)
+        {
+            if (running.Count == 0) return Print("no lab is up");
+            if (running.Count > 1) return Fail(ExitCodes.Usage, $"several labs are up ({string.Join(", ", running.Select(r => r.Id))}): name one");
+            state = running[0];
+        }
+        else
+        {
+            var arg = args[0];
+            state = LabState.Read(arg) ?? running.FirstOrDefault(r => Path.GetFullPath(ResolveLabFile(arg)) == r.File);
+            if (state is null) return Fail(ExitCodes.Failed, $"no running lab '{arg}' (running: {(running.Count == 0 ? "none" : string.Join(", ", running.Select(r => r.Id)))})");
+        }
+        new LabRunner(System.Console.Out).Down(state);
+        return 0;
+    }
+
+    private static int LabExec(string[] args)
+    {
+        var sep = Array.IndexOf(args, "--");
+        if (sep < 1 || sep == args.Length - 1) return Fail(ExitCodes.Usage, "lab exec: usage `vnet lab exec NODE [--lab ID] -- CMD...`");
+        var before = args[..sep];
+        var node = before[0];
+        string? labId = null;
+        if (before.Length == 3 && before[1] == "--lab") labId = before[2];
+        var running = LabState.Running();
+        var state = labId is not null ? LabState.Read(labId) : running.Count == 1 ? running[0] : null;
+        if (state is null)
+            return Fail(ExitCodes.Usage, running.Count == 0 ? "no lab is up" : $"which lab? use --lab ID ({string.Join(", ", running.Select(r => r.Id))})");
+        var ns = state.Prefix + node;
+        if (!state.Namespaces.Contains(ns)) return Fail(ExitCodes.Usage, $"lab {state.Id} has no node '{node}' (nodes: {string.Join(", ", state.Namespaces.Select(n => n[state.Prefix.Length..]))})");
+        var psi = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false };
+        foreach (var a in new[] { "netns", "exec", ns }.Concat(args[(sep + 1)..])) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    private static int LabList()
+    {
+        var running = LabState.Running();
+        if (running.Count == 0) return Print("no lab is up");
+        foreach (var s in running)
+            System.Console.WriteLine($"{s.Id,-20} {s.Name,-16} hosts {string.Join(",", s.Hosts.Select(h => h.Name)),-16} {s.File}");
+        return 0;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Immutable;
+using VNet.Actors.Commands;
+using VNet.Host.Labs;
+
+namespace VNet.Host.Console;
+
+/// <summary>
+/// The <c>vnet</c> console client: one-shot (<c>vnet [-H host:port | -S socket | -L lab] [--json] palette command --switch value</c>)
+/// or interactive (no command: prompt <c>[host:port] vnet&gt;</c>). Command lines are checked
+/// against the palettes the node sent on connect, so `help` always matches the node.
+/// </summary>
+public static class ConsoleClient
+{
+    /// <summary>Runs the client; returns the exit code.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        var words = new List<string>();
+        ConsoleEndpoint? endpoint = null;
+        var json = false;
+        try
+        {
+            for (var i = 0; i < args.Count; i++)
+            {
+                switch (args[i])
+                {
+                    case "-H" or "--host" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Tcp(args[++i]); break;
+                    case "-S" or "--socket" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Unix(args[++i]); break;
+                    case "-L" or "--lab" when i + 1 < args.Count: endpoint = LabEndpoint(args[++i]); break;
+                    case "--json": json = true; break;
+                    default: words.Add(args[i]); break;
+                }
+            }
+            endpoint ??= DefaultEndpoint();
+            await using var connection = await ConsoleConnection.ConnectAsync(endpoint);
+            if (words.Count == 0) return await Interactive(connection, endpoint, output, error);
+            return await RunOne(connection, words, json, output, error);
+        }
+        catch (CommandException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return e.Exit;
+        }
+    }
+
+    /// <summary>The first host of a running lab.</summary>
+    public static ConsoleEndpoint LabEndpoint(string lab)
+    {
+        var state = LabState.Read(lab) ?? throw new CommandException($"lab '{lab}' is not up (running labs: {string.Join(", ", LabState.Running().Select(s => s.Name)).NullIfEmpty() ?? "none"})", ExitCodes.Usage);
+        return ConsoleEndpoint.Unix(state.Hosts[0].Socket);
+    }
+
+    private static ConsoleEndpoint DefaultEndpoint()
+    {
+        if (Environment.GetEnvironmentVariable("VNET_CONSOLE") is { Length: > 0 } env)
+            return env.StartsWith('/') ? ConsoleEndpoint.Unix(env) : ConsoleEndpoint.Tcp(env);
+        var labs = LabState.Running();
+        return labs.Count switch
+        {
+            1 => ConsoleEndpoint.Unix(labs[0].Hosts[0].Socket),
+            > 1 => throw new CommandException($"several labs are up ({string.Join(", ", labs.Select(l => l.Name))}): pick one with -L NAME, or a node with -H host:port", ExitCodes.Usage),
+            _ => new ConsoleEndpoint("127.0.0.1", 9110, null),
+        };
+    }
+
+    private static async Task<int> RunOne(ConsoleConnection connection, IReadOnlyList<string> words, bool json, TextWriter output, TextWriter error)
+    {
+        if (words[0] is "help" or "--help" or "-h")
+        {
+            output.WriteLine(Help(connection.Hello, words.Skip(1).FirstOrDefault()));
+            return ExitCodes.Ok;
+        }
+        var request = Parse(connection.Hello.Palettes, words, json);
+        var end = ExitCodes.Ok;
+        await foreach (var line in connection.RunAsync(request))
+        {
+            TableRenderer.Write(line, output, error);
+            if (line is ConsoleLine.End e) end = e.Exit;
+        }
+        return end;
+    }
+
+    /// <summary>Turns words into a request, checking them against the palettes.</summary>
+    public static CommandRequest Parse(ImmutableArray<PaletteDefinition> palettes, IReadOnlyList<string> words, bool json)
+    {
+        var palette = palettes.FirstOrDefault(p => p.Name == words[0])
+            ?? throw new CommandException($"unknown palette '{words[0]}' (palettes: {string.Join(", ", palettes.Select(p => p.Name))}; try `help`)", ExitCodes.Usage);
+        if (words.Count < 2) throw new CommandException($"{palette.Name}: which command? ({string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
+        var command = palette.Commands.FirstOrDefault(c => c.Name == words[1])
+            ?? throw new CommandException($"unknown command '{palette.Name} {words[1]}' (commands: {string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
+        var args = ImmutableDictionary.CreateBuilder<string, string>();
+        for (var i = 2; i < words.Count; i++)
+        {
+            var w = words[i];
+            if (!w.StartsWith("--")) throw new CommandException($"{palette.Name} {command.Name}: unexpected '{w}' (switches are written --name value)", ExitCodes.Usage);
+            var name = w[2..];
+            string? inline = null;
+            if (name.Contains('=')) { inline = name[(name.IndexOf('=') + 1)..]; name = name[..name.IndexOf('=')]; }
+            var sw = command.Switches.FirstOrDefault(s => s.Name == name)
+                ?? throw new CommandException($"{palette.Name} {command.Name}: unknown switch --{name} (switches: {string.Join(", ", command.Switches.Select(s => "--" + s.Name)).NullIfEmpty() ?? "none"})", ExitCodes.Usage);
+            if (sw.IsFlag) { args[name] = inline ?? "true"; continue; }
+            if (inline is null && (i + 1 >= words.Count || words[i + 1].StartsWith("--")))
+                throw new CommandException($"{palette.Name} {command.Name}: --{name} needs a value ({sw.Description})", ExitCodes.Usage);
+            args[name] = inline ?? words[++i];
+        }
+        foreach (var missing in command.Switches.Where(s => s.Required && !args.ContainsKey(s.Name)))
+            throw new CommandException($"{palette.Name} {command.Name}: --{missing.Name} is required ({missing.Description})", ExitCodes.Usage);
+        return new CommandRequest(palette.Name, command.Name, args.ToImmutable(), json);
+    }
+
+    /// <summary>Help text from the node's palettes.</summary>
+    public static string Help(ConsoleLine.Hello hello, string? palette)
+    {
+        var sb = new System.Text.StringBuilder();
+        if (palette is null)
+        {
+            sb.AppendLine($"node {hello.Node} ({hello.Address}); palettes:");
+            foreach (var p in hello.Palettes)
+                sb.AppendLine($"  {p.Name,-10} {p.Description}: {string.Join(", ", p.Commands.Select(c => c.Name))}");
+            sb.Append("`help PALETTE` lists a palette's commands and switches; add --json to any command for JSON output.");
+            return sb.ToString();
+        }
+        var def = hello.Palettes.FirstOrDefault(p => p.Name == palette) ?? throw new CommandException($"unknown palette '{palette}'", ExitCodes.Usage);
+        foreach (var c in def.Commands)
+        {
+            sb.AppendLine($"{def.Name} {c.Name}  -  {c.Description}");
+            foreach (var s in c.Switches)
+                sb.AppendLine($"    --{s.Name}{(s.IsFlag ? "" : " VALUE"),-8} {s.Description}{(s.Required ? " (required)" : "")}{(s.Default is null ? "" : $" (default {s.Default})")}");
+        }
+        return sb.ToString().TrimEnd();
+    }
+
+    private static async Task<int> Interactive(ConsoleConnection connection, ConsoleEndpoint endpoint, TextWriter output, TextWriter error)
+    {
+        var historyFile = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".vnet_history");
+        var history = File.Exists(historyFile) ? File.ReadAllLines(historyFile).ToList() : new List<string>();
+        output.WriteLine($"connected to {connection.Hello.Node} ({connection.Hello.Address}); `help` lists commands, `history` the previous ones, `exit` leaves.");
+        var last = ExitCodes.Ok;
+        while (true)
+        {
+            output.Write($"[{endpoint}] vnet> ");
+            var line = System.Console.ReadLine();
+            if (line is null || line.Trim() is "exit" or "quit") break;
+            line = line.Trim();
+            if (line.Length == 0) continue;
+            if (line == "history")
+            {
+                for (var i = 0; i < history.Count; i++) output.WriteLine($"{i + 1,4}  {history[i]}");
+                continue;
+            }
+            if (line.StartsWith('!') && int.TryParse(line[1..], out var n) && n >= 1 && n <= history.Count)
+            {
+                line = history[n - 1];
+                output.WriteLine(line);
+            }
+            history.Add(line);
+            try
+            {
+                File.AppendAllLines(historyFile, [line]);
+            }
+            catch (IOException)
+            {
+            }
+            var words = Words(line);
+            var json = words.Remove("--json");
+            try
+            {
+                last = await RunOne(connection, words, json, output, error);
+            }
+            catch (CommandException e)
+            {
+                error.WriteLine($"error: {e.Message}");
+                last = e.Exit;
+                if (e.Exit == ExitCodes.Unreachable) return last;
+            }
+        }
+        return last;
+    }
+
+    /// <summary>Splits a command line into words, honouring double quotes.</summary>
+    public static List<string> Words(string line)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        foreach (var c in line)
+        {
+            if (c == '"') { quoted = !quoted; continue; }
+            if (char.IsWhiteSpace(c) && !quoted)
+            {
+                if (current.Length > 0) { words.Add(current.ToString()); current.Clear(); }
+                continue;
+            }
+            current.Append(c);
+        }
+        if (current.Length > 0) words.Add(current.ToString());
+        return words;
+    }
+}
+
+internal static class StringExtensions
+{
+    public static string? NullIfEmpty(this string s) => s.Length == 0 ? null : s;
+}

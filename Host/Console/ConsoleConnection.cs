@@ -1,0 +1,152 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using VNet.Actors.Commands;
+
+namespace VNet.Host.Console;
+
+/// <summary>Where a node's command host listens: TCP host:port or a UNIX socket path.</summary>
+public sealed record ConsoleEndpoint(string? Host, int Port, string? UnixPath)
+{
+    /// <summary>Parses <c>host:port</c> (port defaults to 9110).</summary>
+    public static ConsoleEndpoint Tcp(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon < 0) return new ConsoleEndpoint(text, 9110, null);
+        if (!int.TryParse(text[(colon + 1)..], out var port) || port is < 1 or > 65535)
+            throw new CommandException($"-H {text}: '{text[(colon + 1)..]}' is not a port number (1-65535)", ExitCodes.Usage);
+        return new ConsoleEndpoint(text[..colon], port, null);
+    }
+
+    /// <summary>A UNIX socket endpoint.</summary>
+    public static ConsoleEndpoint Unix(string path) => new(null, 0, path);
+
+    /// <inheritdoc/>
+    public override string ToString() => UnixPath ?? $"{Host}:{Port}";
+}
+
+/// <summary>
+/// A client connection to a node's command host: reads the hello (palettes) on connect, then
+/// runs requests and yields the streamed output lines until the end line.
+/// </summary>
+public sealed class ConsoleConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly StreamReader _reader;
+    private readonly StreamWriter _writer;
+
+    private ConsoleConnection(Socket socket, ConsoleLine.Hello hello)
+    {
+        _socket = socket;
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = new StreamReader(stream, Encoding.UTF8);
+        _writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n", AutoFlush = true };
+        Hello = hello;
+    }
+
+    /// <summary>The node's greeting: its name, address and palettes.</summary>
+    public ConsoleLine.Hello Hello { get; private set; }
+
+    /// <summary>Connects and reads the hello; throws <see cref="CommandException"/> (exit 3) when the node cannot be reached.</summary>
+    public static async Task<ConsoleConnection> ConnectAsync(ConsoleEndpoint endpoint, TimeSpan? timeout = null, CancellationToken cancel = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(5));
+        Socket socket;
+        try
+        {
+            if (endpoint.UnixPath is { } path)
+            {
+                if (!File.Exists(path)) throw new CommandException($"cannot reach {path}: no such socket (is the node running?)", ExitCodes.Unreachable);
+                socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cts.Token);
+            }
+            else
+            {
+                var addresses = IPAddress.TryParse(endpoint.Host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(endpoint.Host!, cts.Token);
+                socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(addresses.First(a => a.AddressFamily == AddressFamily.InterNetwork), endpoint.Port, cts.Token);
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or InvalidOperationException)
+        {
+            var why = e is OperationCanceledException ? "timed out" : e.Message;
+            throw new CommandException($"cannot reach the vnet node at {endpoint}: {why}", ExitCodes.Unreachable);
+        }
+        var stream = new NetworkStream(socket, ownsSocket: false);
+        var reader = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
+        string? first;
+        try
+        {
+            first = await reader.ReadLineAsync(cts.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            socket.Dispose();
+            throw new CommandException($"{endpoint} accepted the connection but sent no greeting (is it a vnet node?)", ExitCodes.Unreachable);
+        }
+        if (first is null || TryParse(first) is not ConsoleLine.Hello hello)
+        {
+            socket.Dispose();
+            throw new CommandException($"{endpoint} is not a vnet console (unexpected greeting)", ExitCodes.Unreachable);
+        }
+        reader.Dispose();
+        return new ConsoleConnection(socket, hello);
+    }
+
+    private static ConsoleLine? TryParse(string line)
+    {
+        try
+        {
+            return ConsoleLine.Parse(line);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Sends one request and yields its output; the last line yielded is the <see cref="ConsoleLine.End"/>.</summary>
+    public async IAsyncEnumerable<ConsoleLine> RunAsync(CommandRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default)
+    {
+        await _writer.WriteLineAsync(new ConsoleLine.Run(request).ToJson().AsMemory(), cancel);
+        while (true)
+        {
+            var line = await _reader.ReadLineAsync(cancel);
+            if (line is null)
+            {
+                yield return new ConsoleLine.End(ExitCodes.Unreachable, "the node closed the connection");
+                yield break;
+            }
+            var parsed = TryParse(line) ?? new ConsoleLine.Text(line);
+            yield return parsed;
+            if (parsed is ConsoleLine.End) yield break;
+        }
+    }
+
+    /// <summary>Runs a request and collects its output.</summary>
+    public async Task<(List<ConsoleLine> Lines, ConsoleLine.End End)> RunToEndAsync(CommandRequest request, CancellationToken cancel = default)
+    {
+        var lines = new List<ConsoleLine>();
+        await foreach (var l in RunAsync(request, cancel))
+        {
+            if (l is ConsoleLine.End end) return (lines, end);
+            lines.Add(l);
+        }
+        throw new InvalidOperationException("unreachable");
+    }
+
+    /// <summary>Builds a request from the palette definitions: checks the command and switches exist.</summary>
+    public CommandRequest Request(string palette, string command, IReadOnlyDictionary<string, string>? args = null, bool json = false) =>
+        new(palette, command, (args ?? new Dictionary<string, string>()).ToImmutableDictionary(), json);
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        _writer.Dispose();
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using Akka.Configuration;
+using VNet.Actors.Commands;
+using VNet.Actors.Hosts;
+using VNet.Actors.Negotiation;
+using VNet.Capture.Forwarding;
+using VNet.Messages;
+
+namespace VNet.Host.Daemon;
+
+/// <summary>
+/// vnetd's configuration: the HOCON defaults in <c>hocon/vnetd.hocon</c>, then each
+/// <c>--config FILE</c>, then each <c>--set path=value</c>, then the VNET_CONFIG environment
+/// variable (later layers win).
+/// </summary>
+public sealed class DaemonConfig
+{
+    private DaemonConfig(Config config) => Hocon = config;
+
+    /// <summary>The merged configuration.</summary>
+    public Config Hocon { get; }
+
+    /// <summary>Reads the layers named on the command line; errors name the file or switch.</summary>
+    public static DaemonConfig Load(IReadOnlyList<string> args)
+    {
+        var basePath = Path.Combine(AppContext.BaseDirectory, "hocon", "vnetd.hocon");
+        if (!File.Exists(basePath)) throw new ArgumentException($"default configuration {basePath} is missing (broken build?)");
+        var layers = new List<Config> { ConfigurationFactory.ParseString(File.ReadAllText(basePath)) };
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--config" when i + 1 < args.Count:
+                    var file = args[++i];
+                    if (!File.Exists(file)) throw new ArgumentException($"--config {file}: no such file");
+                    layers.Add(Parse(File.ReadAllText(file), $"--config {file}"));
+                    break;
+                case "--set" when i + 1 < args.Count:
+                    var kv = args[++i];
+                    var eq = kv.IndexOf('=');
+                    if (eq <= 0) throw new ArgumentException($"--set {kv}: expected path=value");
+                    layers.Add(Parse($"{kv[..eq]} = {kv[(eq + 1)..]}", $"--set {kv}"));
+                    break;
+                default:
+                    throw new ArgumentException($"vnetd: unknown argument '{args[i]}' (usage: vnetd [--config FILE]... [--set path=value]...)");
+            }
+        }
+        if (Environment.GetEnvironmentVariable("VNET_CONFIG") is { Length: > 0 } env) layers.Add(Parse(env, "VNET_CONFIG"));
+        var merged = layers[^1];
+        for (var i = layers.Count - 2; i >= 0; i--) merged = merged.WithFallback(layers[i]);
+        return new DaemonConfig(merged);
+    }
+
+    private static Config Parse(string text, string where)
+    {
+        try
+        {
+            return ConfigurationFactory.ParseString(text);
+        }
+        catch (Exception e)
+        {
+            throw new ArgumentException($"{where}: not valid HOCON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The host's settings, with name and address filled in from the machine when not configured.</summary>
+    public HostSettings Host()
+    {
+        var name = Hocon.GetString("vnet.host.name", "");
+        if (string.IsNullOrEmpty(name)) name = Environment.MachineName;
+        var address = Hocon.GetString("vnet.host.address", "");
+        if (string.IsNullOrEmpty(address)) address = DefaultRouteAddress()?.ToString() ?? throw new ArgumentException("vnet.host.address is not set and no interface has a default route to take it from");
+        if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException($"vnet.host.address '{address}' is not an IPv4 address");
+        return new HostSettings(name, address)
+        {
+            UdpPortFirst = Hocon.GetInt("vnet.host.udp-port-first", 47000),
+            UdpPortLast = Hocon.GetInt("vnet.host.udp-port-last", 47999),
+            AnnounceInterval = Hocon.GetTimeSpan("vnet.host.announce-interval", TimeSpan.FromSeconds(3)),
+            Negotiation = new NegotiationLimits(
+                Hocon.GetInt("vnet.negotiation.max-rounds", 16),
+                Hocon.GetTimeSpan("vnet.negotiation.reservation-ttl", TimeSpan.FromSeconds(10)),
+                Hocon.GetTimeSpan("vnet.negotiation.timeout", TimeSpan.FromSeconds(10))),
+        };
+    }
+
+    /// <summary>The data plane settings.</summary>
+    public DataPlaneSettings DataPlane() => new(
+        (int)(Hocon.GetByteSize("vnet.data-plane.socket-buffer") ?? 4 << 20),
+        (int)(Hocon.GetByteSize("vnet.data-plane.pcap-buffer") ?? 16 << 20),
+        Hocon.GetTimeSpan("vnet.data-plane.receive-timeout", TimeSpan.FromMilliseconds(100)),
+        Hocon.GetBoolean("vnet.data-plane.disable-offloads", true));
+
+    /// <summary>The console settings; the TCP bind address defaults to the host address.</summary>
+    public CommandHostSettings Console(string hostAddress)
+    {
+        var bind = Hocon.GetString("vnet.console.bind", "");
+        var unix = Hocon.GetString("vnet.console.unix-socket", "");
+        return new CommandHostSettings(IPAddress.Parse(string.IsNullOrEmpty(bind) ? hostAddress : bind), Hocon.GetInt("vnet.console.port", 9110), string.IsNullOrEmpty(unix) ? null : unix);
+    }
+
+    /// <summary>The VMs listed for the static provider.</summary>
+    public ImmutableArray<VmInfo> StaticVms()
+    {
+        var list = new List<VmInfo>();
+        foreach (var vm in Hocon.GetValue("vnet.vms")?.GetArray() ?? [])
+        {
+            var o = vm.GetObject();
+            var name = o.GetKey("name")?.GetString() ?? throw new ArgumentException("vnet.vms: an entry has no name");
+            var nics = (o.GetKey("nics")?.GetArray() ?? []).Select(n =>
+            {
+                var no = n.GetObject();
+                var mac = no.GetKey("mac")?.GetString() ?? throw new ArgumentException($"vnet.vms: VM {name} has a NIC without mac");
+                if (!MacAddress.TryParse(mac, out var parsed)) throw new ArgumentException($"vnet.vms: VM {name}: '{mac}' is not a MAC address");
+                return new VmNic(parsed, no.GetKey("interface")?.GetString() ?? throw new ArgumentException($"vnet.vms: VM {name} has a NIC without interface"));
+            }).ToImmutableArray();
+            list.Add(new VmInfo(name, nics, "running"));
+        }
+        return [.. list];
+    }
+
+    /// <summary>The IPv4 address of the interface that carries the default route, if any.</summary>
+    public static IPAddress? DefaultRouteAddress()
+    {
+        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            if (nic.OperationalStatus == OperationalStatus.Down) continue;
+            var props = nic.GetIPProperties();
+            if (!props.GatewayAddresses.Any(g => g.Address.AddressFamily == AddressFamily.InterNetwork)) continue;
+            var ip = props.UnicastAddresses.FirstOrDefault(a => a.Address.AddressFamily == AddressFamily.InterNetwork)?.Address;
+            if (ip is not null) return ip;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Collections.Immutable;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Cluster;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Serialization.Hyperion;
+using VNet.Actors.Commands;
+using VNet.Actors.Commands.Palettes;
+using VNet.Actors.Hosts;
+using VNet.Actors.Negotiation;
+using VNet.Actors.Topology;
+using VNet.Capture.Forwarding;
+using VNet.Capture.Inventory;
+using VNet.Messages;
+
+namespace VNet.Host.Daemon;
+
+/// <summary>
+/// vnetd: one node per host. Starts the actor system (cluster, remoting, Hyperion bound to VNet's
+/// messages), the HostActor, the TopologyManager singleton and its proxy, and the command host;
+/// on SIGTERM/SIGINT runs Akka's coordinated shutdown, which takes the links down before the node
+/// leaves the cluster.
+/// </summary>
+public static class VnetDaemon
+{
+    /// <summary>Runs the daemon until it is stopped; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        DaemonConfig config;
+        HostSettings host;
+        try
+        {
+            config = DaemonConfig.Load(args);
+            host = config.Host();
+        }
+        catch (ArgumentException e)
+        {
+            await System.Console.Error.WriteLineAsync($"vnetd: {e.Message}");
+            return 2;
+        }
+
+        var system = Start(config, host, out var ready);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        System.Console.WriteLine($"vnetd {host.Name} at {host.SubstrateAddress}: {ready}");
+        await system.WhenTerminated;
+        System.Console.WriteLine($"vnetd {host.Name}: stopped");
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            _ = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        }
+    }
+
+    /// <summary>Creates the actor system and the node's actors; <paramref name="ready"/> says where it listens.</summary>
+    public static ActorSystem Start(DaemonConfig config, HostSettings host, out string ready)
+    {
+        var hocon = config.Hocon;
+        if (string.IsNullOrEmpty(hocon.GetString("akka.remote.dot-netty.tcp.hostname", "")) || hocon.GetString("akka.remote.dot-netty.tcp.hostname") == "auto")
+            hocon = Akka.Configuration.ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp.hostname = \"{host.SubstrateAddress}\"").WithFallback(hocon);
+        var setup = BootstrapSetup.Create().WithConfig(hocon)
+            .And(HyperionSerializerSetup.Empty.WithTypeFilter(new HyperionAllowList()));
+        var system = ActorSystem.Create("vnet", setup);
+        var cluster = Cluster.Get(system);
+
+        var mediator = DistributedPubSub.Get(system).Mediator;
+        system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
+        var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
+
+        var vms = CreateVmProvider(config, host);
+        var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());
+        var hostActor = system.ActorOf(HostActor.Props(host, new ProtocolNumberTable(), vms, describe.Describe,
+            new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
+
+        var context = new CommandContext(system, hostActor, topology, host.Name);
+        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new LinkPalette(context)];
+        var console = config.Console(host.SubstrateAddress);
+        system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
+
+        // Links go down before the node leaves the cluster (DESIGN.md §10: nothing half-made).
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "vnet-links-down", async () =>
+        {
+            try
+            {
+                await hostActor.GracefulStop(TimeSpan.FromSeconds(10));
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            return Akka.Done.Instance;
+        });
+
+        ready = $"node {cluster.SelfAddress}, console tcp {console.BindAddress}:{console.Port}{(console.UnixSocket is null ? "" : $" and unix {console.UnixSocket}")}, VM provider {vms.Name}";
+        return system;
+    }
+
+    private static IVmProvider CreateVmProvider(DaemonConfig config, HostSettings host)
+    {
+        var name = config.Hocon.GetString("vnet.vm-provider", "static");
+        return name switch
+        {
+            "static" => new StaticVmProvider(config.StaticVms()),
+            _ => throw new ArgumentException($"vnet.vm-provider '{name}' is not known (static, netns, libvirt, virtualbox)"),
+        };
+    }
+}
+
+/// <summary>Reads what the host tells about itself when it announces (DESIGN.md §3).</summary>
+public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nodeAddress)
+{
+    /// <summary>The host's current description.</summary>
+    public HostInfo Describe()
+    {
+        var interfaces = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .Select(n =>
+            {
+                var props = n.GetIPProperties();
+                var v4 = props.UnicastAddresses.FirstOrDefault(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
+                var gw = props.GatewayAddresses.FirstOrDefault(g => g.Address.AddressFamily == AddressFamily.InterNetwork)?.Address.ToString();
+                var macBytes = n.GetPhysicalAddress().GetAddressBytes();
+                MacAddress? mac = macBytes.Length == 6 ? MacAddress.FromBytes(macBytes) : null;
+                return new InterfaceInfo(n.Name, v4?.Address.ToString(), v4?.PrefixLength ?? 0, mac, gw, null, props.GetIPv4Properties()?.Mtu ?? 0);
+            }).ToImmutableArray();
+        ImmutableArray<VmInfo> list;
+        try
+        {
+            list = vms.ListVms();
+        }
+        catch (VmProviderException)
+        {
+            list = [];
+        }
+        return new HostInfo(host.Name, host.SubstrateAddress, interfaces, list, 0) { NodeAddress = nodeAddress };
+    }
+}

@@ -1,0 +1,198 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using System.Xml;
+using System.Xml.Linq;
+using VNet.Actors.Networks;
+using VNet.Messages;
+
+namespace VNet.Host.Labs;
+
+/// <summary>An interface of a lab router or host on a subnet.</summary>
+public sealed record LabInterface(string Node, string Name, string Subnet, IPAddress Address, int PrefixLength, IPAddress? Gateway)
+{
+    /// <summary>"192.0.2.10/24".</summary>
+    public string Cidr => $"{Address}/{PrefixLength}";
+}
+
+/// <summary>A VM of a lab: a namespace with one NIC (eth0), on a host.</summary>
+public sealed record LabVm(string Name, string Host, MacAddress Mac, IPAddress? Address, int PrefixLength);
+
+/// <summary>A router of a lab (forwards IPv4; with Multicast, forwards the discovery group too).</summary>
+public sealed record LabRouter(string Name, ImmutableArray<LabInterface> Interfaces, bool Multicast);
+
+/// <summary>A host of a lab: runs one vnetd; its first interface's address is its substrate address.</summary>
+public sealed record LabHost(string Name, ImmutableArray<LabInterface> Interfaces, ImmutableArray<LabVm> Vms)
+{
+    /// <summary>The substrate address vnetd uses.</summary>
+    public IPAddress Address => Interfaces[0].Address;
+}
+
+/// <summary>A lab: substrate (routers, hosts, subnets) and the virtual network to build on it.</summary>
+public sealed record LabDefinition(string Name, ImmutableArray<LabRouter> Routers, ImmutableArray<LabHost> Hosts, NetworkDefinition Network, string File)
+{
+    /// <summary>All VMs of all hosts.</summary>
+    public IEnumerable<LabVm> Vms => Hosts.SelectMany(h => h.Vms);
+
+    /// <summary>All interfaces, grouped by subnet.</summary>
+    public ILookup<string, LabInterface> Subnets => Routers.SelectMany(r => r.Interfaces).Concat(Hosts.SelectMany(h => h.Interfaces)).ToLookup(i => i.Subnet);
+}
+
+/// <summary>
+/// Reads lab files (see labs/*.xml and docs/labs.md). Every problem is reported with its line;
+/// nothing is built from a file with problems.
+/// </summary>
+public static class LabFile
+{
+    /// <summary>Longest node name: namespace names are prefix+node and VM names are interface names (15 chars).</summary>
+    public const int MaxNodeName = 12;
+
+    /// <summary>Reads and checks a lab file.</summary>
+    public static LabDefinition Load(string path)
+    {
+        if (!System.IO.File.Exists(path)) throw new NetworkFileException([new FileProblem(path, 0, 0, "no such file")]);
+        return Parse(System.IO.File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses and checks lab XML; throws <see cref="NetworkFileException"/> with every problem.</summary>
+    public static LabDefinition Parse(string xml, string file)
+    {
+        XDocument doc;
+        try
+        {
+            doc = XDocument.Parse(xml, LoadOptions.SetLineInfo);
+        }
+        catch (XmlException e)
+        {
+            throw new NetworkFileException([new FileProblem(file, e.LineNumber, e.LinePosition, $"malformed XML: {e.Message}")]);
+        }
+        var problems = new List<FileProblem>();
+        var root = doc.Root!;
+        if (root.Name.LocalName != "lab") problems.Add(NetworkFile.At(file, root, $"the root element is <{root.Name.LocalName}>, expected <lab>"));
+        var name = root.Attribute("name")?.Value ?? "";
+        if (!IsName(name, 24)) problems.Add(NetworkFile.At(file, root, $"lab name '{name}' must be 1-24 lowercase letters, digits or '-'"));
+        var routers = new List<LabRouter>();
+        var hosts = new List<LabHost>();
+        XElement? network = null;
+        foreach (var e in root.Elements())
+        {
+            switch (e.Name.LocalName)
+            {
+                case "router":
+                {
+                    var n = Node(e, file, problems);
+                    var multicast = e.Attribute("multicast")?.Value is "on" or "true" or "yes";
+                    routers.Add(new LabRouter(n, [.. Interfaces(e, n, file, problems, allowGateway: false)], multicast));
+                    break;
+                }
+                case "host":
+                {
+                    var n = Node(e, file, problems);
+                    var ifs = Interfaces(e, n, file, problems, allowGateway: true);
+                    if (ifs.Count == 0) problems.Add(NetworkFile.At(file, e, $"host {n} has no <interface>"));
+                    var vms = e.Elements().Where(x => x.Name.LocalName == "vm").Select(v => Vm(v, n, file, problems)).OfType<LabVm>().ToImmutableArray();
+                    hosts.Add(new LabHost(n, [.. ifs], vms));
+                    break;
+                }
+                case "network":
+                    network = e;
+                    break;
+                default:
+                    problems.Add(NetworkFile.At(file, e, $"unknown element <{e.Name.LocalName}> in <lab> (expected <router>, <host> or <network>)"));
+                    break;
+            }
+        }
+        if (hosts.Count == 0) problems.Add(NetworkFile.At(file, root, "a lab needs at least one <host>"));
+
+        var nodes = routers.Select(r => r.Name).Concat(hosts.Select(h => h.Name)).Concat(hosts.SelectMany(h => h.Vms).Select(v => v.Name)).ToList();
+        foreach (var g in nodes.GroupBy(n => n).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"name '{g.Key}' is used by {g.Count()} routers/hosts/VMs; names must be unique"));
+        var allIfs = routers.SelectMany(r => r.Interfaces).Concat(hosts.SelectMany(h => h.Interfaces)).ToList();
+        foreach (var g in allIfs.GroupBy(i => i.Address).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"address {g.Key} is used by {string.Join(", ", g.Select(i => $"{i.Node}/{i.Name}"))}"));
+        foreach (var subnet in allIfs.GroupBy(i => i.Subnet))
+        {
+            if (subnet.Count() < 2) problems.Add(new FileProblem(file, 0, 0, $"subnet '{subnet.Key}' has only one member ({subnet.First().Node})"));
+            var first = subnet.First();
+            foreach (var i in subnet.Skip(1).Where(i => i.PrefixLength != first.PrefixLength || !SameNetwork(i.Address, first.Address, first.PrefixLength)))
+                problems.Add(new FileProblem(file, 0, 0, $"subnet '{subnet.Key}': {i.Node} has {i.Cidr}, not in {first.Node}'s {first.Cidr}"));
+        }
+        foreach (var i in allIfs.Where(i => i.Gateway is not null && !allIfs.Any(o => o.Subnet == i.Subnet && o.Address.Equals(i.Gateway))))
+            problems.Add(new FileProblem(file, 0, 0, $"{i.Node}/{i.Name}: gateway {i.Gateway} is not an address on subnet '{i.Subnet}'"));
+
+        var known = hosts.SelectMany(h => h.Vms).GroupBy(v => v.Name).ToDictionary(g => g.Key, g => new NetworkVm(g.Key, g.First().Mac, g.First().Host));
+        var net = network is null
+            ? new NetworkDefinition(name, [], [])
+            : NetworkFile.ParseElement(network, file, problems, known);
+        foreach (var vm in net.Vms.Where(v => known.TryGetValue(v.Name, out var k) && (k.Mac != v.Mac || (v.Host is not null && v.Host != k.Host))))
+            problems.Add(new FileProblem(file, 0, 0, $"VM {vm.Name} in <network> differs from the one on host {known[vm.Name].Host} (MAC or host)"));
+        if (problems.Count > 0) throw new NetworkFileException(problems);
+        var vmsInNetwork = known.Values.Where(v => net.Vms.All(n => n.Name != v.Name)).Concat(net.Vms).ToImmutableArray();
+        return new LabDefinition(name, [.. routers], [.. hosts], net with { Vms = vmsInNetwork, Name = name }, file);
+    }
+
+    private static bool IsName(string s, int max) => s.Length is > 0 and var l && l <= max && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && char.IsAsciiLetterLower(s[0]);
+
+    private static string Node(XElement e, string file, List<FileProblem> problems)
+    {
+        var n = e.Attribute("name")?.Value ?? "";
+        if (!IsName(n, MaxNodeName)) problems.Add(NetworkFile.At(file, e, $"<{e.Name.LocalName}> name '{n}' must be 1-{MaxNodeName} lowercase letters, digits or '-', starting with a letter"));
+        return n;
+    }
+
+    private static List<LabInterface> Interfaces(XElement node, string nodeName, string file, List<FileProblem> problems, bool allowGateway)
+    {
+        var list = new List<LabInterface>();
+        var index = 0;
+        foreach (var e in node.Elements().Where(x => x.Name.LocalName == "interface"))
+        {
+            var name = e.Attribute("name")?.Value ?? $"eth{index}";
+            index++;
+            if (name.Length > 15 || name.Length == 0) problems.Add(NetworkFile.At(file, e, $"interface name '{name}' must be 1-15 characters"));
+            var subnet = e.Attribute("subnet")?.Value;
+            if (string.IsNullOrEmpty(subnet)) { problems.Add(NetworkFile.At(file, e, $"{nodeName}/{name} has no subnet"));  continue; }
+            if (!TryCidr(e.Attribute("address")?.Value, out var ip, out var prefix)) { problems.Add(NetworkFile.At(file, e, $"{nodeName}/{name}: address '{e.Attribute("address")?.Value}' is not IPv4/prefix such as 192.0.2.10/24")); continue; }
+            IPAddress? gw = null;
+            if (e.Attribute("gateway") is { } g)
+            {
+                if (!allowGateway) problems.Add(NetworkFile.At(file, g, $"router {nodeName} does not take a gateway"));
+                else if (!IPAddress.TryParse(g.Value, out gw) || gw.AddressFamily != AddressFamily.InterNetwork) { problems.Add(NetworkFile.At(file, g, $"{nodeName}/{name}: gateway '{g.Value}' is not an IPv4 address")); gw = null; }
+            }
+            list.Add(new LabInterface(nodeName, name, subnet, ip, prefix, gw));
+        }
+        foreach (var g in list.GroupBy(i => i.Name).Where(g => g.Count() > 1)) problems.Add(NetworkFile.At(file, node, $"{nodeName} has two interfaces named {g.Key}"));
+        return list;
+    }
+
+    private static LabVm? Vm(XElement e, string host, string file, List<FileProblem> problems)
+    {
+        var name = Node(e, file, problems);
+        var macText = e.Attribute("mac")?.Value;
+        if (!MacAddress.TryParse(macText, out var mac)) { problems.Add(NetworkFile.At(file, e, $"VM {name}: mac '{macText}' is not a MAC address")); return null; }
+        if (mac.IsGroup) { problems.Add(NetworkFile.At(file, e, $"VM {name}: {mac} is a multicast MAC; a NIC needs a unicast one")); return null; }
+        IPAddress? ip = null;
+        var prefix = 0;
+        if (e.Attribute("address") is { } a && !TryCidr(a.Value, out ip, out prefix)) { problems.Add(NetworkFile.At(file, a, $"VM {name}: address '{a.Value}' is not IPv4/prefix")); return null; }
+        return new LabVm(name, host, mac, ip, prefix);
+    }
+
+    /// <summary>Parses "a.b.c.d/len".</summary>
+    public static bool TryCidr(string? text, out IPAddress address, out int prefix)
+    {
+        address = IPAddress.None;
+        prefix = 0;
+        var parts = text?.Split('/');
+        return parts is { Length: 2 } && IPAddress.TryParse(parts[0], out address!) && address.AddressFamily == AddressFamily.InterNetwork
+            && int.TryParse(parts[1], out prefix) && prefix is >= 1 and <= 32;
+    }
+
+    private static bool SameNetwork(IPAddress a, IPAddress b, int prefix)
+    {
+        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
+        return (ToUInt(a) & mask) == (ToUInt(b) & mask);
+    }
+
+    private static uint ToUInt(IPAddress a)
+    {
+        var b = a.GetAddressBytes();
+        return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
+    }
+}

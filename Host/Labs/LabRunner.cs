@@ -1,0 +1,334 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using VNet.Actors.Commands;
+using VNet.Host.Console;
+using VNet.Messages;
+
+namespace VNet.Host.Labs;
+
+/// <summary>Options of <c>vnet lab up</c>.</summary>
+public sealed record LabOptions
+{
+    /// <summary>Namespace-name prefix; default <c>vn-&lt;lab&gt;-</c>. Tests, demo and benchmarks use their own so they never collide.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Create the file's links after the cluster is up (default on).</summary>
+    public bool CreateLinks { get; init; } = true;
+
+    /// <summary>How long to wait for every vnetd to join and register.</summary>
+    public TimeSpan ClusterTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Extra HOCON appended to every host's vnetd configuration.</summary>
+    public string? ExtraConfig { get; init; }
+}
+
+/// <summary>
+/// Builds a lab (DESIGN.md §7) from network namespaces and veths, starts one real vnetd process
+/// per host namespace, waits for the cluster and creates the links through it — the same console
+/// commands an operator types. Tears everything down again on failure and on <c>lab down</c>.
+/// </summary>
+public sealed class LabRunner(TextWriter progress)
+{
+    /// <summary>The vnetd cluster port inside each host namespace.</summary>
+    public const int ClusterPort = 4053;
+
+    private int _step;
+    private int _steps;
+    private readonly Stopwatch _clock = new();
+
+    /// <summary>Builds <paramref name="lab"/>; on any failure everything built so far is removed and the error rethrown.</summary>
+    public async Task<LabState> UpAsync(LabDefinition lab, LabOptions options, CancellationToken cancel = default)
+    {
+        var prefix = options.Prefix ?? $"vn-{lab.Name}-";
+        var id = prefix.TrimEnd('-');
+        if (LabState.Read(id) is not null || System.IO.File.Exists(Path.Combine(LabState.DirectoryOf(id), "state.json")))
+            throw new ShellException($"lab {id} is already up (run `vnet lab down {id}` first)");
+        var wanted = NamespaceNames(lab, prefix);
+        var clash = wanted.Where(Shell.Namespaces().Contains).ToList();
+        if (clash.Count > 0) throw new ShellException($"network namespace(s) {string.Join(", ", clash)} already exist; another lab uses prefix '{prefix}' (remove them with `ip netns del`, or choose --prefix)");
+        var state = new LabState(id, lab.Name, prefix, Path.GetFullPath(lab.File), [], [], []);
+        Directory.CreateDirectory(state.Directory);
+        state.Save();
+        _steps = options.CreateLinks && lab.Network.Links.Length > 0 ? 6 : 4;
+        _clock.Restart();
+        try
+        {
+            state = Step($"namespaces ({wanted.Count})", () => CreateNamespaces(state, wanted));
+            Step($"substrate ({lab.Subnets.Count()} subnet(s), {lab.Routers.Length} router(s))", () => WireSubstrate(lab, prefix));
+            Step($"VMs ({lab.Vms.Count()})", () => WireVms(lab, prefix));
+            state = Step($"vnetd on {string.Join(", ", lab.Hosts.Select(h => h.Name))}", () => StartDaemons(lab, state, options));
+            await StepAsync("cluster", () => WaitForCluster(lab, state, options.ClusterTimeout, cancel));
+            if (_steps == 6)
+            {
+                var mtus = await StepAsync($"links ({lab.Network.Links.Length})", () => CreateLinks(lab, state, cancel));
+                Step("VM MTUs", () => ApplyMtus(lab, prefix, mtus));
+            }
+            progress.WriteLine($"lab {id} is up in {_clock.Elapsed.TotalSeconds:0.0} s; `vnet -L {id} cluster show`, `vnet lab exec {lab.Vms.FirstOrDefault()?.Name ?? "NODE"} -- CMD`, `vnet lab down {id}`");
+            return state;
+        }
+        catch (Exception e)
+        {
+            progress.WriteLine($"lab up failed: {e.Message}");
+            progress.WriteLine("tearing down what was built...");
+            Down(LabState.Read(id) ?? state, quiet: true);
+            throw;
+        }
+    }
+
+    private T Step<T>(string what, Func<T> action)
+    {
+        _step++;
+        progress.Write($"[{_step}/{_steps}] {what} ... ");
+        var started = _clock.Elapsed;
+        var result = action();
+        progress.WriteLine($"ok ({(_clock.Elapsed - started).TotalSeconds:0.0} s)");
+        return result;
+    }
+
+    private void Step(string what, Action action) => Step(what, () => { action(); return 0; });
+
+    private async Task<T> StepAsync<T>(string what, Func<Task<T>> action)
+    {
+        _step++;
+        progress.Write($"[{_step}/{_steps}] {what} ... ");
+        var started = _clock.Elapsed;
+        var result = await action();
+        progress.WriteLine($"ok ({(_clock.Elapsed - started).TotalSeconds:0.0} s)");
+        return result;
+    }
+
+    private static List<string> NamespaceNames(LabDefinition lab, string prefix)
+    {
+        var names = lab.Routers.Select(r => prefix + r.Name).Concat(lab.Hosts.Select(h => prefix + h.Name)).Concat(lab.Vms.Select(v => prefix + v.Name)).ToList();
+        if (lab.Subnets.Any(s => s.Count() > 2)) names.Add(prefix + "sw");
+        return names;
+    }
+
+    private static LabState CreateNamespaces(LabState state, List<string> names)
+    {
+        foreach (var ns in names)
+        {
+            Shell.Ip("netns", "add", ns);
+            state = state with { Namespaces = state.Namespaces.Add(ns) };
+            state.Save();
+            Shell.Ip("-n", ns, "link", "set", "lo", "up");
+        }
+        return state;
+    }
+
+    private static void WireSubstrate(LabDefinition lab, string prefix)
+    {
+        var subnetIndex = 0;
+        foreach (var subnet in lab.Subnets)
+        {
+            var members = subnet.ToList();
+            if (members.Count == 2)
+            {
+                Shell.Ip("-n", prefix + members[0].Node, "link", "add", members[0].Name, "type", "veth", "peer", "name", members[1].Name, "netns", prefix + members[1].Node);
+            }
+            else
+            {
+                // More than two members: a bridge per subnet in the lab's switch namespace.
+                var sw = prefix + "sw";
+                var bridge = $"br{subnetIndex}";
+                Shell.Ip("-n", sw, "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0");
+                Shell.Ip("-n", sw, "link", "set", bridge, "up");
+                for (var k = 0; k < members.Count; k++)
+                {
+                    var port = $"s{subnetIndex}p{k}";
+                    Shell.Ip("-n", prefix + members[k].Node, "link", "add", members[k].Name, "type", "veth", "peer", "name", port, "netns", sw);
+                    Shell.Ip("-n", sw, "link", "set", port, "master", bridge, "up");
+                }
+            }
+            subnetIndex++;
+            foreach (var i in members)
+            {
+                Shell.Ip("-n", prefix + i.Node, "addr", "add", i.Cidr, "dev", i.Name);
+                Shell.Ip("-n", prefix + i.Node, "link", "set", i.Name, "up");
+            }
+        }
+        foreach (var i in lab.Hosts.SelectMany(h => h.Interfaces).Where(i => i.Gateway is not null))
+            Shell.Ip("-n", prefix + i.Node, "route", "add", "default", "via", i.Gateway!.ToString(), "dev", i.Name);
+        foreach (var r in lab.Routers)
+            Shell.InNetns(prefix + r.Name, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    }
+
+    private static void WireVms(LabDefinition lab, string prefix)
+    {
+        foreach (var vm in lab.Vms)
+        {
+            string host = prefix + vm.Host, guest = prefix + vm.Name;
+            Shell.Ip("-n", host, "link", "add", vm.Name, "type", "veth", "peer", "name", "eth0", "netns", guest);
+            Shell.Ip("-n", guest, "link", "set", "eth0", "address", vm.Mac.ToString());
+            if (vm.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{vm.Address}/{vm.PrefixLength}", "dev", "eth0");
+            // The host side is a pure capture point: no addresses, no IPv6 chatter of the host into the VM's segment.
+            Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm.Name}.disable_ipv6=1"]);
+            Shell.Ip("-n", host, "link", "set", vm.Name, "up");
+            Shell.Ip("-n", guest, "link", "set", "eth0", "up");
+            // Checksum offload on the VM's NIC breaks pcap forwarding (PLATFORM-NOTES); a real guest's virtio NIC
+            // hands over complete frames, the lab's veth must be told to.
+            var warnings = new List<string>();
+            if (!Capture.Forwarding.Offloads.TryDisable("eth0", warnings, guest))
+                throw new ShellException($"VM {vm.Name}: {string.Join("; ", warnings)}");
+        }
+    }
+
+    /// <summary>The vnetd executable and the arguments that precede "vnetd".</summary>
+    public static IReadOnlyList<string> DaemonCommand()
+    {
+        if (Environment.GetEnvironmentVariable("VNET_HOST_BIN") is { Length: > 0 } bin) return [bin];
+        var process = Environment.ProcessPath ?? "";
+        if (Path.GetFileName(process) == "VNet.Host") return [process];
+        var apphost = Path.Combine(AppContext.BaseDirectory, "VNet.Host");
+        if (System.IO.File.Exists(apphost)) return [apphost];
+        return ["dotnet", Path.Combine(AppContext.BaseDirectory, "VNet.Host.dll")];
+    }
+
+    private static LabState StartDaemons(LabDefinition lab, LabState state, LabOptions options)
+    {
+        var seed = $"akka.tcp://vnet@{lab.Hosts[0].Address}:{ClusterPort}";
+        var hosts = new List<LabHostState>();
+        foreach (var host in lab.Hosts)
+        {
+            var ns = state.Prefix + host.Name;
+            var socket = Path.Combine(state.Directory, $"{host.Name}.sock");
+            var config = Path.Combine(state.Directory, $"{host.Name}.hocon");
+            var log = Path.Combine(state.Directory, $"{host.Name}.log");
+            System.IO.File.WriteAllText(config, HostConfig(host, seed, socket, options.ExtraConfig));
+            hosts.Add(new LabHostState(host.Name, ns, host.Address.ToString(), socket, config));
+            var pid = Shell.StartDetached(ns, [.. DaemonCommand(), "vnetd", "--config", config], log);
+            state = state with { Hosts = [.. hosts], Processes = state.Processes.Add(new LabProcess($"vnetd-{host.Name}", ns, pid, log)) };
+            state.Save();
+        }
+        return state;
+    }
+
+    /// <summary>The HOCON a lab host's vnetd runs with.</summary>
+    public static string HostConfig(LabHost host, string seed, string socket, string? extra)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# written by `vnet lab up`");
+        sb.AppendLine($"akka.remote.dot-netty.tcp.hostname = \"{host.Address}\"");
+        sb.AppendLine($"akka.remote.dot-netty.tcp.port = {ClusterPort}");
+        sb.AppendLine($"akka.cluster.seed-nodes = [\"{seed}\"]");
+        sb.AppendLine($"vnet.host.name = \"{host.Name}\"");
+        sb.AppendLine($"vnet.host.address = \"{host.Address}\"");
+        sb.AppendLine($"vnet.console.unix-socket = \"{socket}\"");
+        sb.AppendLine("vnet.vm-provider = static");
+        sb.AppendLine("vnet.vms = [");
+        foreach (var vm in host.Vms)
+            sb.AppendLine($"  {{ name = \"{vm.Name}\", nics = [ {{ mac = \"{vm.Mac}\", interface = \"{vm.Name}\" }} ] }}");
+        sb.AppendLine("]");
+        if (extra is not null) sb.AppendLine(extra);
+        return sb.ToString();
+    }
+
+    private async Task<int> WaitForCluster(LabDefinition lab, LabState state, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var endpoint = ConsoleEndpoint.Unix(state.Hosts[0].Socket);
+        string last = "no console yet";
+        while (DateTime.UtcNow < deadline)
+        {
+            cancel.ThrowIfCancellationRequested();
+            foreach (var p in state.Processes.Where(p => !Shell.Alive(p.Pid)))
+                throw new ShellException($"{p.Name} exited during start; its log ({p.Log}):{Environment.NewLine}{Shell.Tail(p.Log)}");
+            try
+            {
+                await using var c = await ConsoleConnection.ConnectAsync(endpoint, TimeSpan.FromSeconds(2), cancel);
+                var (lines, end) = await c.RunToEndAsync(c.Request("cluster", "show", json: true), cancel);
+                if (end.Exit == 0 && lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value is JsonArray members)
+                {
+                    var up = members.Count(m => m?["status"]?.GetValue<string>() == "up");
+                    var named = members.Count(m => m?["host"] is not null);
+                    last = $"{up}/{lab.Hosts.Length} up, {named} registered";
+                    if (up == lab.Hosts.Length && named == lab.Hosts.Length) return up;
+                }
+            }
+            catch (CommandException e)
+            {
+                last = e.Message;
+            }
+            await Task.Delay(300, cancel);
+        }
+        throw new ShellException($"the cluster did not form within {timeout.TotalSeconds:0} s ({last}); logs in {state.Directory}");
+    }
+
+    private static async Task<Dictionary<string, int>> CreateLinks(LabDefinition lab, LabState state, CancellationToken cancel)
+    {
+        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(state.Hosts[0].Socket), cancel: cancel);
+        foreach (var link in lab.Network.Links)
+        {
+            var args = new Dictionary<string, string> { ["id"] = link.Id, ["kind"] = link.Kind.Name(), ["vms"] = string.Join(',', link.Vms) };
+            var o = link.Options;
+            if (o.Compression != Compression.None) args["compression"] = "lz4";
+            if (o.Dscp != 0) args["dscp"] = o.Dscp.ToString(CultureInfo.InvariantCulture);
+            if (o.BandwidthBitsPerSecond != 0) args["bandwidth"] = o.BandwidthBitsPerSecond.ToString(CultureInfo.InvariantCulture);
+            if (o.BurstBytes != 0) args["burst"] = o.BurstBytes.ToString(CultureInfo.InvariantCulture);
+            if (o.DelayMs != 0) args["delay"] = o.DelayMs.ToString(CultureInfo.InvariantCulture);
+            if (o.JitterMs != 0) args["jitter"] = o.JitterMs.ToString(CultureInfo.InvariantCulture);
+            if (o.LossPercent != 0) args["loss"] = o.LossPercent.ToString(CultureInfo.InvariantCulture);
+            var (_, end) = await c.RunToEndAsync(c.Request("link", "create", args), cancel);
+            if (end.Exit != 0) throw new ShellException($"link {link.Id}: {end.Error}");
+        }
+        var (lines, showEnd) = await c.RunToEndAsync(c.Request("link", "show", json: true), cancel);
+        if (showEnd.Exit != 0) throw new ShellException($"link show: {showEnd.Error}");
+        var mtus = new Dictionary<string, int>();
+        foreach (var l in lines.OfType<ConsoleLine.Data>().SelectMany(d => d.Value as JsonArray ?? []))
+        {
+            var mtu = l?["vmMtu"]?.GetValue<int>() ?? 0;
+            if (mtu <= 0) continue;
+            foreach (var end in l!["ends"]!.AsArray())
+            {
+                var vm = end!.GetValue<string>().Split('@')[0];
+                mtus[vm] = mtus.TryGetValue(vm, out var m) ? Math.Min(m, mtu) : mtu;
+            }
+        }
+        return mtus;
+    }
+
+    private static void ApplyMtus(LabDefinition lab, string prefix, Dictionary<string, int> mtus)
+    {
+        foreach (var vm in lab.Vms)
+        {
+            if (!mtus.TryGetValue(vm.Name, out var mtu)) continue;
+            Shell.Ip("-n", prefix + vm.Name, "link", "set", "eth0", "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+            Shell.Ip("-n", prefix + vm.Host, "link", "set", vm.Name, "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Stops the lab's processes (TERM, then KILL after 10 s) and deletes its namespaces and state.</summary>
+    public void Down(LabState state, bool quiet = false)
+    {
+        var started = Stopwatch.StartNew();
+        foreach (var p in state.Processes.Where(p => Shell.Alive(p.Pid)))
+            Shell.Run("kill", ["-TERM", p.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (state.Processes.Any(p => Shell.Alive(p.Pid)) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        foreach (var p in state.Processes.Where(p => Shell.Alive(p.Pid)))
+        {
+            if (!quiet) progress.WriteLine($"{p.Name} (pid {p.Pid}) did not stop within 10 s: killed");
+            Shell.Run("kill", ["-KILL", p.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+        }
+        // Anything else still running inside the lab's namespaces (iperf3 servers, pings) goes too.
+        var existing = Shell.Namespaces();
+        foreach (var ns in state.Namespaces.Where(existing.Contains))
+        {
+            var pids = Shell.Run("ip", ["netns", "pids", ns], check: false).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var pid in pids) Shell.Run("kill", ["-KILL", pid], check: false);
+        }
+        foreach (var ns in state.Namespaces.Where(existing.Contains))
+            Shell.Run("ip", ["netns", "del", ns], check: false);
+        try
+        {
+            Directory.Delete(state.Directory, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        if (!quiet) progress.WriteLine($"lab {state.Id} is down ({state.Namespaces.Length} namespace(s), {state.Processes.Length} process(es) removed in {started.Elapsed.TotalSeconds:0.0} s)");
+    }
+}

@@ -42,7 +42,7 @@ public sealed class CommandHost : ReceiveActor
     public static Props Props(CommandHostSettings settings, ImmutableArray<IPalette> palettes, string node, string address) =>
         Akka.Actor.Props.Create(() => new CommandHost(settings, palettes, node, address));
 
-    private CommandHost(CommandHostSettings settings, ImmutableArray<IPalette> palettes, string node, string address)
+    public CommandHost(CommandHostSettings settings, ImmutableArray<IPalette> palettes, string node, string address)
     {
         _settings = settings;
         _palettes = palettes;

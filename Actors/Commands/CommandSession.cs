@@ -58,7 +58,7 @@ public sealed class CommandSession : ReceiveActor
     public static Props Props(Socket socket, ImmutableArray<IPalette> palettes, string node, string address) =>
         Akka.Actor.Props.Create(() => new CommandSession(socket, palettes, node, address));
 
-    private CommandSession(Socket socket, ImmutableArray<IPalette> palettes, string node, string address)
+    public CommandSession(Socket socket, ImmutableArray<IPalette> palettes, string node, string address)
     {
         _socket = socket;
         _palettes = palettes;

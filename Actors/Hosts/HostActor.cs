@@ -69,7 +69,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random? random = null) =>
         Akka.Actor.Props.Create(() => new HostActor(settings, table, vms, describe, dataPlanes, mediator, topology, random ?? Random.Shared));
 
-    private HostActor(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
+    public HostActor(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
         IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random random)
     {
         _settings = settings;

@@ -31,7 +31,7 @@ public sealed class LinkActor : ReceiveActor
     public static Props Props(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts = 10) =>
         Akka.Actor.Props.Create(() => new LinkActor(link, local, factory, counters, maxRestarts));
 
-    private LinkActor(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts)
+    public LinkActor(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts)
     {
         _link = link;
         _local = local;

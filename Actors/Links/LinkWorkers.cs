@@ -91,7 +91,7 @@ public sealed class VmCaptureWorker : LinkWorker
     public static Props Props(ILinkDataPlane plane, Func<LinkOptions> options, DirectionStats stats, RestartBackoff backoff) =>
         Akka.Actor.Props.Create(() => new VmCaptureWorker(plane, options, stats, backoff));
 
-    private VmCaptureWorker(ILinkDataPlane plane, Func<LinkOptions> options, DirectionStats stats, RestartBackoff backoff) : base(backoff)
+    public VmCaptureWorker(ILinkDataPlane plane, Func<LinkOptions> options, DirectionStats stats, RestartBackoff backoff) : base(backoff)
     {
         _plane = plane;
         _options = options;
@@ -119,7 +119,7 @@ public sealed class NetCaptureWorker : LinkWorker
     public static Props Props(ILinkDataPlane plane, DirectionStats stats, RestartBackoff backoff) =>
         Akka.Actor.Props.Create(() => new NetCaptureWorker(plane, stats, backoff));
 
-    private NetCaptureWorker(ILinkDataPlane plane, DirectionStats stats, RestartBackoff backoff) : base(backoff)
+    public NetCaptureWorker(ILinkDataPlane plane, DirectionStats stats, RestartBackoff backoff) : base(backoff)
     {
         _plane = plane;
         _stats = stats;

@@ -60,7 +60,7 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
     public static Props Responder(Guid id, LinkSpec link, string self, ProtocolNumberTable table, NegotiationLimits limits, Random random) =>
         Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, ActorRefs.Nobody, limits, random, false));
 
-    private NegotiationActor(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random, bool initiator)
+    public NegotiationActor(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random, bool initiator)
     {
         _id = id;
         _link = link;

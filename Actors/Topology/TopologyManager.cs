@@ -40,7 +40,7 @@ public sealed class TopologyManager : ReceiveActor
     /// <summary>Props; <paramref name="createTimeout"/> bounds one link creation (negotiation + start).</summary>
     public static Props Props(TimeSpan? createTimeout = null) => Akka.Actor.Props.Create(() => new TopologyManager(createTimeout ?? TimeSpan.FromSeconds(20)));
 
-    private TopologyManager(TimeSpan createTimeout)
+    public TopologyManager(TimeSpan createTimeout)
     {
         _createTimeout = createTimeout;
         Receive<HostAnnounce>(OnAnnounce);

@@ -48,7 +48,7 @@ public sealed unsafe class PcapFrameTap : IFrameTap
 
     /// <summary>Opens a handle used only to inject frames toward the VM (its filter accepts nothing).</summary>
     public static PcapFrameTap OpenInjector(string interfaceName) =>
-        Open(interfaceName, "ether[0] = 1 and ether[0] = 2", 1 << 20, inboundOnly: true);
+        Open(interfaceName, "ether proto 0xffff", 1 << 20, inboundOnly: true); // EtherType 0xFFFF is reserved (IEEE): nothing real matches
 
     private static PcapFrameTap Open(string interfaceName, string filter, int bufferBytes, bool inboundOnly)
     {

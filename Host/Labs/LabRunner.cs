@@ -52,7 +52,7 @@ public sealed class LabRunner(TextWriter progress)
         var state = new LabState(id, lab.Name, prefix, Path.GetFullPath(lab.File), [], [], []);
         Directory.CreateDirectory(state.Directory);
         state.Save();
-        _steps = options.CreateLinks && lab.Network.Links.Length > 0 ? 6 : 4;
+        _steps = options.CreateLinks && lab.Network.Links.Length > 0 ? 7 : 5;
         _clock.Restart();
         try
         {
@@ -61,7 +61,7 @@ public sealed class LabRunner(TextWriter progress)
             Step($"VMs ({lab.Vms.Count()})", () => WireVms(lab, prefix));
             state = Step($"vnetd on {string.Join(", ", lab.Hosts.Select(h => h.Name))}", () => StartDaemons(lab, state, options));
             await StepAsync("cluster", () => WaitForCluster(lab, state, options.ClusterTimeout, cancel));
-            if (_steps == 6)
+            if (_steps == 7)
             {
                 var mtus = await StepAsync($"links ({lab.Network.Links.Length})", () => CreateLinks(lab, state, cancel));
                 Step("VM MTUs", () => ApplyMtus(lab, prefix, mtus));
@@ -304,14 +304,25 @@ public sealed class LabRunner(TextWriter progress)
     public void Down(LabState state, bool quiet = false)
     {
         var started = Stopwatch.StartNew();
-        foreach (var p in state.Processes.Where(p => Shell.Alive(p.Pid)))
-            Shell.Run("kill", ["-TERM", p.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (state.Processes.Any(p => Shell.Alive(p.Pid)) && DateTime.UtcNow < deadline) Thread.Sleep(100);
-        foreach (var p in state.Processes.Where(p => Shell.Alive(p.Pid)))
+        // The first vnetd is the oldest node and holds the topology manager: stopping it last lets
+        // the others leave a stable cluster (all leaving at once can stall the singleton hand-over).
+        var vnetds = state.Processes.Where(p => p.Name.StartsWith("vnetd-", StringComparison.Ordinal)).ToList();
+        var waves = new List<List<LabProcess>>
         {
-            if (!quiet) progress.WriteLine($"{p.Name} (pid {p.Pid}) did not stop within 10 s: killed");
-            Shell.Run("kill", ["-KILL", p.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            state.Processes.Except(vnetds.Take(1)).ToList(),
+            vnetds.Take(1).ToList(),
+        };
+        foreach (var wave in waves)
+        {
+            foreach (var p in wave.Where(p => Shell.Alive(p.Pid)))
+                Shell.Run("kill", ["-TERM", p.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (wave.Any(p => Shell.Alive(p.Pid)) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+            foreach (var p in wave.Where(p => Shell.Alive(p.Pid)))
+            {
+                if (!quiet) progress.WriteLine($"{p.Name} (pid {p.Pid}) did not stop within 10 s: killed");
+                Shell.Run("kill", ["-KILL", p.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            }
         }
         // Anything else still running inside the lab's namespaces (iperf3 servers, pings) goes too.
         var existing = Shell.Namespaces();

@@ -1,0 +1,52 @@
+namespace VNet.Capture.Inventory;
+
+/// <summary>
+/// The inputs of the load metric <see cref="LoadMetric.Compute"/> in the units it is defined with.
+/// </summary>
+/// <param name="RunningVms">N_vm: VMs running on the host.</param>
+/// <param name="FreeRamMiB">R_f: free RAM in MiB (<c>MemAvailable</c> of /proc/meminfo divided by 1024).</param>
+/// <param name="CpuMHz">F_cpu: CPU frequency in MHz.</param>
+/// <param name="CpuCount">N_cpu: number of (online, logical) CPUs.</param>
+/// <param name="CpuLoadMHz">
+/// C_cpu: current CPU load in MHz, i.e. busy fraction × N_cpu × F_cpu, so that 0 means idle and
+/// N_cpu × F_cpu means saturated. Values outside that range are clamped by <see cref="LoadMetric.Compute"/>.
+/// </param>
+public sealed record LoadSample(int RunningVms, double FreeRamMiB, double CpuMHz, int CpuCount, double CpuLoadMHz)
+{
+    /// <summary>N_cpu × F_cpu: the CPU capacity in MHz, the largest meaningful <see cref="CpuLoadMHz"/>.</summary>
+    public double CpuCapacityMHz => CpuCount * CpuMHz;
+}
+
+/// <summary>
+/// The host load metric of the paper (section III.A), DESIGN.md §3:
+/// <c>C_n = N_vm / (δ + R_f × F_cpu × (N_cpu × F_cpu − C_cpu))</c>.
+/// Lower is better: the TopologyManager places a VM end on the offering host with the lowest C_n.
+/// </summary>
+/// <remarks>
+/// Units: R_f in MiB, F_cpu and C_cpu in MHz, so the denominator is in MiB·MHz² and the values are
+/// small (an idle 2 × 2100 MHz host with 24 GB free has a denominator near 2·10¹¹). Only comparisons
+/// between hosts matter, and every host computes with the same units. Consequences of the formula
+/// as the paper states it: a host with no running VM has C_n = 0 whatever its free resources, and a
+/// saturated host (C_cpu = N_cpu × F_cpu) or one without free RAM has C_n = N_vm / δ, which is huge.
+/// </remarks>
+public static class LoadMetric
+{
+    /// <summary>δ: keeps the denominator positive when the host is saturated or out of free RAM.</summary>
+    public const double DefaultDelta = 1e-6;
+
+    /// <summary>Computes C_n from a sample. <paramref name="delta"/> is δ and must be positive.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">δ is not positive, or a count or frequency is negative.</exception>
+    public static double Compute(LoadSample sample, double delta = DefaultDelta)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        if (!(delta > 0)) throw new ArgumentOutOfRangeException(nameof(delta), delta, "δ must be positive: it is what prevents a division by zero");
+        ArgumentOutOfRangeException.ThrowIfNegative(sample.RunningVms, nameof(sample.RunningVms));
+        ArgumentOutOfRangeException.ThrowIfNegative(sample.CpuCount, nameof(sample.CpuCount));
+        ArgumentOutOfRangeException.ThrowIfNegative(sample.CpuMHz, nameof(sample.CpuMHz));
+
+        var capacity = sample.CpuCapacityMHz;
+        var cpuLoad = Math.Clamp(sample.CpuLoadMHz, 0, capacity);
+        var freeRam = Math.Max(0, sample.FreeRamMiB);
+        return sample.RunningVms / (delta + freeRam * sample.CpuMHz * (capacity - cpuLoad));
+    }
+}

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -79,7 +77,7 @@ public static class VnetDaemon
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
-        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new LinkPalette(context)];
+        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context)];
         var console = config.Console(host.SubstrateAddress);
         system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
@@ -100,43 +98,53 @@ public static class VnetDaemon
         return system;
     }
 
-    private static IVmProvider CreateVmProvider(DaemonConfig config, HostSettings host)
-    {
-        var name = config.Hocon.GetString("vnet.vm-provider", "static");
-        return name switch
+    private static IVmProvider CreateVmProvider(DaemonConfig config, HostSettings host) =>
+        VmProviderFactory.Create(config.Hocon.GetString("vnet.vm-provider", "static"), new VmProviderSettings
         {
-            "static" => new StaticVmProvider(config.StaticVms()),
-            _ => throw new ArgumentException($"vnet.vm-provider '{name}' is not known (static, netns, libvirt, virtualbox)"),
-        };
-    }
+            HostName = host.Name,
+            NetnsPrefix = config.Hocon.GetString("vnet.netns-prefix", ""),
+            StaticVms = config.StaticVms(),
+            LibvirtUri = config.Hocon.GetString("vnet.libvirt-uri", "") is { Length: > 0 } uri ? uri : null,
+        });
 }
 
-/// <summary>Reads what the host tells about itself when it announces (DESIGN.md §3).</summary>
+/// <summary>Reads what the host tells about itself when it announces (DESIGN.md §3): interfaces from the kernel, VMs from the provider, and the load C_n.</summary>
 public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nodeAddress)
 {
+    private readonly IHostInventory _inventory = new KernelHostInventory();
+    private readonly ProcLoadReader _load = new();
+    private readonly object _lock = new();
+
+    /// <summary>The last problem reading the inventory or VMs, if any (shown in `host show`).</summary>
+    public string? LastProblem { get; private set; }
+
     /// <summary>The host's current description.</summary>
     public HostInfo Describe()
     {
-        var interfaces = NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .Select(n =>
+        lock (_lock)
+        {
+            ImmutableArray<InterfaceInfo> interfaces = [];
+            ImmutableArray<VmInfo> list = [];
+            var problems = new List<string>();
+            try
             {
-                var props = n.GetIPProperties();
-                var v4 = props.UnicastAddresses.FirstOrDefault(a => a.Address.AddressFamily == AddressFamily.InterNetwork);
-                var gw = props.GatewayAddresses.FirstOrDefault(g => g.Address.AddressFamily == AddressFamily.InterNetwork)?.Address.ToString();
-                var macBytes = n.GetPhysicalAddress().GetAddressBytes();
-                MacAddress? mac = macBytes.Length == 6 ? MacAddress.FromBytes(macBytes) : null;
-                return new InterfaceInfo(n.Name, v4?.Address.ToString(), v4?.PrefixLength ?? 0, mac, gw, null, props.GetIPv4Properties()?.Mtu ?? 0);
-            }).ToImmutableArray();
-        ImmutableArray<VmInfo> list;
-        try
-        {
-            list = vms.ListVms();
+                interfaces = _inventory.ReadInterfaces();
+            }
+            catch (Exception e) when (e is ExternalToolException or FormatException)
+            {
+                problems.Add(e.Message);
+            }
+            try
+            {
+                list = vms.ListVms();
+            }
+            catch (VmProviderException e)
+            {
+                problems.Add(e.Message);
+            }
+            LastProblem = problems.Count == 0 ? null : string.Join("; ", problems);
+            var load = _load.ReadLoad(list.Count(v => v.State == "running"));
+            return new HostInfo(host.Name, host.SubstrateAddress, interfaces, list, load) { NodeAddress = nodeAddress };
         }
-        catch (VmProviderException)
-        {
-            list = [];
-        }
-        return new HostInfo(host.Name, host.SubstrateAddress, interfaces, list, 0) { NodeAddress = nodeAddress };
     }
 }

@@ -197,7 +197,7 @@ public sealed class LabRunner(TextWriter progress)
             var socket = Path.Combine(state.Directory, $"{host.Name}.sock");
             var config = Path.Combine(state.Directory, $"{host.Name}.hocon");
             var log = Path.Combine(state.Directory, $"{host.Name}.log");
-            System.IO.File.WriteAllText(config, HostConfig(host, seed, socket, options.ExtraConfig));
+            System.IO.File.WriteAllText(config, HostConfig(host, state.Prefix, seed, socket, options.ExtraConfig));
             hosts.Add(new LabHostState(host.Name, ns, host.Address.ToString(), socket, config));
             var pid = Shell.StartDetached(ns, [.. DaemonCommand(), "vnetd", "--config", config], log);
             state = state with { Hosts = [.. hosts], Processes = state.Processes.Add(new LabProcess($"vnetd-{host.Name}", ns, pid, log)) };
@@ -207,7 +207,7 @@ public sealed class LabRunner(TextWriter progress)
     }
 
     /// <summary>The HOCON a lab host's vnetd runs with.</summary>
-    public static string HostConfig(LabHost host, string seed, string socket, string? extra)
+    public static string HostConfig(LabHost host, string prefix, string seed, string socket, string? extra)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# written by `vnet lab up`");
@@ -217,11 +217,9 @@ public sealed class LabRunner(TextWriter progress)
         sb.AppendLine($"vnet.host.name = \"{host.Name}\"");
         sb.AppendLine($"vnet.host.address = \"{host.Address}\"");
         sb.AppendLine($"vnet.console.unix-socket = \"{socket}\"");
-        sb.AppendLine("vnet.vm-provider = static");
-        sb.AppendLine("vnet.vms = [");
-        foreach (var vm in host.Vms)
-            sb.AppendLine($"  {{ name = \"{vm.Name}\", nics = [ {{ mac = \"{vm.Mac}\", interface = \"{vm.Name}\" }} ] }}");
-        sb.AppendLine("]");
+        // Lab VMs are namespaces <prefix><vm> whose eth0's peer in the host namespace is named <vm>.
+        sb.AppendLine("vnet.vm-provider = netns");
+        sb.AppendLine($"vnet.netns-prefix = \"{prefix}\"");
         if (extra is not null) sb.AppendLine(extra);
         return sb.ToString();
     }

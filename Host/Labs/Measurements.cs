@@ -59,21 +59,29 @@ public static partial class Measurements
             if (udpBitsPerSecond is { } rate) args.AddRange(["-u", "-b", rate.ToString(CultureInfo.InvariantCulture)]);
             if (udpLength is { } len) args.AddRange(["-l", len.ToString(CultureInfo.InvariantCulture)]);
             if (parallel is { } p) args.AddRange(["-P", p.ToString(CultureInfo.InvariantCulture)]);
-            Shell.Result? r = null;
-            for (var attempt = 0; attempt < 10; attempt++)
-            {
-                r = Shell.InNetns(clientNetns, args, check: false, timeout: TimeSpan.FromSeconds(seconds + 30));
-                if (r.Exit == 0) break;
-                if (!r.Output.Contains("unable to connect", StringComparison.OrdinalIgnoreCase) && !r.Output.Contains("Connection refused", StringComparison.OrdinalIgnoreCase)) break;
-                Thread.Sleep(300); // the server is not listening yet
-            }
-            if (r!.Exit != 0) throw new ShellException($"iperf3 {clientNetns} -> {serverAddress} failed: {ErrorOf(r.Output) ?? r.Error.Trim()}");
+            WaitForListener(serverNetns, port, log);
+            var r = Shell.InNetns(clientNetns, args, check: false, timeout: TimeSpan.FromSeconds(seconds + 30));
+            if (r.Exit != 0 || ErrorOf(r.Output) is not null)
+                throw new ShellException($"iperf3 {clientNetns} -> {serverAddress} failed: {ErrorOf(r.Output) ?? r.Error.Trim()}");
             return ParseIperf(r.Output, udpBitsPerSecond is not null);
         }
         finally
         {
             if (Shell.Alive(server)) Shell.Run("kill", ["-KILL", server.ToString(CultureInfo.InvariantCulture)], check: false);
         }
+    }
+
+    /// <summary>Waits (at most 5 s) until something listens on TCP <paramref name="port"/> in the namespace.</summary>
+    private static void WaitForListener(string netns, int port, string log)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            var ss = Shell.InNetns(netns, ["ss", "-Hltn", $"sport = :{port}"], check: false);
+            if (ss.Output.Contains($":{port}", StringComparison.Ordinal)) return;
+            Thread.Sleep(50);
+        }
+        throw new ShellException($"iperf3 server in {netns} is not listening on port {port} after 5 s: {Shell.Tail(log, 5)}");
     }
 
     private static string? ErrorOf(string json)
@@ -84,7 +92,7 @@ public static partial class Measurements
         }
         catch (System.Text.Json.JsonException)
         {
-            return json.Length > 300 ? json[..300] : json;
+            return json.Length == 0 ? "no output" : json.Length > 300 ? json[..300] : json;
         }
     }
 

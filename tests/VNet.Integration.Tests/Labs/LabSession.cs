@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using VNet.Actors.Commands;
+using VNet.Host;
+using VNet.Host.Console;
+using VNet.Host.Labs;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace VNet.Integration.Tests.Labs;
+
+/// <summary>
+/// A lab brought up with real vnetd processes in namespaces under a prefix unique to this test run,
+/// torn down on dispose (also when a test failed). Logs are copied to the test output on failure.
+/// </summary>
+public sealed class LabSession : IAsyncDisposable
+{
+    private readonly LabRunner _runner;
+    private readonly StringWriter _progress = new();
+
+    private LabSession(LabDefinition lab, LabState state, LabRunner runner)
+    {
+        Lab = lab;
+        State = state;
+        _runner = runner;
+    }
+
+    /// <summary>The lab file as parsed.</summary>
+    public LabDefinition Lab { get; }
+
+    /// <summary>What was built.</summary>
+    public LabState State { get; }
+
+    /// <summary>The namespace of a lab node.</summary>
+    public string Ns(string node) => State.Prefix + node;
+
+    /// <summary>A fresh prefix: "vt" + 4 hex digits + "-".</summary>
+    public static string NewPrefix() => $"vt{Random.Shared.Next(0x10000):x4}-";
+
+    /// <summary>Brings up a lab file (by name under labs/ or a path) with a unique prefix.</summary>
+    public static async Task<LabSession> UpAsync(string labFile, LabOptions? options = null)
+    {
+        var lab = LabFile.Load(Cli.ResolveLabFile(Path.Combine(RepoRoot, "labs", labFile.EndsWith(".xml") ? labFile : labFile + ".xml")));
+        return await UpAsync(lab, options);
+    }
+
+    /// <summary>Brings up a parsed lab with a unique prefix.</summary>
+    public static async Task<LabSession> UpAsync(LabDefinition lab, LabOptions? options = null)
+    {
+        var progress = new StringWriter();
+        var runner = new LabRunner(progress);
+        var state = await runner.UpAsync(lab, (options ?? new LabOptions()) with { Prefix = options?.Prefix ?? NewPrefix() });
+        return new LabSession(lab, state, runner);
+    }
+
+    /// <summary>The repository root (where labs/ is), found from the test's directory.</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "VNet.Actors.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>Runs a console command on a host's node; returns the data (JSON) and the end line.</summary>
+    public async Task<(JsonNode? Data, ConsoleLine.End End)> ConsoleAsync(string host, string palette, string command, Dictionary<string, string>? args = null)
+    {
+        var socket = State.Hosts.First(h => h.Name == host).Socket;
+        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(socket));
+        var (lines, end) = await c.RunToEndAsync(c.Request(palette, command, args, json: true));
+        return (lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value, end);
+    }
+
+    /// <summary>Like <see cref="ConsoleAsync"/> but fails the test when the command fails.</summary>
+    public async Task<JsonNode> CommandAsync(string host, string palette, string command, Dictionary<string, string>? args = null)
+    {
+        var (data, end) = await ConsoleAsync(host, palette, command, args);
+        Assert.True(end.Exit == 0, $"{palette} {command} on {host} failed: {end.Error}");
+        return data ?? throw new Xunit.Sdk.XunitException($"{palette} {command} returned no data");
+    }
+
+    /// <summary>Runs a command in a lab namespace.</summary>
+    public Shell.Result Exec(string node, params string[] command) => Shell.InNetns(Ns(node), command, check: false, timeout: TimeSpan.FromSeconds(60));
+
+    /// <summary>The daemon logs, for failure messages.</summary>
+    public string Logs() => string.Join(Environment.NewLine, State.Processes.Select(p => $"--- {p.Name}{Environment.NewLine}{Shell.Tail(p.Log, 40)}"));
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        _runner.Down(LabState.Read(State.Id) ?? State, quiet: true);
+        return ValueTask.CompletedTask;
+    }
+}

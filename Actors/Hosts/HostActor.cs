@@ -126,6 +126,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     private void OnCreate(LinkProtocol.Create create)
     {
         var link = create.Link with { Protocol = 0 };
+        if (link.Kind.IsMultipoint() && string.IsNullOrEmpty(link.Group)) link = link with { Group = _settings.MulticastGroup };
         var problems = link.Problems().ToList();
         var local = link.Endpoints.IsDefaultOrEmpty ? null : link.Endpoints[0];
         if (local is not null && local.Host != _settings.Name) problems.Add($"link {link.Id}: its first endpoint is on {local.Host}, so {local.Host} must initiate it, not {_settings.Name}");

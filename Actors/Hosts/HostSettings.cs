@@ -14,6 +14,9 @@ public sealed record HostSettings(string Name, string SubstrateAddress)
     /// <summary>Rounds, reservation expiry and timeout of negotiations.</summary>
     public NegotiationLimits Negotiation { get; init; } = NegotiationLimits.Default;
 
+    /// <summary>Multicast group of multipoint segments created here without one (segments share it, told apart by protocol number).</summary>
+    public string MulticastGroup { get; init; } = "239.192.76.1";
+
     /// <summary>How often the host re-announces itself to the TopologyManager (which may have moved).</summary>
     public TimeSpan AnnounceInterval { get; init; } = TimeSpan.FromSeconds(3);
 }

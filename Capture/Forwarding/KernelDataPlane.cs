@@ -12,6 +12,15 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
 {
     /// <summary>4 MiB socket buffers, 16 MiB pcap ring, 100 ms receive timeout, offloads turned off.</summary>
     public static DataPlaneSettings Default { get; } = new(4 << 20, 16 << 20, TimeSpan.FromMilliseconds(100), true);
+
+    /// <summary>IP TTL of multipoint capsules (how many routers a segment may span).</summary>
+    public int MulticastTtl { get; init; } = 16;
+
+    /// <summary>udp-multipoint segments without an explicit port use this plus their protocol number.</summary>
+    public int MulticastPortBase { get; init; } = 46000;
+
+    /// <summary>The UDP port of a udp-multipoint segment.</summary>
+    public int GroupPort(LinkSpec link) => link.GroupPort != 0 ? link.GroupPort : MulticastPortBase + link.Protocol;
 }
 
 /// <summary>The real data plane: kernel sockets on the substrate, libpcap on the VM interface.</summary>
@@ -30,11 +39,29 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         {
             LinkKind.RawP2P => new RawIpTransport(localIp, IPAddress.Parse(peers[0].SubstrateAddress), link.Protocol, tos, settings.SocketBufferBytes, settings.ReceiveTimeout),
             LinkKind.UdpP2P => new UdpTransport(localIp, local.Port, IPAddress.Parse(peers[0].SubstrateAddress), peers[0].Port, tos, settings.SocketBufferBytes, settings.ReceiveTimeout),
-            _ => throw new NotSupportedException($"link kind {link.Kind.Name()} is not available yet"),
+            LinkKind.RawMultipoint => new RawMulticastTransport(localIp, Group(link), link.Protocol, Members(peers), tos, settings.MulticastTtl, InterfaceMtu(localIp), settings.SocketBufferBytes, settings.ReceiveTimeout),
+            LinkKind.UdpMultipoint => new UdpMulticastTransport(localIp, Group(link), settings.GroupPort(link), Members(peers), tos, settings.MulticastTtl, InterfaceMtu(localIp), settings.SocketBufferBytes, settings.ReceiveTimeout),
+            _ => throw new NotSupportedException($"link kind {link.Kind} is not known"),
         };
         var warnings = new List<string>();
         if (settings.DisableOffloads) Offloads.TryDisable(local.HostInterface, warnings);
         return new KernelDataPlane(transport, local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings);
+    }
+
+    private static IPAddress Group(LinkSpec link) =>
+        IPAddress.TryParse(link.Group, out var g) ? g : throw new InvalidOperationException($"segment {link.Id} has no valid multicast group ('{link.Group}')");
+
+    private static MulticastMembers Members(IEnumerable<LinkEndpoint> peers) => new(peers.Select(p => IPAddress.Parse(p.SubstrateAddress)));
+
+    /// <summary>The MTU of the interface that holds <paramref name="local"/> (multipoint sockets are not connected, so IP_MTU is unavailable).</summary>
+    public static int InterfaceMtu(IPAddress local)
+    {
+        foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            var props = nic.GetIPProperties();
+            if (props.UnicastAddresses.Any(a => a.Address.Equals(local))) return props.GetIPv4Properties()?.Mtu ?? 1500;
+        }
+        return 1500;
     }
 
     private sealed class KernelDataPlane(ITransport transport, string vmInterface, MacAddress vmMac, int pcapBuffer, List<string> warnings) : ILinkDataPlane

@@ -18,6 +18,8 @@ public enum DropReason
     SendError,
     /// <summary>libpcap failed to inject the frame into the VM interface.</summary>
     InjectError,
+    /// <summary>A packet of the link's protocol or port that does not come from one of its peers (ignored).</summary>
+    Foreign,
 }
 
 /// <summary>
@@ -59,6 +61,7 @@ public sealed class DirectionStats
         DropReason.DecodeError => "decode-error",
         DropReason.SendError => "send-error",
         DropReason.InjectError => "inject-error",
+        DropReason.Foreign => "foreign",
         _ => reason.ToString(),
     };
 }

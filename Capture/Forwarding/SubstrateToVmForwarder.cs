@@ -33,6 +33,11 @@ public sealed class SubstrateToVmForwarder : IDisposable
         for (var i = 0; i < n; i++)
         {
             var capsule = _transport.Payload(_batch, i);
+            if (capsule.IsEmpty)
+            {
+                _stats.Drop(DropReason.Foreign);
+                continue;
+            }
             if (Capsule.Decode(capsule, _scratch, out var frame, out var compressed) != CapsuleStatus.Ok)
             {
                 _stats.Drop(DropReason.DecodeError);

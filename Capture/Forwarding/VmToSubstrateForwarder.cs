@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using VNet.Capture.Frames;
 using VNet.Capture.Taps;
 using VNet.Capture.Transports;
@@ -7,37 +8,64 @@ namespace VNet.Capture.Forwarding;
 
 /// <summary>
 /// The paper's TCV/TEF path: frames the VM sends are captured, put into capsules and sent over
-/// the substrate, a batch per pcap_dispatch. One thread calls <see cref="RunOnce"/> in a loop.
+/// the substrate, a batch per wake-up. Loss, shaping and delay (<see cref="FrameScheduler"/>)
+/// are applied here, on the sending side; frames held back wait in a <see cref="DelayLine"/>.
+/// One thread calls <see cref="RunOnce"/> in a loop; nothing is allocated per frame.
 /// </summary>
 public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
 {
     /// <summary>Bytes per batch slot: a jumbo frame plus the capsule header, with room to spare.</summary>
     public const int SlotSize = 16384 + Capsule.HeaderLength;
 
+    /// <summary>Longest wait for frames when nothing is queued.</summary>
+    public const int IdleWaitMs = 100;
+
     private readonly IFrameTap _tap;
     private readonly ITransport _transport;
     private readonly DirectionStats _stats;
     private readonly PacketBatch _batch;
     private readonly Func<LinkOptions> _options;
-    private readonly int _maxUnfragmentedFrame;
+    private readonly int _maxUnfragmentedCapsule;
+    private readonly byte[] _scratch = new byte[SlotSize];
+    private readonly int _delayLineBytes;
+    private DelayLine? _queue;
+    private FrameScheduler _scheduler;
+    private LinkOptions? _applied;
     private bool _compress;
+    private long _now;
 
-    /// <summary>Creates the forwarder; <paramref name="options"/> is read once per batch (options change live).</summary>
-    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32)
+    /// <summary>Creates the forwarder; <paramref name="options"/> is read once per wake-up (options change live).</summary>
+    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32, int delayLineBytes = 32 << 20, ulong seed = 0)
     {
         _tap = tap;
         _transport = transport;
         _stats = stats;
         _options = options;
         _batch = new PacketBatch(batchSize, SlotSize);
-        _maxUnfragmentedFrame = transport.PathMtu - transport.Overhead - Capsule.HeaderLength;
+        _maxUnfragmentedCapsule = transport.PathMtu - transport.Overhead;
+        _delayLineBytes = delayLineBytes;
+        _scheduler = new FrameScheduler(seed == 0 ? (ulong)Environment.TickCount64 ^ 0x5DEECE66DUL : seed);
     }
 
-    /// <summary>Waits for frames (up to the tap's read timeout), forwards them, returns how many.</summary>
+    /// <summary>Waits for frames (or the next departure), forwards what is due, returns frames captured.</summary>
     public int RunOnce()
     {
-        _compress = _options().Compression == Compression.Lz4;
-        var n = _tap.Dispatch(this, _batch.Capacity);
+        var options = _options();
+        if (!ReferenceEquals(options, _applied))
+        {
+            _applied = options;
+            _compress = options.Compression == Compression.Lz4;
+            _scheduler.Configure(options);
+        }
+        var wait = IdleWaitMs;
+        if (_queue is { Count: > 0 } q)
+        {
+            var ms = (q.HeadDeparture - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+            wait = (int)Math.Clamp(ms, 0, IdleWaitMs);
+        }
+        _now = Stopwatch.GetTimestamp();
+        var n = _tap.Dispatch(this, _batch.Capacity, wait);
+        Release(Stopwatch.GetTimestamp());
         Flush();
         return n;
     }
@@ -47,21 +75,63 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     {
         // Oversize policy (docs/wire-format.md): frames up to the slot size are carried, as IP fragments
         // when they exceed the substrate MTU (counted); larger ones cannot be carried and are counted.
-        if (frame.Length + Capsule.HeaderLength > SlotSize || frame.Length > Capsule.MaxFrameLength)
+        if (frame.Length + Capsule.HeaderLength > SlotSize)
         {
             _stats.Drop(DropReason.Oversize);
             return;
         }
-        var index = _batch.Count;
-        var length = Capsule.Encode(frame, _batch.Slot(index), _compress, out var compressed);
-        _batch.SetLength(index, length);
-        _batch.Count = index + 1;
+        if (_scheduler.IsPassThrough && _queue is not { Count: > 0 })
+        {
+            var index = _batch.Count;
+            var length = Capsule.Encode(frame, _batch.Slot(index), _compress, out var compressed);
+            _batch.SetLength(index, length);
+            _batch.Count = index + 1;
+            Count(frame.Length, length, compressed);
+            if (_batch.Count == _batch.Capacity) Flush();
+            return;
+        }
+        switch (_scheduler.Offer(frame.Length, _now, out var departure))
+        {
+            case FrameScheduler.Verdict.DropLoss:
+                _stats.Drop(DropReason.Impairment);
+                return;
+            case FrameScheduler.Verdict.DropShaper:
+                _stats.Drop(DropReason.Shaper);
+                return;
+        }
+        var capsuleLength = Capsule.Encode(frame, _scratch, _compress, out var wasCompressed);
+        _queue ??= new DelayLine(_delayLineBytes);
+        if (!_queue.TryEnqueue(_scratch.AsSpan(0, capsuleLength), departure))
+        {
+            _stats.Drop(_scheduler.Holds && _applied?.BandwidthBitsPerSecond != 0 ? DropReason.Shaper : DropReason.Impairment);
+            return;
+        }
+        Count(frame.Length, capsuleLength, wasCompressed);
+    }
+
+    private void Count(int frameLength, int capsuleLength, bool compressed)
+    {
         _stats.Frames++;
-        _stats.Bytes += frame.Length;
-        _stats.WireBytes += length;
+        _stats.Bytes += frameLength;
+        _stats.WireBytes += capsuleLength;
         if (compressed) _stats.Compressed++;
-        if (length > _maxUnfragmentedFrame + Capsule.HeaderLength) _stats.Fragmented++;
-        if (_batch.Count == _batch.Capacity) Flush();
+        if (capsuleLength > _maxUnfragmentedCapsule) _stats.Fragmented++;
+    }
+
+    /// <summary>Moves every queued capsule whose time has come into the send batch.</summary>
+    private void Release(long now)
+    {
+        if (_queue is not { Count: > 0 } q) return;
+        while (q.Count > 0 && q.HeadDeparture <= now)
+        {
+            var index = _batch.Count;
+            var capsule = q.Head;
+            capsule.CopyTo(_batch.Slot(index));
+            _batch.SetLength(index, capsule.Length);
+            _batch.Count = index + 1;
+            q.Dequeue();
+            if (_batch.Count == _batch.Capacity) Flush();
+        }
     }
 
     private void Flush()
@@ -78,5 +148,9 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _batch.Dispose();
+    public void Dispose()
+    {
+        _batch.Dispose();
+        _queue?.Dispose();
+    }
 }

@@ -37,6 +37,12 @@ internal static unsafe partial class LibPcap
     [LibraryImport(Library)]
     public static partial nint pcap_geterr(nint pcap);
 
+    [LibraryImport(Library)]
+    public static partial int pcap_setnonblock(nint pcap, int nonblock, byte* errbuf);
+
+    [LibraryImport(Library)]
+    public static partial int pcap_get_selectable_fd(nint pcap);
+
     /// <summary>The handle's last error text.</summary>
     public static string LastError(nint pcap) => Marshal.PtrToStringUTF8(pcap_geterr(pcap)) ?? "unknown pcap error";
 }

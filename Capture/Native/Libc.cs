@@ -80,6 +80,21 @@ internal static unsafe partial class Libc
         public long Microseconds;
     }
 
+    public const short POLLIN = 0x1;
+    public const short POLLERR = 0x8;
+    public const short POLLNVAL = 0x20;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
 

@@ -19,13 +19,13 @@ public interface IFrameTap : IDisposable
 
     /// <summary>
     /// Delivers up to <paramref name="maxFrames"/> captured frames to <paramref name="sink"/>, waiting
-    /// at most the read timeout; returns how many were delivered (0 on timeout or after <see cref="Break"/>).
+    /// at most <paramref name="timeoutMs"/> for the first; returns how many were delivered (0 on timeout).
     /// </summary>
-    int Dispatch(IFrameSink sink, int maxFrames);
+    int Dispatch(IFrameSink sink, int maxFrames, int timeoutMs);
 
     /// <summary>Sends <paramref name="frame"/> out of the interface toward the VM; false on failure.</summary>
     bool Inject(ReadOnlySpan<byte> frame);
 
-    /// <summary>Makes a blocked <see cref="Dispatch"/> return soon.</summary>
+    /// <summary>Makes a blocked <see cref="Dispatch"/> return soon (it returns within its timeout anyway).</summary>
     void Break();
 }

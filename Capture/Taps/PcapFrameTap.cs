@@ -24,12 +24,19 @@ public sealed unsafe class PcapFrameTap : IFrameTap
     private int _delivered;
     private bool _disposed;
 
+    private readonly int _fd;
+
     private PcapFrameTap(LibPcapLiveDevice device, string name)
     {
         _device = device;
         Interface = name;
         _pcap = device.Handle.DangerousGetHandle();
         _self = GCHandle.Alloc(this);
+        // Non-blocking reads behind our own poll(): the wait can end at a frame's departure time
+        // (shaping, delay) rather than only at the read timeout.
+        var errbuf = stackalloc byte[256];
+        if (LibPcap.pcap_setnonblock(_pcap, 1, errbuf) != 0) throw new InvalidOperationException($"cannot make the capture on {name} non-blocking: {LibPcap.LastError(_pcap)}");
+        _fd = LibPcap.pcap_get_selectable_fd(_pcap);
     }
 
     /// <inheritdoc/>
@@ -90,9 +97,20 @@ public sealed unsafe class PcapFrameTap : IFrameTap
     }
 
     /// <inheritdoc/>
-    public int Dispatch(IFrameSink sink, int maxFrames)
+    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMs)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var poll = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
+        var ready = Libc.poll(&poll, 1, timeoutMs);
+        if (ready == 0) return 0;
+        if (ready < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Libc.EINTR) return 0;
+            throw new InvalidOperationException($"poll on {Interface} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+        if ((poll.Revents & (Libc.POLLERR | Libc.POLLNVAL)) != 0 && (poll.Revents & Libc.POLLIN) == 0)
+            throw new InvalidOperationException($"interface {Interface} went away");
         _sink = sink;
         _delivered = 0;
         var rc = LibPcap.pcap_dispatch(_pcap, maxFrames, &OnPacket, GCHandle.ToIntPtr(_self));

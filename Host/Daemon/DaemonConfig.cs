@@ -79,6 +79,7 @@ public sealed class DaemonConfig
             UdpPortFirst = Hocon.GetInt("vnet.host.udp-port-first", 47000),
             UdpPortLast = Hocon.GetInt("vnet.host.udp-port-last", 47999),
             AnnounceInterval = Hocon.GetTimeSpan("vnet.host.announce-interval", TimeSpan.FromSeconds(3)),
+            MulticastGroup = Hocon.GetString("vnet.multipoint.group", "239.192.76.1"),
             Negotiation = new NegotiationLimits(
                 Hocon.GetInt("vnet.negotiation.max-rounds", 16),
                 Hocon.GetTimeSpan("vnet.negotiation.reservation-ttl", TimeSpan.FromSeconds(10)),
@@ -91,7 +92,11 @@ public sealed class DaemonConfig
         (int)(Hocon.GetByteSize("vnet.data-plane.socket-buffer") ?? 4 << 20),
         (int)(Hocon.GetByteSize("vnet.data-plane.pcap-buffer") ?? 16 << 20),
         Hocon.GetTimeSpan("vnet.data-plane.receive-timeout", TimeSpan.FromMilliseconds(100)),
-        Hocon.GetBoolean("vnet.data-plane.disable-offloads", true));
+        Hocon.GetBoolean("vnet.data-plane.disable-offloads", true))
+    {
+        MulticastTtl = Hocon.GetInt("vnet.multipoint.ttl", 16),
+        MulticastPortBase = Hocon.GetInt("vnet.multipoint.port-base", 46000),
+    };
 
     /// <summary>The console settings; the TCP bind address defaults to the host address.</summary>
     public CommandHostSettings Console(string hostAddress)

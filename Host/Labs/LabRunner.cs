@@ -134,7 +134,8 @@ public sealed class LabRunner(TextWriter progress)
                 // More than two members: a bridge per subnet in the lab's switch namespace.
                 var sw = prefix + "sw";
                 var bridge = $"br{subnetIndex}";
-                Shell.Ip("-n", sw, "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0");
+                // Snooping off: with no IGMP querier in a lab, snooped memberships would expire after 260 s.
+                Shell.Ip("-n", sw, "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0");
                 Shell.Ip("-n", sw, "link", "set", bridge, "up");
                 for (var k = 0; k < members.Count; k++)
                 {

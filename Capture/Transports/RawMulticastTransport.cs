@@ -1,0 +1,109 @@
+using System.Net;
+using VNet.Capture.Frames;
+using VNet.Capture.Native;
+
+namespace VNet.Capture.Transports;
+
+/// <summary>
+/// raw-multipoint: each capsule is an IPv4 packet with the segment's protocol number sent to a
+/// multicast group (paper §III.B.3). The host joins the group on its substrate interface, so the
+/// kernel sends the IGMPv3 membership report (RFC 3376) and routers forward the group to it.
+/// Several segments may share a group: they differ by protocol number, and the socket only sees
+/// its own protocol. Only packets to the group from the segment's other members are accepted
+/// (the receive filter the paper writes as <c>ip proto P and dst host G</c>); multicast loopback
+/// is off, so a host never receives its own capsules.
+/// </summary>
+public sealed unsafe class RawMulticastTransport : ITransport
+{
+    private readonly BatchSocket _socket;
+    private readonly uint _group;
+    private readonly MulticastMembers _members;
+    private Libc.SockAddrIn _destination;
+
+    /// <summary>Opens the raw socket, joins <paramref name="group"/> on the interface of <paramref name="local"/>.</summary>
+    public RawMulticastTransport(IPAddress local, IPAddress group, int protocol, MulticastMembers members, int tos, int ttl, int interfaceMtu, int bufferBytes, TimeSpan receiveTimeout)
+    {
+        _socket = BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout);
+        try
+        {
+            Multicast.Join(_socket, local, group, ttl);
+            SetTos(tos);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+        _group = MulticastMembers.ToNetworkOrder(group);
+        _members = members;
+        _destination = Libc.SockAddr(group, 0);
+        PathMtu = interfaceMtu;
+        Description = $"raw ip proto {protocol} {local} -> group {group}";
+    }
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <inheritdoc/>
+    public int Overhead => 20;
+
+    /// <inheritdoc/>
+    public int PathMtu { get; }
+
+    /// <inheritdoc/>
+    public int Send(PacketBatch batch)
+    {
+        fixed (Libc.SockAddrIn* d = &_destination)
+        {
+            batch.SetDestination(d);
+            return _socket.Send(batch);
+        }
+    }
+
+    /// <inheritdoc/>
+    public int Receive(PacketBatch batch) => _socket.Receive(batch);
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<byte> Payload(PacketBatch batch, int index)
+    {
+        var packet = batch.Filled(index);
+        if (IPv4.Destination(packet) != _group || !_members.Contains(IPv4.Source(packet))) return default;
+        return IPv4.StripHeader(packet);
+    }
+
+    /// <inheritdoc/>
+    public void SetTos(int tos) => _socket.SetInt(Libc.IPPROTO_IP, Libc.IP_TOS, tos, "IP_TOS");
+
+    /// <inheritdoc/>
+    public void Dispose() => _socket.Dispose();
+}
+
+/// <summary>Multicast socket options shared by the two multipoint transports.</summary>
+internal static unsafe class Multicast
+{
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct IpMreq
+    {
+        public uint Group;
+        public uint Interface;
+    }
+
+    /// <summary>Sends from <paramref name="local"/>'s interface with <paramref name="ttl"/>, no loopback, and joins <paramref name="group"/> there.</summary>
+    public static void Join(BatchSocket socket, IPAddress local, IPAddress group, int ttl)
+    {
+        if (!IsMulticast(group)) throw new ArgumentException($"{group} is not an IPv4 multicast address (224.0.0.0/4)");
+        var localAddr = MulticastMembers.ToNetworkOrder(local);
+        if (Libc.setsockopt(socket.Fd, Libc.IPPROTO_IP, Libc.IP_MULTICAST_IF, &localAddr, sizeof(uint)) != 0)
+            throw new System.Net.Sockets.SocketException(System.Runtime.InteropServices.Marshal.GetLastPInvokeError(), $"IP_MULTICAST_IF {local} failed");
+        socket.SetInt(Libc.IPPROTO_IP, Libc.IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL");
+        socket.SetInt(Libc.IPPROTO_IP, Libc.IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+        var mreq = new IpMreq { Group = MulticastMembers.ToNetworkOrder(group), Interface = localAddr };
+        if (Libc.setsockopt(socket.Fd, Libc.IPPROTO_IP, Libc.IP_ADD_MEMBERSHIP, &mreq, (uint)sizeof(IpMreq)) != 0)
+        {
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            throw new System.Net.Sockets.SocketException(errno, $"joining group {group} on {local} failed: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
+    public static bool IsMulticast(IPAddress a) => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (a.GetAddressBytes()[0] & 0xF0) == 0xE0;
+}

@@ -32,7 +32,6 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private FrameScheduler _scheduler;
     private LinkOptions? _applied;
     private bool _compress;
-    private long _now;
 
     /// <summary>Creates the forwarder; <paramref name="options"/> is read once per wake-up (options change live).</summary>
     public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32, int delayLineBytes = 32 << 20, ulong seed = 0)
@@ -63,7 +62,6 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
             var ms = (q.HeadDeparture - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
             wait = (int)Math.Clamp(ms, 0, IdleWaitMs);
         }
-        _now = Stopwatch.GetTimestamp();
         var n = _tap.Dispatch(this, _batch.Capacity, wait);
         Release(Stopwatch.GetTimestamp());
         Flush();
@@ -90,7 +88,8 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
             if (_batch.Count == _batch.Capacity) Flush();
             return;
         }
-        switch (_scheduler.Offer(frame.Length, _now, out var departure))
+        // The frame's own arrival time: Dispatch may have waited up to IdleWaitMs before it came.
+        switch (_scheduler.Offer(frame.Length, Stopwatch.GetTimestamp(), out var departure))
         {
             case FrameScheduler.Verdict.DropLoss:
                 _stats.Drop(DropReason.Impairment);

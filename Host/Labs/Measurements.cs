@@ -12,7 +12,14 @@ public sealed record PingResult(int Sent, int Received, double AvgMs, double Mde
 }
 
 /// <summary>Result of an iperf3 run (receiver side numbers).</summary>
-public sealed record IperfResult(double ReceivedBitsPerSecond, double SentBitsPerSecond, long Retransmits, double LostPercent, double JitterMs, long Bytes);
+public sealed record IperfResult(double ReceivedBitsPerSecond, double SentBitsPerSecond, long Retransmits, double LostPercent, double JitterMs, long Bytes)
+{
+    /// <summary>The rate of each reporting interval (sender side), in bits per second.</summary>
+    public IReadOnlyList<double> Intervals { get; init; } = [];
+
+    /// <summary>UDP datagrams that arrived (receiver side), 0 for TCP.</summary>
+    public long Packets { get; init; }
+}
 
 /// <summary>ping and iperf3 between lab namespaces, with their outputs parsed. Every run is bounded in time.</summary>
 public static partial class Measurements
@@ -101,6 +108,7 @@ public static partial class Measurements
     {
         var root = JsonNode.Parse(json) ?? throw new ShellException("iperf3 printed no JSON");
         var end = root["end"] ?? throw new ShellException("iperf3 JSON has no 'end' section");
+        var intervals = (root["intervals"] as JsonArray ?? []).Select(i => i?["sum"]?["bits_per_second"]?.GetValue<double>() ?? 0).ToList();
         if (udp)
         {
             var sum = end["sum"]!;
@@ -109,11 +117,15 @@ public static partial class Measurements
                 received["bits_per_second"]!.GetValue<double>(), (end["sum_sent"] ?? sum)["bits_per_second"]!.GetValue<double>(), 0,
                 received["lost_percent"]?.GetValue<double>() ?? sum["lost_percent"]?.GetValue<double>() ?? 0,
                 received["jitter_ms"]?.GetValue<double>() ?? sum["jitter_ms"]?.GetValue<double>() ?? 0,
-                received["bytes"]!.GetValue<long>());
+                received["bytes"]!.GetValue<long>())
+            {
+                Intervals = intervals,
+                Packets = (received["packets"]?.GetValue<long>() ?? 0) - (received["lost_packets"]?.GetValue<long>() ?? 0),
+            };
         }
         var recv = end["sum_received"]!;
         var sent = end["sum_sent"]!;
         return new IperfResult(recv["bits_per_second"]!.GetValue<double>(), sent["bits_per_second"]!.GetValue<double>(),
-            sent["retransmits"]?.GetValue<long>() ?? 0, 0, 0, recv["bytes"]!.GetValue<long>());
+            sent["retransmits"]?.GetValue<long>() ?? 0, 0, 0, recv["bytes"]!.GetValue<long>()) { Intervals = intervals };
     }
 }

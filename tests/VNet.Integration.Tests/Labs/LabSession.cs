@@ -80,6 +80,28 @@ public sealed class LabSession : IAsyncDisposable
         return data ?? throw new Xunit.Sdk.XunitException($"{palette} {command} returned no data");
     }
 
+    /// <summary>
+    /// Creates a link through the cluster (console on the first host), then sets the VM MTU it reports
+    /// on its VMs, as `lab up` does; returns the link as `link show` describes it.
+    /// </summary>
+    public async Task<JsonNode> CreateLinkAsync(string id, string kind, string vms, Dictionary<string, string>? options = null)
+    {
+        var args = new Dictionary<string, string>(options ?? new()) { ["id"] = id, ["kind"] = kind, ["vms"] = vms };
+        await CommandAsync(State.Hosts[0].Name, "link", "create", args);
+        var link = (await CommandAsync(State.Hosts[0].Name, "link", "show", new() { ["id"] = id })).AsArray().Single()!;
+        var mtu = link["vmMtu"]!.GetValue<int>();
+        foreach (var vm in vms.Split(','))
+        {
+            var host = Lab.Vms.First(v => v.Name == vm).Host;
+            Shell.Ip("-n", Ns(vm), "link", "set", "eth0", "mtu", mtu.ToString());
+            Shell.Ip("-n", Ns(host), "link", "set", vm, "mtu", mtu.ToString());
+        }
+        return link;
+    }
+
+    /// <summary>The MAC of a lab VM.</summary>
+    public Messages.MacAddress Mac(string vm) => Lab.Vms.First(v => v.Name == vm).Mac;
+
     /// <summary>Runs a command in a lab namespace.</summary>
     public Shell.Result Exec(string node, params string[] command) => Shell.InNetns(Ns(node), command, check: false, timeout: TimeSpan.FromSeconds(60));
 

@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using VNet.Host.Labs;
+using VNet.Integration.Tests.Labs;
+using VNet.Integration.Tests.Support;
+
+namespace VNet.Integration.Tests.Links;
+
+/// <summary>
+/// A three-hosts lab (one substrate subnet) with one link of a given kind between the VMs —
+/// vm1 and vm2 for point-to-point kinds, vm1, vm2 and vm3 for multipoint ones.
+/// </summary>
+public abstract class LinkKindLab : IAsyncLifetime
+{
+    public abstract string Kind { get; }
+
+    public bool Multipoint => Kind.EndsWith("multipoint", StringComparison.Ordinal);
+
+    public LabSession Session { get; private set; } = null!;
+
+    public int VmMtu { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        Session = await LabSession.UpAsync("three-hosts", new LabOptions { CreateLinks = false });
+        var link = await Session.CreateLinkAsync("k1", Kind, Multipoint ? "vm1,vm2,vm3" : "vm1,vm2");
+        VmMtu = link["vmMtu"]!.GetValue<int>();
+    }
+
+    public async Task DisposeAsync() => await Session.DisposeAsync();
+}
+
+public sealed class RawP2PLab : LinkKindLab { public override string Kind => "raw-p2p"; }
+public sealed class UdpP2PLab : LinkKindLab { public override string Kind => "udp-p2p"; }
+public sealed class RawMultipointLab : LinkKindLab { public override string Kind => "raw-multipoint"; }
+public sealed class UdpMultipointLab : LinkKindLab { public override string Kind => "udp-multipoint"; }
+
+/// <summary>
+/// What every link kind must do (issue #3): be as transparent as a cable at layer 2, carry
+/// frames up to its announced size, and apply compression, DSCP, shaping and loss — live.
+/// </summary>
+public abstract class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where TLab : LinkKindLab
+{
+    private const string Vm2Ip = "10.250.0.2";
+    private LabSession Session => lab.Session;
+
+    private static byte[] Hex(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
+
+    private byte[] MacBytes(string vm)
+    {
+        var b = new byte[6];
+        Session.Mac(vm).WriteTo(b);
+        return b;
+    }
+
+    private byte[] Frame(byte[] destination, string rest) => [.. destination, .. MacBytes("vm1"), .. Hex(rest)];
+
+    /// <summary>Sends frames from vm1's wire and returns what vm2's wire received from vm1 (as libpcap sees it).</summary>
+    private List<byte[]> SendFromVm1(string filterAtVm2, params byte[][] frames)
+    {
+        using var capture = FrameCapture.Start(Session.Ns("vm2"), "eth0", $"ether src {Session.Mac("vm1")} and ({filterAtVm2})", Session.State.Directory, count: frames.Length);
+        using (var socket = PacketSocket.Open(Session.Ns("vm1"), "eth0"))
+            foreach (var f in frames) socket.Send(f);
+        return capture.WaitForCount(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void Arp_and_ping_work_between_the_vms()
+    {
+        Session.Exec("vm1", "ip", "neigh", "flush", "dev", "eth0");
+        var ping = Measurements.Ping(Session.Ns("vm1"), Vm2Ip, count: 4);
+        Assert.True(ping.Received == 4, $"{ping.Received}/4 answered{Environment.NewLine}{Session.Logs()}");
+        var neighbour = Session.Exec("vm1", "ip", "neigh", "show", Vm2Ip).Output;
+        Assert.Contains(Session.Mac("vm2").ToString(), neighbour);
+    }
+
+    [Fact]
+    public void A_broadcast_reaches_the_peer()
+    {
+        var frame = Frame(Hex("ffffffffffff"), "88b6 " + Convert.ToHexString("VNet broadcast test frame padding to 46+"u8));
+        var received = SendFromVm1("ether broadcast and ether proto 0x88b6", frame);
+        Assert.Equal(Convert.ToHexString(frame), Convert.ToHexString(received.Single()));
+    }
+
+    [Fact]
+    public void Ipv6_link_local_ping_works_through_neighbour_discovery()
+    {
+        var addr = Session.Exec("vm2", "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link").Output;
+        var ll = addr.Split(' ', StringSplitOptions.RemoveEmptyEntries).SkipWhile(w => w != "inet6").Skip(1).First().Split('/')[0];
+        var ping = Session.Exec("vm1", "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", $"{ll}%eth0");
+        Assert.True(ping.Exit == 0, $"ping -6 {ll}%eth0 failed: {ping.Output}");
+    }
+
+    [Fact]
+    public void Vlan_tagged_and_non_ip_frames_arrive_byte_identical()
+    {
+        var payload = Convert.ToHexString("VNet frame with an odd ethertype, 46+ bytes long."u8);
+        var tagged = Frame(MacBytes("vm2"), "8100 0064 88b5 " + payload);
+        var untagged = Frame(MacBytes("vm2"), "88b5 " + payload);
+        var received = SendFromVm1("ether proto 0x88b5 or vlan", tagged, untagged);
+        Assert.Equal(2, received.Count);
+        Assert.Equal(Convert.ToHexString(tagged), Convert.ToHexString(received[0]));
+        Assert.Equal(Convert.ToHexString(untagged), Convert.ToHexString(received[1]));
+    }
+
+    [Fact]
+    public void A_frame_of_the_announced_maximum_size_arrives_unfragmented()
+    {
+        Assert.InRange(lab.VmMtu, 1400, 1500);
+        var size = lab.VmMtu - 28; // IPv4 + ICMP headers
+        var ping = Measurements.Ping(Session.Ns("vm1"), Vm2Ip, count: 3, size: size, dontFragment: true);
+        Assert.True(ping.Received == 3, $"ping -M do -s {size}: {ping.Received}/3");
+    }
+
+    [Fact]
+    public void Tcp_iperf3_crosses_the_link()
+    {
+        var tcp = Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 2, logDirectory: Session.State.Directory);
+        Assert.True(tcp.ReceivedBitsPerSecond > 20e6, $"{tcp.ReceivedBitsPerSecond / 1e6:0.0} Mbit/s");
+    }
+
+    [Fact]
+    public async Task Compression_shrinks_compressible_frames_and_keeps_them_intact()
+    {
+        var before = await Counters("h1", "vm->net");
+        await Set(new() { ["compression"] = "lz4" });
+        try
+        {
+            // ping checks every reply's payload against its pattern: corruption would show as errors or loss.
+            var r = Session.Exec("vm1", "ping", "-c", "20", "-i", "0.05", "-s", "1200", "-p", "a5", Vm2Ip);
+            Assert.Contains("20 received", r.Output);
+            Assert.DoesNotContain("wrong data", r.Output);
+        }
+        finally
+        {
+            await Set(new() { ["compression"] = "none" });
+        }
+        var after = await Counters("h1", "vm->net");
+        var ratio = (after.Wire - before.Wire) / (double)(after.Bytes - before.Bytes);
+        Assert.True(ratio < 0.5, $"compression ratio {ratio:0.000}");
+        Assert.True(after.Compressed - before.Compressed >= 20, $"{after.Compressed - before.Compressed} frames sent compressed");
+    }
+
+    [Fact]
+    public async Task Dscp_is_visible_on_the_substrate_packets()
+    {
+        await Set(new() { ["dscp"] = "46" });
+        try
+        {
+            // TOS 0xb8 = DSCP 46 << 2, on capsules from h1 (192.0.2.11) seen arriving at h2.
+            using var capture = FrameCapture.Start(Session.Ns("h2"), "eth0", "src host 192.0.2.11 and ip[1] = 0xb8", Session.State.Directory, count: 3);
+            Measurements.Ping(Session.Ns("vm1"), Vm2Ip, count: 3);
+            Assert.True(capture.WaitForCount(TimeSpan.FromSeconds(5)).Count >= 3, "no capsule with TOS 0xb8 seen on the substrate");
+        }
+        finally
+        {
+            await Set(new() { ["dscp"] = "0" });
+        }
+    }
+
+    [Fact]
+    public async Task Shaping_holds_tcp_within_ten_percent_of_the_set_bandwidth()
+    {
+        await Set(new() { ["bandwidth"] = "40M" });
+        try
+        {
+            var tcp = Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 4, logDirectory: Session.State.Directory);
+            Assert.InRange(tcp.ReceivedBitsPerSecond / 1e6, 36, 44);
+        }
+        finally
+        {
+            await Set(new() { ["bandwidth"] = "0" });
+        }
+    }
+
+    [Fact]
+    public async Task Loss_setting_gives_the_asked_loss_within_two_and_a_half_points()
+    {
+        var before = await Counters("h1", "vm->net");
+        await Set(new() { ["loss"] = "10" });
+        IperfResult udp;
+        try
+        {
+            // ~2500 datagrams one way: the binomial standard deviation is 0.6 points, so ±2.5 points is 4 sigma.
+            // (iperf3's own TCP control connection crosses the lossy link too; 10 % keeps it alive.)
+            udp = Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 4, udpBitsPerSecond: 5_000_000, udpLength: 1000, logDirectory: Session.State.Directory);
+        }
+        finally
+        {
+            await Set(new() { ["loss"] = "0" });
+        }
+        var after = await Counters("h1", "vm->net");
+        var dropped = after.Impairment - before.Impairment;
+        var offered = after.Frames - before.Frames + dropped;
+        // What the link dropped on purpose, and what the receiving VM saw (which may add a little real loss).
+        Assert.InRange(100.0 * dropped / offered, 7.5, 12.5);
+        Assert.InRange(udp.LostPercent, 7.5, 13.5);
+    }
+
+    [Fact]
+    public async Task Live_link_set_changes_the_rate_without_breaking_the_tcp_connection()
+    {
+        await Set(new() { ["bandwidth"] = "20M" });
+        try
+        {
+            var run = Task.Run(() => Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 6, logDirectory: Session.State.Directory));
+            await Task.Delay(2500);
+            await Set(new() { ["bandwidth"] = "60M" });
+            var tcp = await run; // throws if the connection broke
+            var first = tcp.Intervals.Take(2).Average();
+            var last = tcp.Intervals.TakeLast(2).Average();
+            Assert.True(first < 24e6 && last > 45e6, $"intervals {string.Join(", ", tcp.Intervals.Select(i => (i / 1e6).ToString("0.0", CultureInfo.InvariantCulture)))} Mbit/s");
+        }
+        finally
+        {
+            await Set(new() { ["bandwidth"] = "0" });
+        }
+    }
+
+    [Fact]
+    public void Every_member_reaches_every_other_and_nobody_gets_its_own_frames_back()
+    {
+        var vms = lab.Multipoint ? new[] { "vm1", "vm2", "vm3" } : ["vm1", "vm2"];
+        using var echo = FrameCapture.Start(Session.Ns("vm1"), "eth0", $"ether src {Session.Mac("vm1")}", Session.State.Directory, direction: "in");
+        foreach (var from in vms)
+            foreach (var to in vms.Where(v => v != from))
+            {
+                var r = Session.Exec(from, "ping", "-c", "2", "-i", "0.2", "-W", "2", $"10.250.0.{to[2..]}");
+                Assert.True(r.Output.Contains("2 received") && !r.Output.Contains("DUP!"), $"{from} -> {to}: {r.Output}");
+            }
+        Assert.Empty(echo.Stop());
+    }
+
+    private async Task Set(Dictionary<string, string> options)
+    {
+        options["id"] = "k1";
+        await Session.CommandAsync("h1", "link", "set", options);
+    }
+
+    private async Task<(long Frames, long Bytes, long Wire, long Compressed, long Impairment)> Counters(string host, string direction)
+    {
+        var rows = (await Session.CommandAsync("h1", "link", "stats", new() { ["id"] = "k1" })).AsArray();
+        var row = rows.Single(r => r!["host"]!.GetValue<string>() == host && r["direction"]!.GetValue<string>() == direction)!;
+        return (row["frames"]!.GetValue<long>(), row["bytes"]!.GetValue<long>(), row["wireBytes"]!.GetValue<long>(), row["compressed"]!.GetValue<long>(),
+            row["drops"]?["impairment"]?.GetValue<long>() ?? 0);
+    }
+}
+
+public sealed class RawP2PTests(RawP2PLab lab) : LinkKindTests<RawP2PLab>(lab);
+public sealed class UdpP2PTests(UdpP2PLab lab) : LinkKindTests<UdpP2PLab>(lab);
+public sealed class RawMultipointTests(RawMultipointLab lab) : LinkKindTests<RawMultipointLab>(lab);
+public sealed class UdpMultipointTests(UdpMultipointLab lab) : LinkKindTests<UdpMultipointLab>(lab);

@@ -126,6 +126,9 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// <summary>IP protocol number (raw kinds), agreed by negotiation; 0 before that.</summary>
     public int Protocol { get; init; }
 
+    /// <summary>A protocol number to propose first if it is free (e.g. from a saved network file); 0 = none.</summary>
+    public int PreferredProtocol { get; init; }
+
     /// <summary>Multicast group (multipoint kinds).</summary>
     public string? Group { get; init; }
 

@@ -12,7 +12,11 @@ public static class TopologyProtocol
     public sealed record LinkReport(string Host, string LinkId, LinkStatus Status, string? Detail) : ITopologyMessage;
 
     /// <summary>Create a link between VMs, named by VM; hosts and addresses are resolved by the manager.</summary>
-    public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage;
+    public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage
+    {
+        /// <summary>A protocol number to propose first (from a network file); 0 = pick at random.</summary>
+        public int PreferredProtocol { get; init; }
+    }
 
     /// <summary>Change the options of a link on every host it spans, without dropping it.</summary>
     public sealed record SetLinkOptions(string Id, LinkOptions Options) : ITopologyMessage;

@@ -6,7 +6,14 @@ using System.Text.Json.Serialization;
 namespace VNet.Actors.Commands;
 
 /// <summary>A switch of a console command (<c>--name value</c>, or <c>--name</c> alone for a flag).</summary>
-public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null);
+public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null)
+{
+    /// <summary>The value names a file the client reads and sends along (as argument <c>@name</c>).</summary>
+    public bool InputFile { get; init; }
+
+    /// <summary>The value names a file the client writes from the <see cref="ConsoleLine.File"/> the command returns.</summary>
+    public bool OutputFile { get; init; }
+}
 
 /// <summary>A command of a palette, as the client downloads it on connect.</summary>
 public sealed record CommandDefinition(string Name, string Description, ImmutableArray<SwitchDefinition> Switches)
@@ -32,6 +39,7 @@ public sealed record CommandRequest(string Palette, string Command, ImmutableDic
 [JsonDerivedType(typeof(Text), "text")]
 [JsonDerivedType(typeof(Data), "data")]
 [JsonDerivedType(typeof(End), "end")]
+[JsonDerivedType(typeof(File), "file")]
 public abstract record ConsoleLine
 {
     /// <summary>Server greeting: the node and its palettes (so `help` always matches the node).</summary>
@@ -48,6 +56,9 @@ public abstract record ConsoleLine
 
     /// <summary>A JSON value for scripts (<c>--json</c>).</summary>
     public sealed record Data(JsonNode? Value) : ConsoleLine;
+
+    /// <summary>Bytes for the client to write to <paramref name="Path"/> (the value of an output-file switch).</summary>
+    public sealed record File(string Path, string Base64) : ConsoleLine;
 
     /// <summary>End of a response: exit code (0 ok, 1 failed, 2 usage) and the error, if any.</summary>
     public sealed record End(int Exit, string? Error) : ConsoleLine;

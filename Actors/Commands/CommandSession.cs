@@ -138,7 +138,7 @@ public sealed class CommandSession : ReceiveActor
         if (palette is null) return (ExitCodes.Usage, $"unknown palette '{request.Palette}' (palettes: {string.Join(", ", _palettes.Select(p => p.Definition.Name))})");
         var command = palette.Definition.Commands.FirstOrDefault(c => c.Name == request.Command);
         if (command is null) return (ExitCodes.Usage, $"unknown command '{request.Palette} {request.Command}' (commands: {string.Join(", ", palette.Definition.Commands.Select(c => c.Name))})");
-        var unknown = request.Args.Keys.Where(k => command.Switches.All(s => s.Name != k)).ToList();
+        var unknown = request.Args.Keys.Where(k => !k.StartsWith('@') && command.Switches.All(s => s.Name != k)).ToList();
         if (unknown.Count > 0) return (ExitCodes.Usage, $"{request.Palette} {request.Command}: unknown switch --{unknown[0]} (switches: {string.Join(", ", command.Switches.Select(s => "--" + s.Name))})");
         var missing = command.Switches.Where(s => s.Required && !request.Args.ContainsKey(s.Name)).ToList();
         if (missing.Count > 0) return (ExitCodes.Usage, $"{request.Palette} {request.Command}: --{missing[0].Name} is required ({missing[0].Description})");

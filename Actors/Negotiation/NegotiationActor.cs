@@ -120,7 +120,7 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer(GiveUp.Instance, GiveUp.Instance, _initiator is null ? _limits.ReservationTtl : _limits.Timeout);
-        if (_initiator is not null) Carry(_initiator.Start(Now));
+        if (_initiator is not null) Carry(_initiator.Start(Now, _link.PreferredProtocol));
     }
 
     private void Carry(Decision decision)

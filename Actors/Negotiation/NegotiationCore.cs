@@ -67,10 +67,14 @@ public sealed class InitiatorCore
     /// <summary>The current round, from 1.</summary>
     public int Round { get; private set; }
 
-    /// <summary>Picks a free number at random and reserves it (step 1).</summary>
-    public Decision Start(DateTime now)
+    /// <summary>
+    /// Picks a free number at random and reserves it (step 1); a <paramref name="preferred"/> number
+    /// (from a saved network) is tried first.
+    /// </summary>
+    public Decision Start(DateTime now, int preferred = 0)
     {
-        var p = _table.ReserveRandomFree(_random, _owner, now + _limits.ReservationTtl, now);
+        var expires = now + _limits.ReservationTtl;
+        var p = preferred != 0 && _table.TryReserve(preferred, _owner, expires, now) ? preferred : _table.ReserveRandomFree(_random, _owner, expires, now);
         if (p is null) return new Decision.Fail($"no free protocol number on this host: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
         Current = p.Value;
         Round = 1;

@@ -1,16 +1,26 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using System.Xml.Schema;
 using VNet.Messages;
 
 namespace VNet.Actors.Networks;
 
 /// <summary>A VM of a network file: its name, NIC MAC and, optionally, the host it is pinned to.</summary>
-public sealed record NetworkVm(string Name, MacAddress Mac, string? Host);
+public sealed record NetworkVm(string Name, MacAddress Mac, string? Host)
+{
+    /// <summary>Line of the element in the file it was read from (0 when not read from a file).</summary>
+    public int Line { get; init; }
+}
 
 /// <summary>A link of a network file: kind, the VMs it joins, its options and (optionally) a preferred protocol number.</summary>
-public sealed record NetworkLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options, int Protocol);
+public sealed record NetworkLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options, int Protocol)
+{
+    /// <summary>Line of the element in the file it was read from (0 when not read from a file).</summary>
+    public int Line { get; init; }
+}
 
 /// <summary>A virtual network as saved to and loaded from XML (DESIGN.md §6, paper §III.C).</summary>
 public sealed record NetworkDefinition(string Name, ImmutableArray<NetworkVm> Vms, ImmutableArray<NetworkLink> Links);
@@ -36,8 +46,14 @@ public sealed class NetworkFileException(IReadOnlyList<FileProblem> problems)
 /// </summary>
 public static class NetworkFile
 {
-    /// <summary>The XML namespace of network files.</summary>
-    public const string Namespace = "urn:vnet:network:1";
+    private static readonly Lazy<XmlSchemaSet> Schema = new(() =>
+    {
+        using var stream = typeof(NetworkFile).Assembly.GetManifestResourceStream("VNet.network.xsd")!;
+        var set = new XmlSchemaSet();
+        set.Add(null, XmlReader.Create(stream));
+        set.Compile();
+        return set;
+    });
 
     /// <summary>Parses a whole network file; throws <see cref="NetworkFileException"/> listing every problem.</summary>
     public static NetworkDefinition Parse(string xml, string fileName)
@@ -55,7 +71,12 @@ public static class NetworkFile
         var root = doc.Root!;
         if (root.Name.LocalName != "network") problems.Add(At(fileName, root, $"the root element is <{root.Name.LocalName}>, expected <network>"));
         var result = ParseElement(root, fileName, problems, knownVms: null);
-        if (problems.Count > 0) throw new NetworkFileException(problems);
+        // The schema catches what the reader does not look at (misplaced or repeated elements); where both
+        // object to the same line, the reader's message is the clearer one.
+        var schemaProblems = new List<FileProblem>();
+        doc.Validate(Schema.Value, (_, e) => schemaProblems.Add(new FileProblem(fileName, e.Exception?.LineNumber ?? 0, e.Exception?.LinePosition ?? 0, $"schema: {e.Message}")), addSchemaInfo: false);
+        problems.AddRange(schemaProblems.Where(sp => problems.All(p => p.Line != sp.Line)));
+        if (problems.Count > 0) throw new NetworkFileException([.. problems.OrderBy(p => p.Line).ThenBy(p => p.Column)]);
         return result;
     }
 
@@ -78,7 +99,7 @@ public static class NetworkFile
                     var macText = nic?.Attribute("mac")?.Value ?? e.Attribute("mac")?.Value;
                     if (macText is null) problems.Add(At(file, e, $"VM '{name}' has no <nic mac=\"...\"/>"));
                     else if (!MacAddress.TryParse(macText, out var mac)) problems.Add(At(file, nic ?? e, $"VM '{name}': '{macText}' is not a MAC address"));
-                    else if (name is not null) vms.Add(new NetworkVm(name, mac, e.Attribute("host")?.Value));
+                    else if (name is not null) vms.Add(new NetworkVm(name, mac, e.Attribute("host")?.Value) { Line = ((IXmlLineInfo)e).LineNumber });
                     break;
                 case "link":
                     if (ParseLink(e, file, problems) is { } link)
@@ -119,7 +140,7 @@ public static class NetworkFile
         var options = LinkOptions.Default;
         if (e.Elements().FirstOrDefault(x => x.Name.LocalName == "options") is { } o)
             options = ParseOptions(o, id, file, problems);
-        return problems.Count == before && id is not null ? new NetworkLink(id, kind, vms, options, protocol) : null;
+        return problems.Count == before && id is not null ? new NetworkLink(id, kind, vms, options, protocol) { Line = ((IXmlLineInfo)e).LineNumber } : null;
     }
 
     private static LinkOptions ParseOptions(XElement o, string? id, string file, List<FileProblem> problems)
@@ -171,6 +192,43 @@ public static class NetworkFile
         var v = e.Attribute(name)?.Value;
         if (string.IsNullOrWhiteSpace(v)) { problems.Add(At(file, e, $"<{e.Name.LocalName}> has no '{name}' attribute")); return null; }
         return v;
+    }
+
+    /// <summary>
+    /// Writes a network file: VMs then links, each sorted by name, options only where they differ
+    /// from the defaults, so the same network always gives the same bytes (save → load → save).
+    /// </summary>
+    public static string Write(NetworkDefinition network)
+    {
+        var root = new XElement("network", new XAttribute("name", network.Name));
+        foreach (var vm in network.Vms.OrderBy(v => v.Name, StringComparer.Ordinal))
+        {
+            var e = new XElement("vm", new XAttribute("name", vm.Name));
+            if (vm.Host is not null) e.Add(new XAttribute("host", vm.Host));
+            e.Add(new XElement("nic", new XAttribute("mac", vm.Mac.ToString())));
+            root.Add(e);
+        }
+        foreach (var link in network.Links.OrderBy(l => l.Id, StringComparer.Ordinal))
+        {
+            var e = new XElement("link", new XAttribute("id", link.Id), new XAttribute("kind", link.Kind.Name()));
+            if (link.Protocol != 0) e.Add(new XAttribute("protocol", link.Protocol));
+            foreach (var vm in link.Vms) e.Add(new XElement("end", new XAttribute("vm", vm)));
+            var o = link.Options;
+            var options = new XElement("options");
+            if (o.Compression != Compression.None) options.Add(new XAttribute("compression", "lz4"));
+            if (o.Dscp != 0) options.Add(new XAttribute("dscp", o.Dscp));
+            if (o.BandwidthBitsPerSecond != 0) options.Add(new XAttribute("bandwidth", Units.FormatBitRate(o.BandwidthBitsPerSecond)));
+            if (o.BurstBytes != 0) options.Add(new XAttribute("burst", o.BurstBytes));
+            if (o.DelayMs != 0) options.Add(new XAttribute("delay", o.DelayMs.ToString(CultureInfo.InvariantCulture)));
+            if (o.JitterMs != 0) options.Add(new XAttribute("jitter", o.JitterMs.ToString(CultureInfo.InvariantCulture)));
+            if (o.LossPercent != 0) options.Add(new XAttribute("loss", o.LossPercent.ToString(CultureInfo.InvariantCulture)));
+            if (options.HasAttributes) e.Add(options);
+            root.Add(e);
+        }
+        var sb = new StringBuilder();
+        using (var w = XmlWriter.Create(sb, new XmlWriterSettings { Indent = true, IndentChars = "  ", OmitXmlDeclaration = false, Encoding = new UTF8Encoding(false) }))
+            new XDocument(root).Save(w);
+        return sb.ToString().Replace("encoding=\"utf-16\"", "encoding=\"utf-8\"") + "\n";
     }
 
     /// <summary>A problem located at an XML node.</summary>

@@ -138,7 +138,7 @@ public sealed class TopologyManager : ReceiveActor
         LinkSpec? spec = null;
         if (problems.Count == 0)
         {
-            spec = new LinkSpec(create.Id, create.Kind, ends.ToImmutableArray(), create.Options);
+            spec = new LinkSpec(create.Id, create.Kind, ends.ToImmutableArray(), create.Options) { PreferredProtocol = create.PreferredProtocol };
             problems.AddRange(spec.Problems());
         }
         if (problems.Count > 0)

@@ -101,6 +101,17 @@ public static class ConsoleClient
             if (inline is null && (i + 1 >= words.Count || words[i + 1].StartsWith("--")))
                 throw new CommandException($"{palette.Name} {command.Name}: --{name} needs a value ({sw.Description})", ExitCodes.Usage);
             args[name] = inline ?? words[++i];
+            if (sw.InputFile)
+            {
+                try
+                {
+                    args["@" + name] = File.ReadAllText(args[name]);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new CommandException($"--{name} {args[name]}: {e.Message}", ExitCodes.Usage);
+                }
+            }
         }
         foreach (var missing in command.Switches.Where(s => s.Required && !args.ContainsKey(s.Name)))
             throw new CommandException($"{palette.Name} {command.Name}: --{missing.Name} is required ({missing.Description})", ExitCodes.Usage);

@@ -30,6 +30,11 @@ public static class TableRenderer
             case ConsoleLine.Text t: output.WriteLine(t.Line); break;
             case ConsoleLine.Data d: output.WriteLine(d.Value?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null"); break;
             case ConsoleLine.End { Error: { } message }: error.WriteLine($"error: {message}"); break;
+            case ConsoleLine.File f:
+                var bytes = Convert.FromBase64String(f.Base64);
+                System.IO.File.WriteAllBytes(f.Path, bytes);
+                error.WriteLine($"wrote {f.Path} ({bytes.Length} bytes)");
+                break;
         }
     }
 }

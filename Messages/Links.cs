@@ -57,6 +57,18 @@ public static class LinkProtocol
     /// <summary>Change the options of a running link on this host (each end applies them to what it sends).</summary>
     public sealed record SetOptions(string LinkId, LinkOptions Options) : ILinkMessage;
 
+    /// <summary>
+    /// Capture a link's frames, both directions, on this host's VM interface for <see cref="Seconds"/>;
+    /// the host streams pcap bytes to the sender as <see cref="CaptureChunk"/>s and ends with <see cref="CaptureEnded"/>.
+    /// </summary>
+    public sealed record StartCapture(string LinkId, double Seconds, string? Filter, long MaxBytes) : ILinkMessage;
+
+    /// <summary>A piece of a pcap file (the first one starts with the file header).</summary>
+    public sealed record CaptureChunk(byte[] Data) : ILinkMessage;
+
+    /// <summary>The capture is over: how many frames and bytes were written, or why it failed.</summary>
+    public sealed record CaptureEnded(long Frames, long Bytes, bool Truncated, string? Error) : ILinkMessage;
+
     /// <summary>Ask a host for its link table.</summary>
     public sealed record GetTable : ILinkMessage
     {

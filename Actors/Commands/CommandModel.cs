@@ -58,7 +58,11 @@ public abstract record ConsoleLine
     public sealed record Data(JsonNode? Value) : ConsoleLine;
 
     /// <summary>Bytes for the client to write to <paramref name="Path"/> (the value of an output-file switch).</summary>
-    public sealed record File(string Path, string Base64) : ConsoleLine;
+    public sealed record File(string Path, string Base64) : ConsoleLine
+    {
+        /// <summary>Append to what earlier File lines of this response wrote (streamed files).</summary>
+        public bool Append { get; init; }
+    }
 
     /// <summary>End of a response: exit code (0 ok, 1 failed, 2 usage) and the error, if any.</summary>
     public sealed record End(int Exit, string? Error) : ConsoleLine;

@@ -6,6 +6,7 @@ using VNet.Actors.Links;
 using VNet.Actors.Negotiation;
 using VNet.Capture.Forwarding;
 using VNet.Capture.Inventory;
+using VNet.Capture.Taps;
 using VNet.Capture.Transports;
 using VNet.Messages;
 using Msg = VNet.Messages.NegotiationProtocol;
@@ -93,6 +94,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         Receive<LinkProtocol.Delete>(d => Sender.Tell(new LinkProtocol.Deleted(d.LinkId, RemoveLink(d.LinkId, "deleted"))));
         Receive<LinkProtocol.SetOptions>(OnSetOptions);
         Receive<LinkProtocol.GetTable>(_ => Sender.Tell(Table()));
+        Receive<LinkProtocol.StartCapture>(OnCapture);
         Receive<Terminated>(OnTerminated);
     }
 
@@ -287,6 +289,35 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             entry.Requester?.Tell(new LinkProtocol.CreateFailed(entry.Link.Id, $"link {entry.Link.Id} failed on {_settings.Name}: {reason}"));
             _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, entry.Link.Id, LinkStatus.Failed, reason));
         }
+    }
+
+    private void OnCapture(LinkProtocol.StartCapture capture)
+    {
+        var to = Sender;
+        if (!_links.TryGetValue(capture.LinkId, out var entry) || entry.Local.HostInterface is not { } iface)
+        {
+            to.Tell(new LinkProtocol.CaptureEnded(0, 0, false, $"no link {capture.LinkId} on {_settings.Name}"));
+            return;
+        }
+        // A control-plane dump, not the data path: its own pcap handle on the VM interface, both
+        // directions, streamed to the requester in chunks for a bounded time and size.
+        _ = Task.Run(() =>
+        {
+            var writer = new PcapWriter(chunk => to.Tell(new LinkProtocol.CaptureChunk(chunk)), maxBytes: capture.MaxBytes);
+            try
+            {
+                using var tap = PcapFrameTap.OpenMonitor(iface, capture.Filter ?? "");
+                var until = DateTime.UtcNow + TimeSpan.FromSeconds(capture.Seconds);
+                while (DateTime.UtcNow < until && !writer.Truncated)
+                    tap.Dispatch(writer, 256, (int)Math.Clamp((until - DateTime.UtcNow).TotalMilliseconds, 0, 100));
+                writer.Flush();
+                to.Tell(new LinkProtocol.CaptureEnded(writer.Frames, writer.Bytes, writer.Truncated, null));
+            }
+            catch (Exception e) when (e is InvalidOperationException or SharpPcap.PcapException)
+            {
+                to.Tell(new LinkProtocol.CaptureEnded(writer.Frames, writer.Bytes, writer.Truncated, e.InnerException?.Message ?? e.Message));
+            }
+        });
     }
 
     private bool RemoveLink(string linkId, string why)

@@ -32,8 +32,9 @@ public static class TableRenderer
             case ConsoleLine.End { Error: { } message }: error.WriteLine($"error: {message}"); break;
             case ConsoleLine.File f:
                 var bytes = Convert.FromBase64String(f.Base64);
-                System.IO.File.WriteAllBytes(f.Path, bytes);
-                error.WriteLine($"wrote {f.Path} ({bytes.Length} bytes)");
+                using (var file = new FileStream(f.Path, f.Append ? FileMode.Append : FileMode.Create))
+                    file.Write(bytes);
+                if (!f.Append) error.WriteLine($"writing {f.Path}");
                 break;
         }
     }

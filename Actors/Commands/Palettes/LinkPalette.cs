@@ -29,6 +29,13 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         CommandDefinition.Of("stats", "per-direction counters of each link on each host", new SwitchDefinition("id", "only this link")),
         CommandDefinition.Of("set", "change options of a running link without dropping it", [new("id", "link id", Required: true), .. OptionSwitches]),
         CommandDefinition.Of("delete", "delete a link on every host", new SwitchDefinition("id", "link id", Required: true)),
+        CommandDefinition.Of("capture", "write a link's frames, both directions, to a pcap file",
+            new SwitchDefinition("id", "link id", Required: true),
+            new SwitchDefinition("file", "the pcap file to write (on the client)", Required: true) { OutputFile = true },
+            new SwitchDefinition("seconds", "how long to capture (default 10)"),
+            new SwitchDefinition("filter", "a BPF filter, e.g. \"icmp or arp\""),
+            new SwitchDefinition("host", "capture on this endpoint's host (default: the first)"),
+            new SwitchDefinition("max-bytes", "stop at this file size (default 64M)")),
     ]);
 
     /// <summary>One link as `link show` reports it.</summary>
@@ -44,6 +51,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
             case "stats": await Stats(r, sink); break;
             case "set": await Set(r, sink); break;
             case "delete": await Delete(r, sink); break;
+            case "capture": await Capture(r, sink, cancel); break;
         }
     }
 
@@ -160,6 +168,60 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         var reply = await context.AskAsync(context.Topology, new TopologyProtocol.SetLinkOptions(id, options), "link set");
         if (reply is TopologyProtocol.Failed failed) throw new CommandException(failed.Reason);
         await sink.MessageAsync(r, $"link {id}: {Describe(options)}", View(link.Link with { Options = options }, link.Status, null, null));
+    }
+
+    private async Task Capture(CommandRequest r, ICommandSink sink, CancellationToken cancel)
+    {
+        var link = (await SelectedLinks(r)).Single().Link;
+        var hostName = r.Optional("host") ?? link.Endpoints[0].Host;
+        if (link.EndpointOn(hostName) is null) throw new CommandException($"link {link.Id} has no end on host '{hostName}' (ends: {string.Join(", ", link.Endpoints.Select(e => e.Host))})", ExitCodes.Usage);
+        var host = (await context.HostsAsync()).FirstOrDefault(h => h.Info.Name == hostName && h.Up) ?? throw new CommandException($"host {hostName} is not up");
+        var seconds = r.Double("seconds", 0.1, 3600) ?? 10;
+        long maxBytes = 64 << 20;
+        if (r.Optional("max-bytes") is { } mb && !Units.TryParseBytes(mb, out maxBytes)) throw new CommandException($"--max-bytes '{mb}' is not a size such as 64M", ExitCodes.Usage);
+        var path = r.Required("file");
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<object>();
+        var collector = context.System.ActorOf(Akka.Actor.Props.Create(() => new CaptureCollector(channel.Writer)));
+        try
+        {
+            context.HostActor(host.Info).Tell(new LinkProtocol.StartCapture(link.Id, seconds, r.Optional("filter"), maxBytes), collector);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            timeout.CancelAfter(TimeSpan.FromSeconds(seconds + 15));
+            var first = true;
+            await foreach (var item in channel.Reader.ReadAllAsync(timeout.Token))
+            {
+                switch (item)
+                {
+                    case LinkProtocol.CaptureChunk chunk:
+                        await sink.EmitAsync(new ConsoleLine.File(path, Convert.ToBase64String(chunk.Data)) { Append = !first });
+                        first = false;
+                        break;
+                    case LinkProtocol.CaptureEnded ended when ended.Error is not null:
+                        throw new CommandException($"capture of link {link.Id} on {hostName} failed: {ended.Error}");
+                    case LinkProtocol.CaptureEnded ended:
+                        await sink.MessageAsync(r, $"captured {ended.Frames} frame(s) of link {link.Id} on {hostName} in {seconds:0.#} s to {path}{(ended.Truncated ? $" (stopped at {Units.FormatBytes(maxBytes)})" : "")}",
+                            new { link = link.Id, host = hostName, file = path, frames = ended.Frames, bytes = ended.Bytes, truncated = ended.Truncated });
+                        return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            throw new CommandException($"capture of link {link.Id} on {hostName}: no answer from the host");
+        }
+        finally
+        {
+            context.System.Stop(collector);
+        }
+    }
+
+    private sealed class CaptureCollector : Akka.Actor.ReceiveActor
+    {
+        public CaptureCollector(System.Threading.Channels.ChannelWriter<object> writer)
+        {
+            Receive<LinkProtocol.CaptureChunk>(c => writer.TryWrite(c));
+            Receive<LinkProtocol.CaptureEnded>(e => writer.TryWrite(e));
+        }
     }
 
     private async Task Delete(CommandRequest r, ICommandSink sink)

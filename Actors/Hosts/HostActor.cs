@@ -176,6 +176,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     }
 
     private readonly HashSet<int> _negotiationPorts = new();
+    private int _linkGeneration;
 
     private void OnPropose(Msg.Propose p)
     {
@@ -221,7 +222,11 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         _negotiationPorts.Remove(local.Port);
         _log.Info("link {0}: agreed on protocol number {1}", s.Link.Id, s.Link.Protocol);
         var counters = new LinkCounters();
-        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters), $"link-{s.Link.Id}");
+        // A link of the same id deleted a moment ago may still be stopping (its workers join their
+        // threads) and hold the name; '~' cannot appear in a link id, so the fallback cannot clash.
+        var name = $"link-{s.Link.Id}";
+        if (!Context.Child(name).IsNobody()) name = $"{name}~{++_linkGeneration}";
+        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters), name);
         Context.Watch(actor);
         _links[s.Link.Id] = new LinkEntry(s.Link, local, actor, counters) { Requester = requester };
     }

@@ -251,4 +251,30 @@ public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains("already exists", first.Reason);
         Assert.Contains("no answer", ExpectMsg<LinkProtocol.CreateFailed>(TimeSpan.FromSeconds(5)).Reason);
     }
+    [Fact]
+    public async Task Link_deleted_on_both_hosts_can_be_created_again_at_once_without_disturbing_other_links()
+    {
+        var (a, b) = await StartTwoHostsAsync();
+        a.Actor.Tell(new LinkProtocol.Create(Link("link-1", 1)), TestActor);
+        a.Actor.Tell(new LinkProtocol.Create(Link("link-2", 2)), TestActor);
+        var other = ReceiveN(2, TimeSpan.FromSeconds(5)).Cast<LinkProtocol.Created>().Single(c => c.Link.Id == "link-2").Link.Protocol;
+        await AwaitAssertAsync(() => Assert.Equal(2, b.Table.InUse().Count));
+
+        // The old LinkActors are still stopping (their workers join their threads) when the new
+        // negotiation agrees: the new ones must not collide with them.
+        a.Actor.Tell(new LinkProtocol.Delete("link-1"), TestActor);
+        b.Actor.Tell(new LinkProtocol.Delete("link-1"), TestActor);
+        a.Actor.Tell(new LinkProtocol.Create(Link("link-1", 1)), TestActor);
+
+        Assert.True(ExpectMsg<LinkProtocol.Deleted>().Existed);
+        Assert.True(ExpectMsg<LinkProtocol.Deleted>().Existed);
+        var again = ExpectMsg<LinkProtocol.Created>(TimeSpan.FromSeconds(5)).Link.Protocol;
+        var expected = new[] { (again, "link-1"), (other, "link-2") }.OrderBy(e => e.Item1).ToArray();
+        Assert.Equal(expected, Entries(a.Table.InUse()));
+        await AwaitAssertAsync(() => Assert.Equal(expected, Entries(b.Table.InUse())));
+        foreach (var host in new[] { a, b })
+            await AwaitAssertAsync(async () => Assert.Equal(
+                new[] { ("link-1", again, LinkStatus.Established), ("link-2", other, LinkStatus.Established) },
+                (await TableOfAsync(host)).Rows.Select(r => (r.Link.Id, r.Link.Protocol, r.Status)).ToArray()));
+    }
 }

@@ -108,7 +108,6 @@ public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
         var preoccupied = Enumerable.Range(143, 110).Where(p => p % 3 == 0).ToHashSet();
         foreach (var p in preoccupied) Occupy(tableB, p, $"old-{p}");
         var (a, b) = await StartTwoHostsAsync(tableB: tableB);
-        var clock = Stopwatch.StartNew();
 
         for (var i = 1; i <= VmsPerHost; i++) a.Actor.Tell(new LinkProtocol.Create(Link($"link-{i}", i)), TestActor);
         var replies = ReceiveN(VmsPerHost, TimeSpan.FromSeconds(20));
@@ -139,7 +138,6 @@ public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
         var countered = firstProposals.Where(kv => preoccupied.Contains(kv.Value)).ToList();
         Assert.NotEmpty(countered);
         Assert.All(countered, kv => Assert.NotEqual(kv.Value, created[kv.Key]));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"50 negotiations took {clock.Elapsed}");
     }
 
     [Fact]

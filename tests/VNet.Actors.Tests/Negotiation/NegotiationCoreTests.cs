@@ -33,9 +33,6 @@ public sealed class NegotiationCoreTests
         Assert.True(table.Commit(protocol, $"neg-of-{link}", link, T0));
     }
 
-    private static (int, string)[] Entries(IEnumerable<KeyValuePair<int, string>> entries) =>
-        entries.Select(kv => (kv.Key, kv.Value)).ToArray();
-
     // ------------------------------------------------------------------ point to point
 
     [Fact]
@@ -49,19 +46,19 @@ public sealed class NegotiationCoreTests
         var propose = Assert.IsType<Decision.Propose>(initiator.Start(T0));
         Assert.Equal(1, propose.Round);
         Assert.InRange(propose.Protocol, 143, 252);
-        Assert.Equal(new[] { (propose.Protocol, Owner) }, Entries(a.Reserved(T0)));
+        Assert.Equal(new[] { (propose.Protocol, Owner) }, NegotiationFixtures.Entries(a.Reserved(T0)));
 
         var ok = Assert.IsType<Decision.Ok>(responder.OnPropose(propose.Protocol, T0));
         Assert.Equal(propose.Protocol, ok.Protocol);
         Assert.True(responder.Accepted);
-        Assert.Equal(new[] { (propose.Protocol, Owner) }, Entries(b.Reserved(T0)));
+        Assert.Equal(new[] { (propose.Protocol, Owner) }, NegotiationFixtures.Entries(b.Reserved(T0)));
 
         var t1 = T0 + TimeSpan.FromSeconds(1);
         Assert.Equal(new Decision.Agreed(propose.Protocol), initiator.OnOk(HostB, ok.Protocol, 1, t1));
         Assert.Equal(new Decision.Agreed(propose.Protocol), responder.OnConfirm(ok.Protocol, t1));
 
-        Assert.Equal(new[] { (propose.Protocol, LinkId) }, Entries(a.InUse()));
-        Assert.Equal(new[] { (propose.Protocol, LinkId) }, Entries(b.InUse()));
+        Assert.Equal(new[] { (propose.Protocol, LinkId) }, NegotiationFixtures.Entries(a.InUse()));
+        Assert.Equal(new[] { (propose.Protocol, LinkId) }, NegotiationFixtures.Entries(b.InUse()));
         Assert.Empty(a.Reserved(t1));
         Assert.Empty(b.Reserved(t1));
     }
@@ -81,19 +78,19 @@ public sealed class NegotiationCoreTests
         Assert.NotEqual(first, nok.CounterProposal);
         Assert.InRange(nok.CounterProposal, 143, 252);
         Assert.False(responder.Accepted);
-        Assert.Equal(new[] { (nok.CounterProposal, Owner) }, Entries(b.Reserved(T0)));
+        Assert.Equal(new[] { (nok.CounterProposal, Owner) }, NegotiationFixtures.Entries(b.Reserved(T0)));
 
         var second = Assert.IsType<Decision.Propose>(initiator.OnNok(HostB, nok.CounterProposal, 1, T0));
         Assert.Equal(new Decision.Propose(nok.CounterProposal, 2), second);
         Assert.Equal(2, initiator.Round);
-        Assert.Equal(new[] { (nok.CounterProposal, Owner) }, Entries(a.Reserved(T0))); // the first number was released
+        Assert.Equal(new[] { (nok.CounterProposal, Owner) }, NegotiationFixtures.Entries(a.Reserved(T0))); // the first number was released
 
         Assert.Equal(new Decision.Ok(nok.CounterProposal), responder.OnPropose(second.Protocol, T0));
         Assert.Equal(new Decision.Agreed(nok.CounterProposal), initiator.OnOk(HostB, nok.CounterProposal, 2, T0));
         Assert.Equal(new Decision.Agreed(nok.CounterProposal), responder.OnConfirm(nok.CounterProposal, T0));
 
-        Assert.Equal(new[] { (nok.CounterProposal, LinkId) }, Entries(a.InUse()));
-        Assert.Equal(new[] { (first, "other-link"), (nok.CounterProposal, LinkId) }.OrderBy(e => e.Item1), Entries(b.InUse()));
+        Assert.Equal(new[] { (nok.CounterProposal, LinkId) }, NegotiationFixtures.Entries(a.InUse()));
+        Assert.Equal(new[] { (first, "other-link"), (nok.CounterProposal, LinkId) }.OrderBy(e => e.Item1), NegotiationFixtures.Entries(b.InUse()));
     }
 
     [Theory]
@@ -118,7 +115,7 @@ public sealed class NegotiationCoreTests
         var next = Assert.IsType<Decision.Propose>(initiator.OnNok(HostB, counter, 1, T0));
 
         Assert.Equal(new Decision.Propose(fresh, 2), next);
-        Assert.Equal(new[] { (fresh, Owner) }, Entries(a.Reserved(T0)));
+        Assert.Equal(new[] { (fresh, Owner) }, NegotiationFixtures.Entries(a.Reserved(T0)));
         Assert.True(a.IsFree(first, T0));
         Assert.Equal($"link-{counter}", a.InUse()[counter]);
     }
@@ -138,7 +135,7 @@ public sealed class NegotiationCoreTests
         Assert.NotEqual(counter, next.Protocol);
         Assert.NotEqual(first, next.Protocol);
         Assert.InRange(next.Protocol, 143, 252);
-        Assert.Equal(new[] { (next.Protocol, Owner) }, Entries(a.Reserved(T0)));
+        Assert.Equal(new[] { (next.Protocol, Owner) }, NegotiationFixtures.Entries(a.Reserved(T0)));
     }
 
     [Fact]
@@ -187,7 +184,7 @@ public sealed class NegotiationCoreTests
 
         var later = T0 + Ttl;
         var propose = Assert.IsType<Decision.Propose>(Initiator(a).Start(later));
-        Assert.Equal(new[] { (propose.Protocol, Owner) }, Entries(a.Reserved(later)));
+        Assert.Equal(new[] { (propose.Protocol, Owner) }, NegotiationFixtures.Entries(a.Reserved(later)));
     }
 
     [Fact]
@@ -215,7 +212,7 @@ public sealed class NegotiationCoreTests
 
         Assert.Equal(new Decision.Nok(222), responder.OnPropose(180, T0));
         Assert.Equal(222, responder.Held);
-        Assert.Equal(new[] { (222, Owner) }, Entries(b.Reserved(T0)));
+        Assert.Equal(new[] { (222, Owner) }, NegotiationFixtures.Entries(b.Reserved(T0)));
     }
 
     [Fact]
@@ -257,7 +254,7 @@ public sealed class NegotiationCoreTests
 
         Assert.Equal("timed out", fail.Reason);
         Assert.Empty(a.Reserved(T0));
-        Assert.Equal(new[] { (143, "other-link") }, Entries(a.InUse()));
+        Assert.Equal(new[] { (143, "other-link") }, NegotiationFixtures.Entries(a.InUse()));
     }
 
     [Fact]
@@ -273,7 +270,7 @@ public sealed class NegotiationCoreTests
 
         Assert.Empty(b.Reserved(T0));
         Assert.Equal(0, responder.Held);
-        Assert.Equal(new[] { (180, "other-link") }, Entries(b.InUse()));
+        Assert.Equal(new[] { (180, "other-link") }, NegotiationFixtures.Entries(b.InUse()));
     }
 
     [Fact]
@@ -327,7 +324,7 @@ public sealed class NegotiationCoreTests
 
         Assert.Equal(new Decision.Ok(190), responder.OnPropose(190, T0));
 
-        Assert.Equal(new[] { (190, Owner) }, Entries(b.Reserved(T0)));
+        Assert.Equal(new[] { (190, Owner) }, NegotiationFixtures.Entries(b.Reserved(T0)));
     }
 
     [Fact]
@@ -365,7 +362,7 @@ public sealed class NegotiationCoreTests
         Assert.Same(Decision.Wait.Instance, initiator.OnNok(HostB, 250, 1, T0));
 
         Assert.Empty(a.InUse());
-        Assert.Equal(new[] { (counter, Owner) }, Entries(a.Reserved(T0)));
+        Assert.Equal(new[] { (counter, Owner) }, NegotiationFixtures.Entries(a.Reserved(T0)));
         Assert.Equal(2, initiator.Round);
     }
 
@@ -392,10 +389,10 @@ public sealed class NegotiationCoreTests
         Assert.Same(Decision.Wait.Instance, initiator.OnOk(HostB, p, 1, T0));
         Assert.Same(Decision.Wait.Instance, initiator.OnOk(HostB, p, 1, T0)); // a duplicate does not count twice
         Assert.Empty(a.InUse());
-        Assert.Equal(new[] { (p, Owner) }, Entries(a.Reserved(T0)));
+        Assert.Equal(new[] { (p, Owner) }, NegotiationFixtures.Entries(a.Reserved(T0)));
 
         Assert.Equal(new Decision.Agreed(p), initiator.OnOk(HostC, p, 1, T0));
-        Assert.Equal(new[] { (p, LinkId) }, Entries(a.InUse()));
+        Assert.Equal(new[] { (p, LinkId) }, NegotiationFixtures.Entries(a.InUse()));
     }
 
     [Fact]
@@ -413,7 +410,7 @@ public sealed class NegotiationCoreTests
         Assert.Same(Decision.Wait.Instance, initiator.OnOk(HostC, counter, 2, T0));
         Assert.Empty(a.InUse());
         Assert.Equal(new Decision.Agreed(counter), initiator.OnOk(HostB, counter, 2, T0));
-        Assert.Equal(new[] { (counter, LinkId) }, Entries(a.InUse()));
+        Assert.Equal(new[] { (counter, LinkId) }, NegotiationFixtures.Entries(a.InUse()));
     }
 
     [Fact]

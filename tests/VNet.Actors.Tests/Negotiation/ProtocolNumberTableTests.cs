@@ -61,7 +61,7 @@ public sealed class ProtocolNumberTableTests
         Assert.False(table.IsFree(200, muchLater));
         Assert.False(table.TryReserve(200, "n2", muchLater + Ttl, muchLater));
         Assert.Null(table.ReserveRandomFree(new Random(1), "n3", muchLater + Ttl, muchLater, Enumerable.Range(143, 110).Where(p => p != 200).ToHashSet()));
-        Assert.Equal(new[] { (200, "link-1") }, Entries(table.InUse()));
+        Assert.Equal(new[] { (200, "link-1") }, NegotiationFixtures.Entries(table.InUse()));
         Assert.Empty(table.Reserved(muchLater));
     }
 
@@ -100,7 +100,7 @@ public sealed class ProtocolNumberTableTests
         Assert.True(table.IsFree(150, T0));
         Assert.True(table.IsFree(160, T0));
         Assert.False(table.IsFree(170, T0));
-        Assert.Equal(new[] { (170, "n2") }, Entries(table.Reserved(T0)));
+        Assert.Equal(new[] { (170, "n2") }, NegotiationFixtures.Entries(table.Reserved(T0)));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class ProtocolNumberTableTests
         Assert.True(table.Commit(150, "n1", "link-1", T0));
 
         table.Release("n1"); // the negotiation no longer owns it: the link does
-        Assert.Equal(new[] { (150, "link-1") }, Entries(table.InUse()));
+        Assert.Equal(new[] { (150, "link-1") }, NegotiationFixtures.Entries(table.InUse()));
 
         table.Release("link-1");
         Assert.Empty(table.InUse());
@@ -168,9 +168,6 @@ public sealed class ProtocolNumberTableTests
         Assert.NotNull(a);
         Assert.Equal(a, b);
     }
-
-    private static (int, string)[] Entries(IEnumerable<KeyValuePair<int, string>> entries) =>
-        entries.Select(kv => (kv.Key, kv.Value)).ToArray();
 
     [Theory]
     [InlineData(-1, 10)]

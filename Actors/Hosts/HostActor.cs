@@ -44,7 +44,8 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         public IActorRef? Requester { get; set; }
     }
 
-    private sealed record Pending(IActorRef Child, string LinkId, IActorRef? Requester, bool Initiator);
+    /// <summary>A negotiation in progress; <paramref name="Port"/> is the UDP port it holds for this host's end (0: none).</summary>
+    private sealed record Pending(IActorRef Child, string LinkId, IActorRef? Requester, bool Initiator, int Port);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HostSettings _settings;
@@ -151,7 +152,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         var id = Guid.NewGuid();
         var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random), $"negotiation-{id:N}");
         Context.Watch(child);
-        _negotiations[id] = new Pending(child, link.Id, Sender, true);
+        _negotiations[id] = new Pending(child, link.Id, Sender, true, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         _log.Info("link {0}: negotiating a protocol number with {1}", link.Id, string.Join(", ", link.Endpoints.Skip(1).Select(e => e.Host).Distinct()));
     }
 
@@ -178,6 +179,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     }
 
     private readonly HashSet<int> _negotiationPorts = new();
+    private int _linkGeneration;
 
     private void OnPropose(Msg.Propose p)
     {
@@ -212,7 +214,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         }
         var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random), $"negotiation-{p.NegotiationId:N}");
         Context.Watch(child);
-        _negotiations[p.NegotiationId] = new Pending(child, link.Id, null, false);
+        _negotiations[p.NegotiationId] = new Pending(child, link.Id, null, false, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         child.Forward(p);
     }
 
@@ -223,7 +225,11 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         _negotiationPorts.Remove(local.Port);
         _log.Info("link {0}: agreed on protocol number {1}", s.Link.Id, s.Link.Protocol);
         var counters = new LinkCounters();
-        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters), $"link-{s.Link.Id}");
+        // A link of the same id deleted a moment ago may still be stopping (its workers join their
+        // threads) and hold the name; '~' cannot appear in a link id, so the fallback cannot clash.
+        var name = $"link-{s.Link.Id}";
+        if (!Context.Child(name).IsNobody()) name = $"{name}~{++_linkGeneration}";
+        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters), name);
         Context.Watch(actor);
         _links[s.Link.Id] = new LinkEntry(s.Link, local, actor, counters) { Requester = requester };
     }
@@ -232,6 +238,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     {
         if (_negotiations.Remove(f.NegotiationId, out var pending))
         {
+            _negotiationPorts.Remove(pending.Port);
             pending.Requester?.Tell(new LinkProtocol.CreateFailed(f.LinkId, f.Reason));
         }
         _log.Warning("link {0}: negotiation failed: {1}", f.LinkId, f.Reason);
@@ -278,6 +285,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         foreach (var (id, pending) in _negotiations.Where(kv => kv.Value.Child.Equals(t.ActorRef)).ToList())
         {
             _negotiations.Remove(id);
+            _negotiationPorts.Remove(pending.Port);
             pending.Requester?.Tell(new LinkProtocol.CreateFailed(pending.LinkId, "negotiation stopped unexpectedly"));
         }
         foreach (var entry in _links.Values.Where(l => l.Actor.Equals(t.ActorRef)).ToList())
@@ -328,6 +336,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Context.Unwatch(pending.Child);
             Context.Stop(pending.Child);
             _negotiations.Remove(id);
+            _negotiationPorts.Remove(pending.Port);
             pending.Requester?.Tell(new LinkProtocol.CreateFailed(linkId, $"link {linkId} was {why} while negotiating"));
             existed = true;
         }

@@ -170,6 +170,10 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
     {
         Receive<Msg.Propose>(p => p.NegotiationId == _id, p =>
         {
+            // Round 1 comes through the topic, later rounds straight from the initiator, so a late
+            // copy of an earlier round can arrive after a later one was answered. The initiator has
+            // moved on; answering it would drop the number this side accepted since.
+            if (_lastReply is not null && p.Round < _lastReply.Round) return;
             _initiatorRef = Sender;
             if (_lastReply is not null && _lastReply.Round == p.Round)
             {

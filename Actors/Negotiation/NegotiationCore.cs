@@ -167,12 +167,13 @@ public sealed class ResponderCore
     public Decision OnPropose(int protocol, DateTime now)
     {
         var expires = now + _limits.ReservationTtl;
-        if (protocol == Held || _table.TryReserve(protocol, _owner, expires, now))
+        // TryReserve also renews a number this negotiation already holds. Held alone is not proof
+        // of holding it: once its reservation expired another negotiation may have taken it.
+        if (_table.TryReserve(protocol, _owner, expires, now))
         {
             if (Held != 0 && Held != protocol) _table.Release(Held, _owner);
             Held = protocol;
             Accepted = true;
-            _table.TryReserve(protocol, _owner, expires, now); // renew
             return new Decision.Ok(protocol);
         }
         if (Held != 0) _table.Release(Held, _owner);

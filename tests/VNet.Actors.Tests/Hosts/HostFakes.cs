@@ -96,9 +96,9 @@ internal sealed class IdleFrameTap(string name) : IFrameTap
 {
     public string Interface { get; } = name;
 
-    public int Dispatch(IFrameSink sink, int maxFrames)
+    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMs)
     {
-        Thread.Sleep(20);
+        Thread.Sleep(Math.Min(20, timeoutMs));
         return 0;
     }
 

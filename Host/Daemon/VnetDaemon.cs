@@ -77,7 +77,7 @@ public static class VnetDaemon
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
-        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context)];
+        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context)];
         var console = config.Console(host.SubstrateAddress);
         system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
 

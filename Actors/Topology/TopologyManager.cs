@@ -130,6 +130,9 @@ public sealed class TopologyManager : ReceiveActor
             ends.Add(new LinkEndpoint(host.Info.Name, vm, nic.Mac, host.Info.SubstrateAddress) { HostInterface = nic.HostInterface });
         }
         foreach (var dup in create.Vms.GroupBy(v => v).Where(g => g.Count() > 1)) problems.Add($"VM '{dup.Key}' is named twice");
+        foreach (var end in ends)
+            foreach (var other in _links.Values.Where(l => l.Spec.Endpoints.Any(e => e.Mac == end.Mac)))
+                problems.Add($"VM {end.Vm}'s NIC {end.Mac} is already on link {other.Spec.Id} (a NIC is one cable: one link or segment)");
         if (problems.Count == 0)
         {
             var sameHost = ends.GroupBy(e => e.Host).Where(g => g.Count() > 1).Select(g => g.Key).ToList();

@@ -54,8 +54,9 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
             ["kind"] = kind.Name(),
             ["compression"] = CompressionName(compression),
         };
+        var logs = lab.VnetdProcesses.Select(p => (p.Log, Offset: File.Exists(p.Log) ? new FileInfo(p.Log).Length : 0)).ToList();
         var (data, end) = await VnetConsole.RunAsync(lab.ConsoleSocket, "link", "create", args, cancel);
-        if (end.Exit != 0) throw new ContenderUnavailableException(end.Error ?? $"link create exited with {end.Exit}");
+        if (end.Exit != 0) throw new ContenderUnavailableException((end.Error ?? $"link create exited with {end.Exit}") + Cause(logs));
         _created = true;
         _protocol = data?["protocol"]?.GetValue<int>() ?? 0;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
@@ -144,6 +145,32 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
             }
         }
         _created = false;
+    }
+
+    /// <summary>
+    /// The first exception message the vnetd logs got since the create: the console's answer only says
+    /// "see the vnetd log" when a data plane cannot start, the log has the reason.
+    /// </summary>
+    private static string Cause(List<(string Log, long Offset)> logs)
+    {
+        foreach (var (log, offset) in logs)
+        {
+            try
+            {
+                using var f = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                f.Seek(offset, SeekOrigin.Begin);
+                var added = new StreamReader(f).ReadToEnd();
+                var line = added.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Contains("Exception: ", StringComparison.Ordinal) || l.Contains("not available", StringComparison.Ordinal));
+                if (line is null) continue;
+                var at = line.IndexOf("Exception: ", StringComparison.Ordinal);
+                var text = at >= 0 ? line[(at + "Exception: ".Length)..] : line;
+                return $" — {Path.GetFileNameWithoutExtension(log)} log: {(text.Length > 200 ? text[..200] + "…" : text)}";
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return "";
     }
 
     private static bool RawSocketOpen(string netns, int protocol)

@@ -109,6 +109,7 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
 
     private async Task<TestSample> IperfAsync(Contender c, string test, int run, string label, double seconds, long? rate, int length, CancellationToken cancel)
     {
+        cancel.ThrowIfCancellationRequested();
         progress.Begin(label);
         var drops0 = DropProbe.Read(lab);
         var counters0 = await c.ReadCountersAsync(lab, cancel);
@@ -122,6 +123,8 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
         }
         catch (ShellException e)
         {
+            // Ctrl-C reaches iperf3 too (same process group): its "interrupt" is the benchmark being stopped, not a result.
+            cancel.ThrowIfCancellationRequested();
             error = e.Message.ReplaceLineEndings(" ");
         }
         var cpu1 = CpuProbes.Read(c.Processes);

@@ -150,7 +150,10 @@ public static class MarkdownReport
             rows.Select(x =>
             {
                 long Sum(Func<string, bool> f) => x.d.Where(kv => f(kv.Key)).Sum(kv => kv.Value);
-                var where = string.Join(", ", x.d.OrderByDescending(kv => kv.Value).Take(4).Select(kv => $"{kv.Key} {kv.Value}"));
+                // RcvbufErrors are counted in InErrors too: name InErrors only where they are more than the buffer overflows.
+                var where = string.Join(", ", x.d
+                    .Where(kv => !(kv.Key.EndsWith(" udp InErrors", StringComparison.Ordinal) && x.d.GetValueOrDefault(kv.Key.Replace("InErrors", "RcvbufErrors", StringComparison.Ordinal)) == kv.Value))
+                    .OrderByDescending(kv => kv.Value).Take(4).Select(kv => $"{kv.Key} {kv.Value}"));
                 return (IReadOnlyList<string>)[x.s.Name,
                     test == "tcp" ? x.s.Result.Samples.Where(t => t.Test == "tcp").Sum(t => t.Retransmits).ToString(CultureInfo.InvariantCulture) : "–",
                     Sum(k => k.EndsWith(" udp InErrors", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
@@ -212,7 +215,9 @@ public static class MarkdownReport
         foreach (var s in all)
         {
             var r = s.Result;
-            var lines = r.Notes.Concat(r.VmSettings).ToList();
+            // The four NIC read-backs usually agree: say it once then.
+            var settings = r.VmSettings.Select(v => v[(v.IndexOf(": ", StringComparison.Ordinal) + 2)..]).Distinct().ToList();
+            var lines = r.Notes.Concat(settings.Count == 1 ? [$"VM NICs read back (both VMs, both ends of each veth): {settings[0]}"] : r.VmSettings).ToList();
             if (r.Available) lines.Insert(0, Inv($"measured in {r.Seconds:0} s, interface MTU {r.Mtu}"));
             if (lines.Count == 0) continue;
             sb.AppendLine($"- **{s.Name}**: {string.Join("; ", lines)}.");

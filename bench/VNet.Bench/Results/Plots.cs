@@ -19,8 +19,9 @@ public static class Plots
     public static PlotFiles Write(BenchResult run, string directory, string stem)
     {
         var files = new PlotFiles($"{stem}-tcp.png", $"{stem}-udp-achieved.png", $"{stem}-udp-loss.png");
-        var all = run.Contenders.Select(r => new Summary(r)).Where(s => s.Result.Available).ToList();
-        Tcp(run, all).SavePng(Path.Combine(directory, files.Tcp), Width, Height);
+        var measured = run.Contenders.Select(r => new Summary(r)).ToList();
+        var all = measured.Where(s => s.Result.Available).ToList();
+        Tcp(run, measured).SavePng(Path.Combine(directory, files.Tcp), Width, Height);
         Udp(run, all, s => s.UdpMbps, "UDP rate achieved vs offered (figure 8)", "received Mbit/s", diagonal: true).SavePng(Path.Combine(directory, files.UdpAchieved), Width, Height);
         Udp(run, all, s => s.UdpLoss, "UDP loss vs offered (figure 9)", "loss %", diagonal: false).SavePng(Path.Combine(directory, files.UdpLoss), Width, Height);
         return files;
@@ -31,17 +32,25 @@ public static class Plots
         var plot = new Plot();
         var substrate = all.FirstOrDefault(s => s.Name == "substrate");
         // The substrate moves 64 KB GSO segments and would flatten every tunnel's bar: it is named in the title instead.
-        var bars = all.Where(s => s.Name != "substrate" && !double.IsNaN(s.TcpMbps)).ToList();
+        var bars = all.Where(s => s.Name != "substrate").ToList();
         var ticks = new List<Tick>();
         for (var i = 0; i < bars.Count; i++)
         {
             var s = bars[i];
             var position = bars.Count - 1 - i;
+            ticks.Add(new Tick(position, s.Name));
+            if (double.IsNaN(s.TcpMbps))
+            {
+                var text = plot.Add.Text(s.Result.Available ? "  no TCP result" : "  not available", 0, position);
+                text.LabelFontSize = 13;
+                text.LabelAlignment = Alignment.MiddleLeft;
+                continue;
+            }
             plot.Add.Bar(new Bar
             {
                 Position = position,
                 Value = s.TcpMbps,
-                FillColor = ColorOf(s),
+                FillColor = s.Name.Contains('+') ? ColorOf(s).WithAlpha(0.5) : ColorOf(s),
                 Label = s.TcpMbps.ToString("0", CultureInfo.InvariantCulture),
                 Orientation = Orientation.Horizontal,
             });
@@ -50,7 +59,6 @@ public static class Plots
                 var dots = plot.Add.ScatterPoints(s.TcpRuns.ToArray(), s.TcpRuns.Select(_ => (double)position).ToArray(), Colors.Black);
                 dots.MarkerSize = 5;
             }
-            ticks.Add(new Tick(position, s.Name));
         }
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. ticks]);
         plot.Axes.Margins(left: 0, right: 0.15, bottom: 0.05, top: 0.05);

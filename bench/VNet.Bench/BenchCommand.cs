@@ -87,11 +87,19 @@ public static class BenchCommand
             failure = e is NetworkFileException nf ? string.Join("; ", nf.Problems) : e.Message;
             await System.Console.Error.WriteLineAsync($"bench failed: {failure}");
         }
+        catch (Exception e)
+        {
+            // Anything unexpected still ends with the lab torn down and what was measured written out.
+            failure = $"{e.GetType().Name}: {e.Message}";
+            await System.Console.Error.WriteLineAsync($"bench failed: {e}");
+        }
         finally
         {
             if (lab is not null)
             {
                 output.WriteLine();
+                var logs = lab.SaveLogs(Path.Combine(".run", "bench-logs"));
+                if (logs is not null) output.WriteLine($"logs of vnetd, tincd, openvpn and iperf3 servers: {logs}");
                 lab.Down();
             }
         }

@@ -164,6 +164,8 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
                 if (line is null) continue;
                 var at = line.IndexOf("Exception: ", StringComparison.Ordinal);
                 var text = at >= 0 ? line[(at + "Exception: ".Length)..] : line;
+                // Akka's log prefix: [LEVEL][time][thread][actor path] message.
+                if (text.StartsWith('[') && text.LastIndexOf("] ", StringComparison.Ordinal) is var end and > 0) text = text[(end + 2)..];
                 return $" — {Path.GetFileNameWithoutExtension(log)} log: {(text.Length > 200 ? text[..200] + "…" : text)}";
             }
             catch (IOException)

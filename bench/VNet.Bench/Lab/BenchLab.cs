@@ -107,6 +107,27 @@ public sealed class BenchLab
         return new BenchLab(definition, state, runner);
     }
 
+    /// <summary>Copies every log of the lab (vnetd, tunnel daemons, iperf3 servers) under <paramref name="root"/>/latest before the lab's directory goes; null when nothing could be copied.</summary>
+    public string? SaveLogs(string root)
+    {
+        try
+        {
+            var target = Path.GetFullPath(Path.Combine(root, "latest"));
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            foreach (var log in Directory.EnumerateFiles(State.Directory, "*.log", SearchOption.AllDirectories))
+            {
+                var copy = Path.Combine(target, Path.GetRelativePath(State.Directory, log));
+                Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+                File.Copy(log, copy);
+            }
+            return target;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Tears the whole lab down (vnetd and anything else running in its namespaces, the namespaces).</summary>
     public void Down() => _runner.Down(LabState.Read(State.Id) ?? State);
 

@@ -40,7 +40,7 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
                 if (!await PingRunner.WaitForReplyAsync(_client, _address, TimeSpan.FromSeconds(20), cancel))
                     throw new ContenderUnavailableException($"set up, but {_client} got no ping answer from {_address} within 20 s");
             }
-            catch (Exception e) when (e is ContenderUnavailableException or ShellException or Actors.Commands.CommandException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 progress.End($"not available: {e.Message}", 0);
                 return result with { Available = false, UnavailableReason = e.Message.ReplaceLineEndings(" "), Notes = [.. c.Notes], Seconds = clock.Elapsed.TotalSeconds };

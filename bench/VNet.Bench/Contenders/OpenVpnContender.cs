@@ -24,7 +24,7 @@ public sealed class OpenVpnContender(int vmMtu) : Contender
     public override string Description => $"OpenVPN p2p TAP over UDP 1194, --cipher none --auth none --data-ciphers none, --tun-mtu {vmMtu}, tap bridged with the VM veth";
 
     /// <inheritdoc/>
-    public override double SetupSeconds => 4;
+    public override double SetupSeconds => 2;
 
     /// <inheritdoc/>
     public override IReadOnlyList<TunnelProcess> Processes => _processes;

@@ -24,7 +24,7 @@ public sealed class TincContender(int vmMtu) : Contender
     public override string Description => "tinc 1.0 switch mode, Cipher/Digest none, Compression 0, UDP 655, tap bridged with the VM veth";
 
     /// <inheritdoc/>
-    public override double SetupSeconds => 8;
+    public override double SetupSeconds => 3;
 
     /// <inheritdoc/>
     public override IReadOnlyList<TunnelProcess> Processes => _processes;

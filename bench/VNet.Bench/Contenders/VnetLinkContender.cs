@@ -34,7 +34,7 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
     public override string Description => $"VNet `link create --kind {kind.Name()} --compression {CompressionName(compression)}`, vnetd in each host, pcap on the VM veth (no bridge)";
 
     /// <inheritdoc/>
-    public override double SetupSeconds => 5;
+    public override double SetupSeconds => 2;
 
     /// <inheritdoc/>
     public override IReadOnlyList<TunnelProcess> Processes => _processes;

@@ -16,8 +16,14 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
 {
     /// <summary>The plan's seconds for one contender (for the ETA).</summary>
     public static double Estimate(Contender c, BenchSettings s) =>
-        c.SetupSeconds + 3 + s.PingCount * s.PingInterval + 2
-        + s.TcpRuns * (s.TcpSeconds + 2) + s.UdpRates.Count * s.UdpRuns * (s.UdpSeconds + 2) + s.PpsRuns * (s.PpsSeconds + 2);
+        SetupEstimate(c) + PingEstimate(s) + s.TcpRuns * (s.TcpSeconds + Overhead) + s.UdpRates.Count * s.UdpRuns * (s.UdpSeconds + Overhead) + s.PpsRuns * (s.PpsSeconds + Overhead);
+
+    // Seconds an iperf3 test takes beyond its duration (server start, connect, counters read before and after).
+    private const double Overhead = 0.6;
+
+    private static double SetupEstimate(Contender c) => c.SetupSeconds + 0.5;
+
+    private static double PingEstimate(BenchSettings s) => s.PingCount * s.PingInterval + 1;
 
     private string _client = "", _server = "", _address = "";
     private double _rss, _peak;
@@ -46,7 +52,7 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
                 return result with { Available = false, UnavailableReason = e.Message.ReplaceLineEndings(" "), Notes = [.. c.Notes], Seconds = clock.Elapsed.TotalSeconds };
             }
             var mtu = c.BetweenVms ? BenchLab.Mtu(lab.Vm1.Netns, "eth0") : BenchLab.Mtu(_client, "eth0");
-            progress.End($"up (MTU {mtu})", c.SetupSeconds + 3);
+            progress.End($"up (MTU {mtu})", SetupEstimate(c));
             var ping = await PingAsync(c, cancel);
             var samples = new List<TestSample>();
             for (var run = 1; run <= settings.TcpRuns; run++)
@@ -96,7 +102,7 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
     {
         progress.Begin($"ping ×{settings.PingCount}");
         var p = await PingRunner.RunAsync(_client, _address, settings.PingCount, settings.PingInterval, cancel);
-        progress.End(FormattableString.Invariant($"median {p.MedianMs:0.000} ms, avg {p.AvgMs:0.000}, mdev {p.MdevMs:0.000}, {p.Received}/{p.Sent} answered"), settings.PingCount * settings.PingInterval + 1);
+        progress.End(FormattableString.Invariant($"median {p.MedianMs:0.000} ms, avg {p.AvgMs:0.000}, mdev {p.MdevMs:0.000}, {p.Received}/{p.Sent} answered"), PingEstimate(settings));
         if (c.Family == ContenderFamily.Vnet)
         {
             // A compressible burst shows whether compression really happens (iperf3's payload is random and does not compress).
@@ -156,7 +162,7 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
             LinkCounters = counters.Where(kv => !kv.Key.Contains(" drop ", StringComparison.Ordinal)).ToDictionary(),
             Error = error,
         };
-        progress.End(Describe(sample), seconds + 2);
+        progress.End(Describe(sample), seconds + Overhead);
         return sample;
     }
 

@@ -146,21 +146,33 @@ public static class MarkdownReport
         if (text.Length > 0) { sb.AppendLine(text); sb.AppendLine(); }
         sb.AppendLine("Sources: UDP InErrors (RcvbufErrors are part of them; both in “where”) and SndbufErrors (/proc/net/snmp) and rx/tx dropped of every interface in each lab namespace, raw-socket drops (/proc/net/raw) in the hosts, softnet backlog drops (machine-wide, so other work counts too), and VNet's `link stats` drops.");
         sb.AppendLine();
-        sb.Append(MarkdownTable.Render(["contender", "TCP retransmits", "UDP InErrors", "raw socket drops", "interface drops", "VNet link drops", "softnet (machine)", "where"],
+        var udp = test != "tcp";
+        if (udp)
+        {
+            sb.AppendLine("“lost” is what iperf3 sent minus what the receiving iperf3 got (datagrams); “not counted” is the part of it that no counter along the path accounts for (lost − UDP InErrors − raw-socket, interface and VNet link drops; softnet left out as machine-wide): loss at a point nothing counts, such as a capture ring.");
+            sb.AppendLine();
+        }
+        string[] header = ["contender", udp ? "lost" : "TCP retransmits", "UDP InErrors", "raw socket drops", "interface drops", "VNet link drops", "softnet (machine)", .. udp ? new[] { "not counted" } : [], "where"];
+        sb.Append(MarkdownTable.Render(header,
             rows.Select(x =>
             {
                 long Sum(Func<string, bool> f) => x.d.Where(kv => f(kv.Key)).Sum(kv => kv.Value);
+                var samples = x.s.Result.Samples.Where(t => t.Test == test && t.Ok).ToList();
+                var lost = samples.Sum(t => Math.Max(0, t.PacketsSent - t.PacketsReceived));
+                var counted = Sum(k => k.EndsWith(" udp InErrors", StringComparison.Ordinal) || k.EndsWith(" raw drops", StringComparison.Ordinal)
+                    || k.EndsWith("_dropped", StringComparison.Ordinal) || k.StartsWith("link ", StringComparison.Ordinal));
                 // RcvbufErrors are counted in InErrors too: name InErrors only where they are more than the buffer overflows.
                 var where = string.Join(", ", x.d
                     .Where(kv => !(kv.Key.EndsWith(" udp InErrors", StringComparison.Ordinal) && x.d.GetValueOrDefault(kv.Key.Replace("InErrors", "RcvbufErrors", StringComparison.Ordinal)) == kv.Value))
                     .OrderByDescending(kv => kv.Value).Take(4).Select(kv => $"{kv.Key} {kv.Value}"));
                 return (IReadOnlyList<string>)[x.s.Name,
-                    test == "tcp" ? x.s.Result.Samples.Where(t => t.Test == "tcp").Sum(t => t.Retransmits).ToString(CultureInfo.InvariantCulture) : "–",
+                    udp ? lost.ToString(CultureInfo.InvariantCulture) : samples.Sum(t => t.Retransmits).ToString(CultureInfo.InvariantCulture),
                     Sum(k => k.EndsWith(" udp InErrors", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
                     Sum(k => k.EndsWith(" raw drops", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
                     Sum(k => k.EndsWith("_dropped", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
                     Sum(k => k.StartsWith("link ", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
                     Sum(k => k.StartsWith("softnet", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
+                    .. udp ? new[] { Math.Max(0, lost - counted).ToString(CultureInfo.InvariantCulture) } : [],
                     where.Length == 0 ? "none" : where];
             })));
         sb.AppendLine();

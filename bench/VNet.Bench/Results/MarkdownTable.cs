@@ -19,7 +19,7 @@ public static partial class MarkdownTable
 
     private static bool Numeric(string cell) => cell.Length == 0 || NumberLike().IsMatch(cell);
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^([-+−]?[\d.]+(×|%)?|–|not available|(\d+/)+\d+|[\d.]+( / [\d.]+)+)$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^([-+−]?[\d.]+(×|%)?|–|not available|kernel|(\d+/)+\d+|[\d.]+( / [\d.]+)+)$")]
     private static partial System.Text.RegularExpressions.Regex NumberLike();
 
     private static string Escape(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");

@@ -23,6 +23,11 @@ public static class BenchCommand
         var output = System.Console.Out;
         BenchSettings settings;
         List<Contender> contenders;
+        if (args is ["--help" or "-h"])
+        {
+            output.WriteLine(BenchSettings.Usage);
+            return 0;
+        }
         try
         {
             settings = BenchSettings.Parse(args);

@@ -1,0 +1,106 @@
+using System.Globalization;
+
+namespace VNet.Bench.Results;
+
+/// <summary>Whether a goal was met.</summary>
+public enum GoalStatus
+{
+    /// <summary>Met, by the measured ratio or value.</summary>
+    Met,
+    /// <summary>Not met.</summary>
+    NotMet,
+    /// <summary>Could not be evaluated (a contender or test is missing).</summary>
+    NotEvaluated,
+}
+
+/// <summary>One goal of issue #6, evaluated on one run.</summary>
+public sealed record GoalRow(string Goal, string Target, string Measured, GoalStatus Status);
+
+/// <summary>
+/// The goals the report evaluates (issue #6). Each is a ratio or a value from this run alone;
+/// nothing here times anything.
+/// </summary>
+public static class Goals
+{
+    /// <summary>Evaluates every goal over the run's summaries.</summary>
+    public static List<GoalRow> Evaluate(IReadOnlyList<Summary> all, BenchConfig config)
+    {
+        Summary? Get(string name) => all.FirstOrDefault(s => s.Name == name && s.Result.Available);
+        string Why(params string[] names) => "not measured: " + string.Join(", ", names.Where(n => Get(n) is null).Select(n =>
+            all.FirstOrDefault(s => s.Name == n) is { Result.UnavailableReason: { } r } ? $"{n} not available ({Short(r)})" : $"{n} not in this run"));
+        var raw = Get("raw-p2p");
+        var rows = new List<GoalRow>
+        {
+            TcpRatio("raw-p2p TCP ≥ 2.0 × tinc", "raw-p2p", "tinc", 2.0),
+            TcpRatio("raw-p2p TCP ≥ 2.0 × OpenVPN", "raw-p2p", "openvpn", 2.0),
+            TcpRatio("raw-p2p TCP ≥ 0.5 × kernel VXLAN (same VM settings)", "raw-p2p", "vxlan", 0.5),
+            TcpRatio("udp-p2p TCP ≥ 1.5 × tinc", "udp-p2p", "tinc", 1.5),
+            EveryKindAheadOfTinc(),
+        };
+
+        var substrate = Get("substrate");
+        if (raw is null || substrate is null || double.IsNaN(raw.RttMedian) || double.IsNaN(substrate.RttMedian))
+            rows.Add(new GoalRow("RTT added over the substrate ≤ 0.1 ms (median, raw-p2p)", "≤ 0.100 ms", Why("raw-p2p", "substrate"), GoalStatus.NotEvaluated));
+        else
+        {
+            var added = raw.RttMedian - substrate.RttMedian;
+            rows.Add(new GoalRow("RTT added over the substrate ≤ 0.1 ms (median, raw-p2p)", "≤ 0.100 ms",
+                Inv($"{added:0.000} ms (raw-p2p {raw.RttMedian:0.000} − substrate {substrate.RttMedian:0.000})"), added <= 0.1 ? GoalStatus.Met : GoalStatus.NotMet));
+        }
+
+        const long rate500 = 500_000_000;
+        if (!config.UdpRates.Contains(rate500))
+            rows.Add(new GoalRow("UDP loss ≤ 1 % at 500 Mbit/s offered (raw-p2p)", "≤ 1 %", "not measured: 500M is not among this run's rates", GoalStatus.NotEvaluated));
+        else if (raw is null || double.IsNaN(raw.UdpLoss(rate500)))
+            rows.Add(new GoalRow("UDP loss ≤ 1 % at 500 Mbit/s offered (raw-p2p)", "≤ 1 %", Why("raw-p2p"), GoalStatus.NotEvaluated));
+        else
+        {
+            var loss = raw.UdpLoss(rate500);
+            rows.Add(new GoalRow("UDP loss ≤ 1 % at 500 Mbit/s offered (raw-p2p)", "≤ 1 %",
+                Inv($"{loss:0.00} % ({raw.UdpMbps(rate500):0} Mbit/s received)"), loss <= 1 ? GoalStatus.Met : GoalStatus.NotMet));
+        }
+
+        var tinc = Get("tinc");
+        if (raw is null || tinc is null || double.IsNaN(raw.TunnelCpuPerGB) || double.IsNaN(tinc.TunnelCpuPerGB) || tinc.TunnelCpuPerGB <= 0)
+            rows.Add(new GoalRow("CPU per GB ≤ 0.5 × tinc's (raw-p2p's vnetd vs tincd)", "≤ 0.50×", Why("raw-p2p", "tinc"), GoalStatus.NotEvaluated));
+        else
+        {
+            var ratio = raw.TunnelCpuPerGB / tinc.TunnelCpuPerGB;
+            rows.Add(new GoalRow("CPU per GB ≤ 0.5 × tinc's (raw-p2p's vnetd vs tincd)", "≤ 0.50×",
+                Inv($"{ratio:0.00}× ({raw.TunnelCpuPerGB:0.00} vs {tinc.TunnelCpuPerGB:0.00} CPU-s/GB)"), ratio <= 0.5 ? GoalStatus.Met : GoalStatus.NotMet));
+        }
+        return rows;
+
+        GoalRow TcpRatio(string goal, string a, string b, double target)
+        {
+            var x = Get(a);
+            var y = Get(b);
+            if (x is null || y is null || double.IsNaN(x.TcpMbps) || double.IsNaN(y.TcpMbps) || y.TcpMbps <= 0)
+                return new GoalRow(goal, Inv($"≥ {target:0.0}×"), Why(a, b), GoalStatus.NotEvaluated);
+            var ratio = x.TcpMbps / y.TcpMbps;
+            return new GoalRow(goal, Inv($"≥ {target:0.0}×"), Inv($"{ratio:0.00}× ({x.TcpMbps:0} vs {y.TcpMbps:0} Mbit/s)"), ratio >= target ? GoalStatus.Met : GoalStatus.NotMet);
+        }
+
+        GoalRow EveryKindAheadOfTinc()
+        {
+            const string goal = "every VNet link kind ahead of tinc (TCP, with and without compression)";
+            var t = Get("tinc");
+            var vnet = all.Where(s => s.Result.Family == "vnet").ToList();
+            if (t is null || double.IsNaN(t.TcpMbps) || vnet.Count == 0) return new GoalRow(goal, "> 1.0× each", Why("tinc"), GoalStatus.NotEvaluated);
+            var parts = new List<string>();
+            var met = true;
+            foreach (var v in vnet)
+            {
+                if (!v.Result.Available || double.IsNaN(v.TcpMbps)) { parts.Add($"{v.Name} not available"); met = false; continue; }
+                var ratio = v.TcpMbps / t.TcpMbps;
+                parts.Add(Inv($"{v.Name} {ratio:0.00}×"));
+                met &= ratio > 1.0;
+            }
+            return new GoalRow(goal, "> 1.0× each", string.Join(", ", parts), met ? GoalStatus.Met : GoalStatus.NotMet);
+        }
+    }
+
+    private static string Short(string reason) => reason.Length <= 80 ? reason : reason[..77] + "…";
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

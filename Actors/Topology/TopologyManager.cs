@@ -139,10 +139,11 @@ public sealed class TopologyManager : ReceiveActor
             if (sameHost.Count > 0) problems.Add($"VMs {string.Join(", ", create.Vms)} are on the same host {sameHost[0]}: a link joins VMs on different hosts");
         }
         LinkSpec? spec = null;
-        if (problems.Count == 0)
+        if (ends.Count == create.Vms.Length)
         {
+            // Every VM resolved: the link's own rules (endpoint count, options, ids) are reported too.
             spec = new LinkSpec(create.Id, create.Kind, ends.ToImmutableArray(), create.Options) { PreferredProtocol = create.PreferredProtocol };
-            problems.AddRange(spec.Problems());
+            problems.AddRange(spec.Problems().Where(p => !problems.Contains(p)));
         }
         if (problems.Count > 0)
         {

@@ -23,9 +23,10 @@ public static class ConsoleClient
             {
                 switch (args[i])
                 {
-                    case "-H" or "--host" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Tcp(args[++i]); break;
-                    case "-S" or "--socket" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Unix(args[++i]); break;
-                    case "-L" or "--lab" when i + 1 < args.Count: endpoint = LabEndpoint(args[++i]); break;
+                    // Short forms only: long switches belong to the palettes (link capture --host, ...).
+                    case "-H" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Tcp(args[++i]); break;
+                    case "-S" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Unix(args[++i]); break;
+                    case "-L" when i + 1 < args.Count: endpoint = LabEndpoint(args[++i]); break;
                     case "--json": json = true; break;
                     default: words.Add(args[i]); break;
                 }

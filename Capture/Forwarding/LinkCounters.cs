@@ -20,6 +20,10 @@ public enum DropReason
     InjectError,
     /// <summary>A packet of the link's protocol or port that does not come from one of its peers (ignored).</summary>
     Foreign,
+    /// <summary>The kernel dropped frames before the capture could read them (pcap ring full).</summary>
+    CaptureOverflow,
+    /// <summary>The kernel dropped capsules before the link's socket could read them (receive buffer full).</summary>
+    SocketOverflow,
 }
 
 /// <summary>
@@ -62,6 +66,8 @@ public sealed class DirectionStats
         DropReason.SendError => "send-error",
         DropReason.InjectError => "inject-error",
         DropReason.Foreign => "foreign",
+        DropReason.CaptureOverflow => "capture-overflow",
+        DropReason.SocketOverflow => "socket-overflow",
         _ => reason.ToString(),
     };
 }

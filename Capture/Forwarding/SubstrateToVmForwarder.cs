@@ -30,6 +30,7 @@ public sealed class SubstrateToVmForwarder : IDisposable
     public int RunOnce()
     {
         var n = _transport.Receive(_batch);
+        if (n > 0 && _transport.ReceiveDrops(_batch) is >= 0 and var dropped) _stats.Drops[(int)DropReason.SocketOverflow] = dropped;
         for (var i = 0; i < n; i++)
         {
             var capsule = _transport.Payload(_batch, i);

@@ -32,6 +32,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private FrameScheduler _scheduler;
     private LinkOptions? _applied;
     private bool _compress;
+    private long _lastDropRead;
 
     /// <summary>Creates the forwarder; <paramref name="options"/> is read once per wake-up (options change live).</summary>
     public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32, int delayLineBytes = 32 << 20, ulong seed = 0)
@@ -63,8 +64,15 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
             wait = (int)Math.Clamp(ms, 0, IdleWaitMs);
         }
         var n = _tap.Dispatch(this, _batch.Capacity, wait);
-        Release(Stopwatch.GetTimestamp());
+        var now = Stopwatch.GetTimestamp();
+        Release(now);
         Flush();
+        if (now - _lastDropRead > Stopwatch.Frequency / 10)
+        {
+            // Loss before the capture hides as TCP retransmits unless counted (PLATFORM-NOTES).
+            _lastDropRead = now;
+            if (_tap.CaptureDrops is >= 0 and var dropped) _stats.Drops[(int)DropReason.CaptureOverflow] = dropped;
+        }
         return n;
     }
 

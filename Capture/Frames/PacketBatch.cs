@@ -12,6 +12,8 @@ public sealed unsafe class PacketBatch : IDisposable
     private readonly byte* _buffers;
     private readonly Libc.IoVec* _iov;
     private readonly Libc.SockAddrIn* _addresses;
+    private readonly byte* _control;
+    private const int ControlSize = 32; // CMSG_SPACE(sizeof(uint)) on 64-bit Linux is 24
     private bool _disposed;
 
     /// <summary>Creates <paramref name="capacity"/> slots of <paramref name="slotSize"/> bytes.</summary>
@@ -23,6 +25,7 @@ public sealed unsafe class PacketBatch : IDisposable
         _iov = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(Libc.IoVec)));
         Messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(Libc.MMsgHdr)));
         _addresses = (Libc.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(Libc.SockAddrIn)));
+        _control = (byte*)NativeMemory.AllocZeroed((nuint)(capacity * ControlSize));
         for (var i = 0; i < capacity; i++)
         {
             _iov[i].Base = _buffers + (long)i * slotSize;
@@ -64,6 +67,8 @@ public sealed unsafe class PacketBatch : IDisposable
             _iov[i].Length = (nuint)SlotSize;
             Messages[i].Header.Name = &_addresses[i];
             Messages[i].Header.NameLength = (uint)sizeof(Libc.SockAddrIn);
+            Messages[i].Header.Control = _control + i * ControlSize;
+            Messages[i].Header.ControlLength = ControlSize;
             Messages[i].Length = 0;
         }
     }
@@ -78,6 +83,20 @@ public sealed unsafe class PacketBatch : IDisposable
         }
     }
 
+    /// <summary>
+    /// The socket's drop counter (SO_RXQ_OVFL) carried by received slot <paramref name="index"/>, or -1
+    /// when the kernel attached none: the number of datagrams the socket dropped since it was opened.
+    /// </summary>
+    internal long DropCounter(int index)
+    {
+        var header = Messages[index].Header;
+        if (header.ControlLength < 20) return -1;
+        var cmsg = (byte*)header.Control;
+        // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the data.
+        if (*(int*)(cmsg + 8) != Libc.SOL_SOCKET || *(int*)(cmsg + 12) != Libc.SO_RXQ_OVFL) return -1;
+        return *(uint*)(cmsg + 16);
+    }
+
     /// <summary>The source address of received slot <paramref name="index"/> (network order).</summary>
     internal uint SourceAddress(int index) => _addresses[index].AddressNetworkOrder;
 
@@ -90,5 +109,6 @@ public sealed unsafe class PacketBatch : IDisposable
         NativeMemory.Free(_iov);
         NativeMemory.Free(Messages);
         NativeMemory.Free(_addresses);
+        NativeMemory.Free(_control);
     }
 }

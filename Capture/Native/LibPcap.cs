@@ -22,6 +22,18 @@ internal static unsafe partial class LibPcap
 
     public const int PCAP_D_IN = 1;
 
+    /// <summary>struct pcap_stat.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Stat
+    {
+        public uint Received;
+        public uint Dropped;
+        public uint InterfaceDropped;
+    }
+
+    [LibraryImport(Library)]
+    public static partial int pcap_stats(nint pcap, Stat* stats);
+
     [LibraryImport(Library)]
     public static partial int pcap_dispatch(nint pcap, int count, delegate* unmanaged<nint, PacketHeader*, byte*, void> callback, nint user);
 

@@ -26,6 +26,9 @@ public interface IFrameTap : IDisposable
     /// <summary>Sends <paramref name="frame"/> out of the interface toward the VM; false on failure.</summary>
     bool Inject(ReadOnlySpan<byte> frame);
 
+    /// <summary>Frames the kernel dropped before this tap could capture them (ring full), since it was opened; -1 when unknown.</summary>
+    long CaptureDrops => -1;
+
     /// <summary>Makes a blocked <see cref="Dispatch"/> return soon (it returns within its timeout anyway).</summary>
     void Break();
 }

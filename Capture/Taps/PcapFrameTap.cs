@@ -149,6 +149,16 @@ public sealed unsafe class PcapFrameTap : IFrameTap
             return LibPcap.pcap_inject(_pcap, p, (nuint)frame.Length) == frame.Length;
     }
 
+    /// <inheritdoc/>
+    public long CaptureDrops
+    {
+        get
+        {
+            LibPcap.Stat stat;
+            return LibPcap.pcap_stats(_pcap, &stat) == 0 ? stat.Dropped : -1;
+        }
+    }
+
     /// <summary>The last injection error text.</summary>
     public string LastError => LibPcap.LastError(_pcap);
 

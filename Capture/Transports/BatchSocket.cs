@@ -37,6 +37,9 @@ internal sealed unsafe class BatchSocket : IDisposable
                 Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bufferBytes, sizeof(int));
             if (Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, &bufferBytes, sizeof(int)) != 0)
                 Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &bufferBytes, sizeof(int));
+            // Ask the kernel to tell, with each datagram, how many it had to drop (counted as socket-overflow).
+            var one = 1;
+            Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RXQ_OVFL, &one, sizeof(int));
             var timeout = new Libc.TimeVal { Seconds = (long)receiveTimeout.TotalSeconds, Microseconds = receiveTimeout.Milliseconds * 1000L };
             if (Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, &timeout, (uint)sizeof(Libc.TimeVal)) != 0)
                 throw Error("setsockopt SO_RCVTIMEO");

@@ -33,6 +33,9 @@ public interface ITransport : IDisposable
     /// <summary>The capsule inside received slot <paramref name="index"/> (substrate headers removed).</summary>
     ReadOnlySpan<byte> Payload(PacketBatch batch, int index);
 
+    /// <summary>Datagrams the kernel dropped at this transport's receive socket since it was opened (-1 when unknown), as of the last <see cref="Receive"/>.</summary>
+    long ReceiveDrops(PacketBatch batch) => batch.Count > 0 ? batch.DropCounter(batch.Count - 1) : -1;
+
     /// <summary>Sets the TOS byte (DSCP &lt;&lt; 2) of every capsule sent from now on.</summary>
     void SetTos(int tos);
 }

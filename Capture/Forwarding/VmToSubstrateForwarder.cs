@@ -50,13 +50,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     /// <summary>Waits for frames (or the next departure), forwards what is due, returns frames captured.</summary>
     public int RunOnce()
     {
-        var options = _options();
-        if (!ReferenceEquals(options, _applied))
-        {
-            _applied = options;
-            _compress = options.Compression == Compression.Lz4;
-            _scheduler.Configure(options);
-        }
+        ApplyOptions();
         var wait = IdleWaitMs;
         if (_queue is { Count: > 0 } q)
         {
@@ -76,9 +70,21 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         return n;
     }
 
+    /// <summary>Takes up changed options; a reference compare, so cheap enough for every frame.</summary>
+    private void ApplyOptions()
+    {
+        var options = _options();
+        if (ReferenceEquals(options, _applied)) return;
+        _applied = options;
+        _compress = options.Compression == Compression.Lz4;
+        _scheduler.Configure(options);
+    }
+
     /// <inheritdoc/>
     public void OnFrame(ReadOnlySpan<byte> frame)
     {
+        // Options may change while Dispatch waited for this frame: a `link set` applies from the next frame on.
+        ApplyOptions();
         // Oversize policy (docs/wire-format.md): frames up to the slot size are carried, as IP fragments
         // when they exceed the substrate MTU (counted); larger ones cannot be carried and are counted.
         if (frame.Length + Capsule.HeaderLength > SlotSize)

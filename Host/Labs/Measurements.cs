@@ -56,7 +56,7 @@ public static partial class Measurements
     /// Runs an iperf3 server in <paramref name="serverNetns"/> (one test, then it exits) and the client in
     /// <paramref name="clientNetns"/>; TCP unless <paramref name="udpBitsPerSecond"/> is given.
     /// </summary>
-    public static IperfResult Iperf(string serverNetns, string clientNetns, string serverAddress, double seconds, long? udpBitsPerSecond = null, int? udpLength = null, string logDirectory = "/tmp", int port = 5201, int? parallel = null)
+    public static IperfResult Iperf(string serverNetns, string clientNetns, string serverAddress, double seconds, long? udpBitsPerSecond = null, int? udpLength = null, string logDirectory = "/tmp", int port = 5201, int? parallel = null, int omitSeconds = 0)
     {
         var log = Path.Combine(logDirectory, $"iperf3-{serverNetns}-{port}.log");
         var server = Shell.StartDetached(serverNetns, ["iperf3", "-s", "-1", "-p", port.ToString(CultureInfo.InvariantCulture)], log);
@@ -66,8 +66,9 @@ public static partial class Measurements
             if (udpBitsPerSecond is { } rate) args.AddRange(["-u", "-b", rate.ToString(CultureInfo.InvariantCulture)]);
             if (udpLength is { } len) args.AddRange(["-l", len.ToString(CultureInfo.InvariantCulture)]);
             if (parallel is { } p) args.AddRange(["-P", p.ToString(CultureInfo.InvariantCulture)]);
+            if (omitSeconds > 0) args.AddRange(["-O", omitSeconds.ToString(CultureInfo.InvariantCulture)]);
             WaitForListener(serverNetns, port, log);
-            var r = Shell.InNetns(clientNetns, args, check: false, timeout: TimeSpan.FromSeconds(seconds + 30));
+            var r = Shell.InNetns(clientNetns, args, check: false, timeout: TimeSpan.FromSeconds(seconds + omitSeconds + 30));
             if (r.Exit != 0 || ErrorOf(r.Output) is not null)
                 throw new ShellException($"iperf3 {clientNetns} -> {serverAddress} failed: {ErrorOf(r.Output) ?? r.Error.Trim()}");
             return ParseIperf(r.Output, udpBitsPerSecond is not null);

@@ -317,7 +317,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
                 using var tap = PcapFrameTap.OpenMonitor(iface, capture.Filter ?? "");
                 var until = DateTime.UtcNow + TimeSpan.FromSeconds(capture.Seconds);
                 while (DateTime.UtcNow < until && !writer.Truncated)
-                    tap.Dispatch(writer, 256, (int)Math.Clamp((until - DateTime.UtcNow).TotalMilliseconds, 0, 100));
+                    tap.Dispatch(writer, 256, (int)Math.Clamp((until - DateTime.UtcNow).TotalMicroseconds, 0, 100_000));
                 writer.Flush();
                 to.Tell(new LinkProtocol.CaptureEnded(writer.Frames, writer.Bytes, writer.Truncated, null));
             }

@@ -17,8 +17,8 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     /// <summary>Bytes per batch slot: a jumbo frame plus the capsule header, with room to spare.</summary>
     public const int SlotSize = 16384 + Capsule.HeaderLength;
 
-    /// <summary>Longest wait for frames when nothing is queued.</summary>
-    public const int IdleWaitMs = 100;
+    /// <summary>Longest wait for frames when nothing is queued, in microseconds.</summary>
+    public const int IdleWaitMicros = 100_000;
 
     private readonly IFrameTap _tap;
     private readonly ITransport _transport;
@@ -51,11 +51,11 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     public int RunOnce()
     {
         ApplyOptions();
-        var wait = IdleWaitMs;
+        var wait = IdleWaitMicros;
         if (_queue is { Count: > 0 } q)
         {
-            var ms = (q.HeadDeparture - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
-            wait = (int)Math.Clamp(ms, 0, IdleWaitMs);
+            var micros = (q.HeadDeparture - Stopwatch.GetTimestamp()) * 1_000_000 / Stopwatch.Frequency;
+            wait = (int)Math.Clamp(micros, 0, IdleWaitMicros);
         }
         var n = _tap.Dispatch(this, _batch.Capacity, wait);
         var now = Stopwatch.GetTimestamp();
@@ -102,7 +102,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
             if (_batch.Count == _batch.Capacity) Flush();
             return;
         }
-        // The frame's own arrival time: Dispatch may have waited up to IdleWaitMs before it came.
+        // The frame's own arrival time: Dispatch may have waited up to IdleWaitMicros before it came.
         switch (_scheduler.Offer(frame.Length, Stopwatch.GetTimestamp(), out var departure))
         {
             case FrameScheduler.Verdict.DropLoss:

@@ -93,8 +93,15 @@ internal static unsafe partial class Libc
         public short Revents;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
     [LibraryImport("libc", SetLastError = true)]
-    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+    public static partial int ppoll(PollFd* fds, nuint count, TimeSpec* timeout, void* sigmask);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);

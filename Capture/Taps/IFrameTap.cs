@@ -19,9 +19,11 @@ public interface IFrameTap : IDisposable
 
     /// <summary>
     /// Delivers up to <paramref name="maxFrames"/> captured frames to <paramref name="sink"/>, waiting
-    /// at most <paramref name="timeoutMs"/> for the first; returns how many were delivered (0 on timeout).
+    /// at most <paramref name="timeoutMicros"/> microseconds for the first; returns how many were
+    /// delivered (0 on timeout). Microseconds, because a shaped or delayed link wakes up at each
+    /// frame's departure time.
     /// </summary>
-    int Dispatch(IFrameSink sink, int maxFrames, int timeoutMs);
+    int Dispatch(IFrameSink sink, int maxFrames, int timeoutMicros);
 
     /// <summary>Sends <paramref name="frame"/> out of the interface toward the VM; false on failure.</summary>
     bool Inject(ReadOnlySpan<byte> frame);

@@ -97,11 +97,12 @@ public sealed unsafe class PcapFrameTap : IFrameTap
     }
 
     /// <inheritdoc/>
-    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMs)
+    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMicros)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var poll = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
-        var ready = Libc.poll(&poll, 1, timeoutMs);
+        var timeout = new Libc.TimeSpec { Seconds = timeoutMicros / 1_000_000, Nanoseconds = timeoutMicros % 1_000_000 * 1000L };
+        var ready = Libc.ppoll(&poll, 1, &timeout, null);
         if (ready == 0) return 0;
         if (ready < 0)
         {

@@ -96,9 +96,9 @@ internal sealed class IdleFrameTap(string name) : IFrameTap
 {
     public string Interface { get; } = name;
 
-    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMs)
+    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMicros)
     {
-        Thread.Sleep(Math.Min(20, timeoutMs));
+        Thread.Sleep(Math.Min(20, timeoutMicros / 1000));
         return 0;
     }
 

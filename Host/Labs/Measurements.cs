@@ -17,6 +17,9 @@ public sealed record IperfResult(double ReceivedBitsPerSecond, double SentBitsPe
     /// <summary>The rate of each reporting interval (sender side), in bits per second.</summary>
     public IReadOnlyList<double> Intervals { get; init; } = [];
 
+    /// <summary>The rate of each reporting interval as the receiver saw it (TCP runs ask the server for its report).</summary>
+    public IReadOnlyList<double> ReceiverIntervals { get; init; } = [];
+
     /// <summary>UDP datagrams that arrived (receiver side), 0 for TCP.</summary>
     public long Packets { get; init; }
 }
@@ -59,11 +62,12 @@ public static partial class Measurements
     public static IperfResult Iperf(string serverNetns, string clientNetns, string serverAddress, double seconds, long? udpBitsPerSecond = null, int? udpLength = null, string logDirectory = "/tmp", int port = 5201, int? parallel = null, int omitSeconds = 0)
     {
         var log = Path.Combine(logDirectory, $"iperf3-{serverNetns}-{port}.log");
-        var server = Shell.StartDetached(serverNetns, ["iperf3", "-s", "-1", "-p", port.ToString(CultureInfo.InvariantCulture)], log);
+        var server = Shell.StartDetached(serverNetns, ["iperf3", "-s", "-1", "-J", "-p", port.ToString(CultureInfo.InvariantCulture)], log);
         try
         {
             var args = new List<string> { "iperf3", "-c", serverAddress, "-p", port.ToString(CultureInfo.InvariantCulture), "-t", seconds.ToString(CultureInfo.InvariantCulture), "-J", "--connect-timeout", "3000" };
             if (udpBitsPerSecond is { } rate) args.AddRange(["-u", "-b", rate.ToString(CultureInfo.InvariantCulture)]);
+            else args.Add("--get-server-output");
             if (udpLength is { } len) args.AddRange(["-l", len.ToString(CultureInfo.InvariantCulture)]);
             if (parallel is { } p) args.AddRange(["-P", p.ToString(CultureInfo.InvariantCulture)]);
             if (omitSeconds > 0) args.AddRange(["-O", omitSeconds.ToString(CultureInfo.InvariantCulture)]);
@@ -110,6 +114,7 @@ public static partial class Measurements
         var root = JsonNode.Parse(json) ?? throw new ShellException("iperf3 printed no JSON");
         var end = root["end"] ?? throw new ShellException("iperf3 JSON has no 'end' section");
         var intervals = (root["intervals"] as JsonArray ?? []).Select(i => i?["sum"]?["bits_per_second"]?.GetValue<double>() ?? 0).ToList();
+        var receiverIntervals = (root["server_output_json"]?["intervals"] as JsonArray ?? []).Select(i => i?["sum"]?["bits_per_second"]?.GetValue<double>() ?? 0).ToList();
         if (udp)
         {
             var sum = end["sum"]!;
@@ -127,6 +132,6 @@ public static partial class Measurements
         var recv = end["sum_received"]!;
         var sent = end["sum_sent"]!;
         return new IperfResult(recv["bits_per_second"]!.GetValue<double>(), sent["bits_per_second"]!.GetValue<double>(),
-            sent["retransmits"]?.GetValue<long>() ?? 0, 0, 0, recv["bytes"]!.GetValue<long>()) { Intervals = intervals };
+            sent["retransmits"]?.GetValue<long>() ?? 0, 0, 0, recv["bytes"]!.GetValue<long>()) { Intervals = intervals, ReceiverIntervals = receiverIntervals };
     }
 }

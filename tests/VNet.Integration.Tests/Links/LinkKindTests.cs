@@ -210,9 +210,11 @@ public abstract class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where 
             await Task.Delay(2500);
             await Set(new() { ["bandwidth"] = "60M" });
             var tcp = await run; // throws if the connection broke
-            var first = tcp.Intervals.Take(2).Average();
-            var last = tcp.Intervals.TakeLast(2).Average();
-            Assert.True(first < 24e6 && last > 45e6, $"intervals {string.Join(", ", tcp.Intervals.Select(i => (i / 1e6).ToString("0.0", CultureInfo.InvariantCulture)))} Mbit/s");
+            // What the receiver got per second: ~20 before the change at 2.5 s, ~60 after.
+            var received = tcp.ReceiverIntervals;
+            var text = string.Join(", ", received.Select(i => (i / 1e6).ToString("0.0", CultureInfo.InvariantCulture)));
+            Assert.True(received.Count >= 6, $"receiver intervals: {text}");
+            Assert.True(received.Skip(1).Take(1).Single() < 24e6 && received.TakeLast(2).Average() > 45e6, $"receiver intervals {text} Mbit/s");
         }
         finally
         {

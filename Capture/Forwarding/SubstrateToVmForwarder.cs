@@ -8,13 +8,15 @@ namespace VNet.Capture.Forwarding;
 /// The paper's TCF/TEV path: capsules from the link's peers are received a batch at a time,
 /// decoded and injected into the VM's interface. One thread calls <see cref="RunOnce"/> in a loop.
 /// </summary>
-public sealed class SubstrateToVmForwarder : IDisposable
+public sealed unsafe class SubstrateToVmForwarder : IDisposable
 {
     private readonly ITransport _transport;
     private readonly IFrameTap _tap;
     private readonly DirectionStats _stats;
     private readonly PacketBatch _batch;
-    private readonly byte[] _scratch = new byte[Frames.Capsule.MaxFrameLength];
+    // One decompression area per batch slot: queued frames must stay put until the batch is flushed.
+    private const int ScratchSlot = 16384 + 64;
+    private readonly byte* _scratch;
 
     /// <summary>Creates the forwarder.</summary>
     public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 32)
@@ -24,6 +26,7 @@ public sealed class SubstrateToVmForwarder : IDisposable
         _stats = stats;
         // Received raw packets include the IPv4 header; reassembled fragments can be large.
         _batch = new PacketBatch(batchSize, 65536);
+        _scratch = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(batchSize * ScratchSlot));
     }
 
     /// <summary>Waits for capsules (up to the transport's receive timeout), injects them, returns how many.</summary>
@@ -39,24 +42,31 @@ public sealed class SubstrateToVmForwarder : IDisposable
                 _stats.Drop(DropReason.Foreign);
                 continue;
             }
-            if (Capsule.Decode(capsule, _scratch, out var frame, out var compressed) != CapsuleStatus.Ok)
+            var scratch = new Span<byte>(_scratch + i * ScratchSlot, ScratchSlot);
+            if (Capsule.Decode(capsule, scratch, out var frame, out var compressed) != CapsuleStatus.Ok)
             {
                 _stats.Drop(DropReason.DecodeError);
                 continue;
             }
-            if (!_tap.Inject(frame))
-            {
-                _stats.Drop(DropReason.InjectError);
-                continue;
-            }
+            // The frame lies in native memory (the receive slot, or this slot's scratch) until the flush.
+            fixed (byte* f = frame) _tap.Queue(f, frame.Length);
             _stats.Frames++;
             _stats.Bytes += frame.Length;
             _stats.WireBytes += capsule.Length;
             if (compressed) _stats.Compressed++;
         }
+        if (n > 0 && _tap.FlushQueued() is > 0 and var failed)
+        {
+            _stats.Drops[(int)DropReason.InjectError] += failed;
+            _stats.Frames -= failed;
+        }
         return n;
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _batch.Dispose();
+    public void Dispose()
+    {
+        _batch.Dispose();
+        System.Runtime.InteropServices.NativeMemory.Free(_scratch);
+    }
 }

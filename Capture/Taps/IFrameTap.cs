@@ -28,6 +28,16 @@ public interface IFrameTap : IDisposable
     /// <summary>Sends <paramref name="frame"/> out of the interface toward the VM; false on failure.</summary>
     bool Inject(ReadOnlySpan<byte> frame);
 
+    /// <summary>
+    /// Queues <paramref name="frame"/> for the next <see cref="FlushQueued"/>, which sends all queued
+    /// frames with one system call. The bytes must stay where they are until then (native memory).
+    /// Taps that cannot batch send the frame at once.
+    /// </summary>
+    unsafe void Queue(byte* frame, int length) => Inject(new ReadOnlySpan<byte>(frame, length));
+
+    /// <summary>Sends the queued frames; returns how many could not be sent.</summary>
+    int FlushQueued() => 0;
+
     /// <summary>Frames the kernel dropped before this tap could capture them (ring full), since it was opened; -1 when unknown.</summary>
     long CaptureDrops => -1;
 

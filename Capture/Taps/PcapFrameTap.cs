@@ -160,6 +160,59 @@ public sealed unsafe class PcapFrameTap : IFrameTap
         }
     }
 
+    private const int MaxQueued = 64;
+    private Libc.MMsgHdr* _queued;
+    private Libc.IoVec* _queuedIov;
+    private int _queuedCount;
+    private int _queueFailures;
+
+    /// <inheritdoc/>
+    public void Queue(byte* frame, int length)
+    {
+        if (_queued == null)
+        {
+            _queued = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(MaxQueued * sizeof(Libc.MMsgHdr)));
+            _queuedIov = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(MaxQueued * sizeof(Libc.IoVec)));
+            for (var i = 0; i < MaxQueued; i++)
+            {
+                _queued[i].Header.Iov = &_queuedIov[i];
+                _queued[i].Header.IovLength = 1;
+            }
+        }
+        if (_queuedCount == MaxQueued) _queueFailures += SendQueued();
+        _queuedIov[_queuedCount].Base = frame;
+        _queuedIov[_queuedCount].Length = (nuint)length;
+        _queuedCount++;
+    }
+
+    /// <inheritdoc/>
+    public int FlushQueued()
+    {
+        var failed = _queueFailures + SendQueued();
+        _queueFailures = 0;
+        return failed;
+    }
+
+    /// <summary>
+    /// One sendmmsg on the handle's own PF_PACKET socket — what pcap_inject does with send(), for a
+    /// whole batch; the socket is bound to the interface, so the frames leave toward the VM as they are.
+    /// </summary>
+    private int SendQueued()
+    {
+        var done = 0;
+        var failed = 0;
+        while (done < _queuedCount)
+        {
+            var n = Libc.sendmmsg(_fd, _queued + done, (uint)(_queuedCount - done), 0);
+            if (n > 0) { done += n; continue; }
+            if (Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
+            done++;
+            failed++;
+        }
+        _queuedCount = 0;
+        return failed;
+    }
+
     /// <summary>The last injection error text.</summary>
     public string LastError => LibPcap.LastError(_pcap);
 
@@ -172,6 +225,7 @@ public sealed unsafe class PcapFrameTap : IFrameTap
         if (_disposed) return;
         _disposed = true;
         try { _device.Close(); } catch (PcapException) { }
+        if (_queued != null) { NativeMemory.Free(_queued); NativeMemory.Free(_queuedIov); }
         _device.Dispose();
         if (_self.IsAllocated) _self.Free();
     }

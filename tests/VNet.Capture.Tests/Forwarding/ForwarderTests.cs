@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using VNet.Capture.Forwarding;
+using VNet.Capture.Frames;
+using VNet.Capture.Taps;
+using VNet.Capture.Transports;
+using VNet.Messages;
+
+namespace VNet.Capture.Tests.Forwarding;
+
+/// <summary>A VM interface in memory: frames to capture are queued, injected frames are kept.</summary>
+internal sealed class MemoryTap : IFrameTap
+{
+    public Queue<byte[]> ToCapture { get; } = new();
+    public List<byte[]> Injected { get; } = new();
+    public string Interface => "mem0";
+
+    public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMicros)
+    {
+        var n = 0;
+        while (n < maxFrames && ToCapture.TryDequeue(out var f)) { sink.OnFrame(f); n++; }
+        if (n == 0) Thread.Sleep(Math.Min(5, timeoutMicros / 1000));
+        return n;
+    }
+
+    public bool Inject(ReadOnlySpan<byte> frame) { Injected.Add(frame.ToArray()); return true; }
+    public void Break() { }
+    public void Dispose() { }
+}
+
+/// <summary>A substrate in memory: what is sent is kept, what is to be received is queued.</summary>
+internal sealed class MemoryTransport : ITransport
+{
+    public List<byte[]> Sent { get; } = new();
+    public Queue<byte[]> ToReceive { get; } = new();
+    public HashSet<int> Foreign { get; } = new();
+    public string Description => "memory";
+    public int Overhead => 20;
+    public int PathMtu => 1500;
+
+    public int Send(PacketBatch batch)
+    {
+        for (var i = 0; i < batch.Count; i++) Sent.Add(batch.Filled(i).ToArray());
+        return batch.Count;
+    }
+
+    public int Receive(PacketBatch batch)
+    {
+        var n = 0;
+        while (n < batch.Capacity && ToReceive.TryDequeue(out var c))
+        {
+            c.CopyTo(batch.Slot(n));
+            batch.SetLength(n, c.Length);
+            n++;
+        }
+        batch.Count = n;
+        return n;
+    }
+
+    public ReadOnlySpan<byte> Payload(PacketBatch batch, int index) => Foreign.Contains(index) ? default : batch.Filled(index);
+    public void SetTos(int tos) { }
+    public void Dispose() { }
+}
+
+public class ForwarderTests
+{
+    private static byte[] Frame(int length, byte fill = 0)
+    {
+        var f = new byte[length];
+        if (fill == 0) new Random(length).NextBytes(f); else Array.Fill(f, fill);
+        return f;
+    }
+
+    private static byte[] Encode(byte[] frame, bool compress)
+    {
+        var b = new byte[frame.Length + 8];
+        var n = Capsule.Encode(frame, b, compress, out _);
+        return b[..n];
+    }
+
+    [Fact]
+    public void Captured_frames_leave_as_capsules_and_are_counted()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default);
+        var frames = Enumerable.Range(0, 40).Select(i => Frame(60 + i)).ToList();
+        foreach (var fr in frames) tap.ToCapture.Enqueue(fr);
+        f.RunOnce();
+        f.RunOnce();
+        Assert.Equal(frames.Select(fr => Convert.ToHexString(Encode(fr, false))), transport.Sent.Select(Convert.ToHexString));
+        Assert.Equal(40, stats.Frames);
+        Assert.Equal(frames.Sum(fr => fr.Length), stats.Bytes);
+    }
+
+    [Fact]
+    public void Compression_on_sends_compressible_frames_compressed()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { Compression = Compression.Lz4 });
+        tap.ToCapture.Enqueue(Frame(1400, 0x55));
+        tap.ToCapture.Enqueue(Frame(1400));
+        f.RunOnce();
+        Assert.Equal(0x11, transport.Sent[0][0]);
+        Assert.True(transport.Sent[0].Length < 100);
+        Assert.Equal(0x10, transport.Sent[1][0]);
+        Assert.Equal(1, stats.Compressed);
+    }
+
+    [Fact]
+    public void A_frame_no_capsule_can_hold_is_dropped_as_oversize_and_a_large_one_is_counted_as_fragmented()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default);
+        tap.ToCapture.Enqueue(Frame(20000));
+        tap.ToCapture.Enqueue(Frame(9000));
+        f.RunOnce();
+        Assert.Equal(1, stats.Drops[(int)DropReason.Oversize]);
+        Assert.Equal(1, stats.Fragmented);
+        Assert.Single(transport.Sent);
+    }
+
+    [Fact]
+    public void Delay_holds_frames_until_their_time()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { DelayMs = 50 });
+        tap.ToCapture.Enqueue(Frame(100));
+        var start = Stopwatch.StartNew();
+        f.RunOnce();
+        Assert.Empty(transport.Sent);
+        while (transport.Sent.Count == 0 && start.ElapsedMilliseconds < 1000) f.RunOnce();
+        Assert.Single(transport.Sent);
+        Assert.InRange(start.ElapsedMilliseconds, 45, 500);
+    }
+
+    [Fact]
+    public void Received_capsules_are_injected_and_bad_or_foreign_ones_counted()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new SubstrateToVmForwarder(transport, tap, stats);
+        var good = Frame(300);
+        var packed = Frame(1000, 0x42);
+        transport.ToReceive.Enqueue(Encode(good, false));
+        transport.ToReceive.Enqueue([0x10, 0, 0, 9, 1, 2]);           // length says 9, body has 2
+        transport.ToReceive.Enqueue(Encode(packed, true));
+        transport.ToReceive.Enqueue(Encode(good, false));
+        transport.Foreign.Add(3);                                     // the 4th is from a stranger
+        f.RunOnce();
+        Assert.Equal([Convert.ToHexString(good), Convert.ToHexString(packed)], tap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(1, stats.Drops[(int)DropReason.DecodeError]);
+        Assert.Equal(1, stats.Drops[(int)DropReason.Foreign]);
+        Assert.Equal(2, stats.Frames);
+        Assert.Equal(1, stats.Compressed);
+    }
+}

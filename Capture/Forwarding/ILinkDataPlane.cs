@@ -19,6 +19,9 @@ public interface ILinkDataPlane : IDisposable
     /// <summary>The MTU the VM interfaces of this link should have (<see cref="MaxFrame"/> − 14).</summary>
     int VmMtu { get; }
 
+    /// <summary>How long the forwarders keep polling after traffic before they sleep (µs; 0 = never spin).</summary>
+    int SpinMicros => 0;
+
     /// <summary>Notes for the operator found while setting up (e.g. offloads that could not be turned off).</summary>
     IReadOnlyList<string> Warnings { get; }
 

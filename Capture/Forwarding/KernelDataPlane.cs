@@ -13,6 +13,9 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
     /// <summary>4 MiB socket buffers, 16 MiB pcap ring, 100 ms receive timeout, offloads turned off.</summary>
     public static DataPlaneSettings Default { get; } = new(4 << 20, 16 << 20, TimeSpan.FromMilliseconds(100), true);
 
+    /// <summary>Polling after traffic before sleeping, in microseconds (0 = none): lower latency for more CPU.</summary>
+    public int SpinMicros { get; init; }
+
     /// <summary>IP TTL of multipoint capsules (how many routers a segment may span).</summary>
     public int MulticastTtl { get; init; } = 16;
 
@@ -45,7 +48,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         };
         var warnings = new List<string>();
         if (settings.DisableOffloads) Offloads.TryDisable(local.HostInterface, warnings);
-        return new KernelDataPlane(transport, local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings);
+        return new KernelDataPlane(transport, local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
     }
 
     private static IPAddress Group(LinkSpec link) =>
@@ -70,6 +73,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         public int MaxFrame => transport.PathMtu - transport.Overhead - Capsule.HeaderLength;
         public int VmMtu => MaxFrame - 14;
         public IReadOnlyList<string> Warnings => warnings;
+        public int SpinMicros { get; init; }
         public IFrameTap OpenCapture() => PcapFrameTap.OpenCapture(vmInterface, vmMac, pcapBuffer);
         public IFrameTap OpenInjector() => PcapFrameTap.OpenInjector(vmInterface);
         public void Dispose() => transport.Dispose();

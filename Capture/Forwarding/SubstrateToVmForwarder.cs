@@ -18,9 +18,13 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     private const int ScratchSlot = 16384 + 64;
     private readonly byte* _scratch;
 
-    /// <summary>Creates the forwarder.</summary>
-    public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 32)
+    private readonly long _spinTicks;
+    private long _lastActivity;
+
+    /// <summary>Creates the forwarder; <paramref name="spinMicros"/> &gt; 0 keeps polling that long after traffic before sleeping.</summary>
+    public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 32, int spinMicros = 0)
     {
+        _spinTicks = spinMicros * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
         _transport = transport;
         _tap = tap;
         _stats = stats;
@@ -32,7 +36,10 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     /// <summary>Waits for capsules (up to the transport's receive timeout), injects them, returns how many.</summary>
     public int RunOnce()
     {
+        // Spinning: right after traffic, look again without sleeping (trades CPU for wake-up latency).
+        _batch.DontWait = _spinTicks > 0 && System.Diagnostics.Stopwatch.GetTimestamp() - _lastActivity < _spinTicks;
         var n = _transport.Receive(_batch);
+        if (n > 0 && _spinTicks > 0) _lastActivity = System.Diagnostics.Stopwatch.GetTimestamp();
         if (n > 0 && _transport.ReceiveDrops(_batch) is >= 0 and var dropped) _stats.Drops[(int)DropReason.SocketOverflow] = dropped;
         for (var i = 0; i < n; i++)
         {

@@ -33,10 +33,13 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private LinkOptions? _applied;
     private bool _compress;
     private long _lastDropRead;
+    private readonly long _spinTicks;
+    private long _lastActivity;
 
     /// <summary>Creates the forwarder; <paramref name="options"/> is read once per wake-up (options change live).</summary>
-    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32, int delayLineBytes = 32 << 20, ulong seed = 0)
+    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32, int delayLineBytes = 32 << 20, ulong seed = 0, int spinMicros = 0)
     {
+        _spinTicks = spinMicros * Stopwatch.Frequency / 1_000_000;
         _tap = tap;
         _transport = transport;
         _stats = stats;
@@ -57,8 +60,10 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
             var micros = (q.HeadDeparture - Stopwatch.GetTimestamp()) * 1_000_000 / Stopwatch.Frequency;
             wait = (int)Math.Clamp(micros, 0, IdleWaitMicros);
         }
+        if (_spinTicks > 0 && Stopwatch.GetTimestamp() - _lastActivity < _spinTicks) wait = 0; // spinning after traffic
         var n = _tap.Dispatch(this, _batch.Capacity, wait);
         var now = Stopwatch.GetTimestamp();
+        if (n > 0) _lastActivity = now;
         Release(now);
         Flush();
         if (now - _lastDropRead > Stopwatch.Frequency / 10)

@@ -41,6 +41,9 @@ public sealed unsafe class PacketBatch : IDisposable
     /// <summary>Bytes per slot.</summary>
     public int SlotSize { get; }
 
+    /// <summary>Receive without waiting (while a forwarder spins for more traffic).</summary>
+    public bool DontWait { get; set; }
+
     /// <summary>Slots filled so far (send side) or received (receive side).</summary>
     public int Count { get; set; }
 

@@ -108,7 +108,7 @@ internal sealed unsafe class BatchSocket : IDisposable
         batch.PrepareReceive();
         while (true)
         {
-            var n = Libc.recvmmsg(_fd, batch.Messages, (uint)batch.Capacity, Libc.MSG_WAITFORONE, null);
+            var n = Libc.recvmmsg(_fd, batch.Messages, (uint)batch.Capacity, batch.DontWait ? Libc.MSG_DONTWAIT : Libc.MSG_WAITFORONE, null);
             if (n >= 0) { batch.Count = n; return n; }
             var errno = Marshal.GetLastPInvokeError();
             if (errno is Libc.EAGAIN or Libc.EINTR) { batch.Count = 0; return 0; }

@@ -95,6 +95,7 @@ public sealed class DaemonConfig
         Hocon.GetBoolean("vnet.data-plane.disable-offloads", true))
     {
         MulticastTtl = Hocon.GetInt("vnet.multipoint.ttl", 16),
+        SpinMicros = Hocon.GetInt("vnet.data-plane.spin-micros", 0),
         MulticastPortBase = Hocon.GetInt("vnet.multipoint.port-base", 46000),
     };
 

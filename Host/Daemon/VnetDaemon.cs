@@ -41,7 +41,17 @@ public static class VnetDaemon
             return 2;
         }
 
-        var system = Start(config, host, out var ready);
+        ActorSystem system;
+        string ready;
+        try
+        {
+            system = Start(config, host, out ready);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or Akka.Configuration.ConfigurationException or InvalidOperationException)
+        {
+            await System.Console.Error.WriteLineAsync($"vnetd: cannot start: {e.Message}");
+            return 2;
+        }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         System.Console.WriteLine($"vnetd {host.Name} at {host.SubstrateAddress}: {ready}");

@@ -84,6 +84,8 @@ public static class ConsoleClient
     {
         var palette = palettes.FirstOrDefault(p => p.Name == words[0])
             ?? throw new CommandException($"unknown palette '{words[0]}' (palettes: {string.Join(", ", palettes.Select(p => p.Name))}; try `help`)", ExitCodes.Usage);
+        if (palette.DefaultCommand is { } implied && (words.Count < 2 || words[1].StartsWith("--", StringComparison.Ordinal)))
+            words = [words[0], implied, .. words.Skip(1)]; // `vnet hosts`, `vnet discover --want 2`
         if (words.Count < 2) throw new CommandException($"{palette.Name}: which command? ({string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
         var command = palette.Commands.FirstOrDefault(c => c.Name == words[1])
             ?? throw new CommandException($"unknown command '{palette.Name} {words[1]}' (commands: {string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);

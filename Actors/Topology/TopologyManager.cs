@@ -253,7 +253,7 @@ public sealed class TopologyManager : ReceiveActor, IWithUnboundedStash, IWithTi
                     link.Detail = $"host {info.Name} restarted";
                 }
         }
-        if (changed || back) _replica?.WriteHost(new KnownHost(info with { Load = 0 }));
+        if (changed || back) _replica?.WriteHost(new KnownHost(info));
     }
 
     /// <summary>What of a host description is worth replicating (not the load or the time it was read).</summary>
@@ -530,7 +530,7 @@ public sealed class TopologyManager : ReceiveActor, IWithUnboundedStash, IWithTi
                 if (link.Status != LinkStatus.Failed)
                 {
                     link.Status = LinkStatus.Down;
-                    var waiting = link.Hosts.Where(h => !_hosts.TryGetValue(h, out var s) || !s.Up).ToList();
+                    var waiting = link.Hosts.Where(h => !_hosts.TryGetValue(h, out var s) || !Ready(s)).ToList();
                     link.Detail = waiting.Count > 0 ? $"waiting for host {string.Join(", ", waiting)}" : string.Join("; ", problems);
                 }
                 continue;

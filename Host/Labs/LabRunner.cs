@@ -282,7 +282,7 @@ public sealed class LabRunner(TextWriter progress)
                     var up = members.Count(m => m?["status"]?.GetValue<string>() == "up");
                     var named = members.Count(m => m?["host"] is not null);
                     last = $"{up}/{lab.Hosts.Length} up, {named} registered";
-                    if (up == lab.Hosts.Length && named == lab.Hosts.Length) return up;
+                    if (up == lab.Hosts.Length && named == lab.Hosts.Length && await AllAnnounced(c, lab, cancel)) return up;
                 }
             }
             catch (CommandException e)
@@ -292,6 +292,18 @@ public sealed class LabRunner(TextWriter progress)
             await Task.Delay(300, cancel);
         }
         throw new ShellException($"the cluster did not form within {timeout.TotalSeconds:0} s ({last}); logs in {state.Directory}");
+    }
+
+    /// <summary>
+    /// True when the topology manager has every lab host up: announced by its HostActor, not only
+    /// named by a discovery answer (links can only be placed on announced hosts).
+    /// </summary>
+    private static async Task<bool> AllAnnounced(ConsoleConnection c, LabDefinition lab, CancellationToken cancel)
+    {
+        var (lines, end) = await c.RunToEndAsync(c.Request("hosts", "show", json: true), cancel);
+        if (end.Exit != 0 || lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value is not JsonArray hosts) return false;
+        var up = hosts.Where(h => h?["state"]?.GetValue<string>() == "up").Select(h => h?["info"]?["name"]?.GetValue<string>()).ToHashSet();
+        return lab.Hosts.All(h => up.Contains(h.Name));
     }
 
     private static async Task<Dictionary<string, int>> CreateLinks(LabDefinition lab, LabState state, CancellationToken cancel)
@@ -390,11 +402,12 @@ public sealed class LabRunner(TextWriter progress)
         var started = Stopwatch.StartNew();
         // The first vnetd is the oldest node and holds the topology manager: stopping it last lets
         // the others leave a stable cluster (all leaving at once can stall the singleton hand-over).
-        var vnetds = state.Processes.Where(p => p.Name.StartsWith("vnetd-", StringComparison.Ordinal)).ToList();
+        // After a host was killed, the oldest is the first vnetd still alive (they joined in order).
+        var oldest = state.Processes.Where(p => p.Name.StartsWith("vnetd-", StringComparison.Ordinal) && Shell.Alive(p.Pid)).Take(1).ToList();
         var waves = new List<List<LabProcess>>
         {
-            state.Processes.Except(vnetds.Take(1)).ToList(),
-            vnetds.Take(1).ToList(),
+            state.Processes.Except(oldest).ToList(),
+            oldest,
         };
         foreach (var wave in waves)
         {

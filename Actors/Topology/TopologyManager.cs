@@ -226,13 +226,14 @@ public sealed class TopologyManager : ReceiveActor, IWithUnboundedStash, IWithTi
 
     private void OnAnnounce(HostInfo info, IActorRef actor)
     {
-        if (!_hosts.TryGetValue(info.Name, out var host))
+        var known = _hosts.TryGetValue(info.Name, out var host);
+        if (!known)
         {
             host = new HostState(info);
             _hosts[info.Name] = host;
             _log.Info("host {0} ({1}) registered with {2} VM(s)", info.Name, info.SubstrateAddress, info.Vms.Length);
         }
-        var restarted = host.Actor is not null && !host.Actor.Equals(actor);
+        var restarted = host!.Actor is not null && !host.Actor.Equals(actor);
         var back = !host.Up || host.Actor is null || restarted;
         var changed = Material(host.Info) != Material(info);
         var discoveredOnly = host.State == "discovered";
@@ -244,7 +245,7 @@ public sealed class TopologyManager : ReceiveActor, IWithUnboundedStash, IWithTi
         {
             host.ReadySince = Now;
             if (restarted) _log.Info("host {0} restarted: it has lost its links, they will be made again", info.Name);
-            else if (!discoveredOnly) _log.Info("host {0} is up", info.Name);
+            else if (known && !discoveredOnly) _log.Info("host {0} is up", info.Name);
             foreach (var link in LinksOn(info.Name)) link.NeedsCheck = true;
             if (restarted)
                 foreach (var link in LinksOn(info.Name).Where(l => !l.Busy))

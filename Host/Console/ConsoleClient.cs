@@ -117,7 +117,7 @@ public static class ConsoleClient
         {
             sb.AppendLine($"node {hello.Node} ({hello.Address}); palettes:");
             foreach (var p in hello.Palettes)
-                sb.AppendLine($"  {p.Name,-10} {p.Description}: {string.Join(", ", p.Commands.Select(c => c.Name))}");
+                sb.AppendLine($"  {p.Name,-10} {p.Description}: {string.Join(", ", p.Commands.Select(c => c.Name))}{(p.DefaultCommand is { } d ? $" (`{p.Name}` alone runs {d})" : "")}");
             sb.Append("`help PALETTE` lists a palette's commands and switches; add --json to any command for JSON output.");
             return sb.ToString();
         }

@@ -67,13 +67,14 @@ public sealed class DiscoverPalette(CommandContext context, IActorRef discovery)
             var search = new DiscoveryProtocol.Search(ttlMax, want) { Step = step is { } s ? TimeSpan.FromSeconds(s) : null };
             discovery.Tell(search, listener);
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            bound.CancelAfter(TimeSpan.FromSeconds(Math.Min(255 * 60, (ttlMax ?? 255) * (step ?? 60) + 30)));
+            bound.CancelAfter(TimeSpan.FromSeconds(30)); // until the actor says how long the search can last
             await foreach (var e in events.Reader.ReadAllAsync(bound.Token))
             {
                 switch (e)
                 {
                     case SearchStarted started:
                         id = started.SearchId;
+                        bound.CancelAfter(started.Step * started.TtlMax + TimeSpan.FromSeconds(30));
                         await sink.MessageAsync(r, $"searching from {context.NodeName}: TTL 1 to {started.TtlMax}, a query every {started.Step.TotalSeconds:0.##} s" +
                             (started.Want > 0 ? $", until {started.Want} host(s) answer" : ""),
                             new { @event = "started", searchId = started.SearchId, ttlMax = started.TtlMax, want = started.Want, stepSeconds = started.Step.TotalSeconds });

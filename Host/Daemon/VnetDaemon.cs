@@ -152,6 +152,15 @@ public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nod
     private readonly IHostInventory _inventory = new KernelHostInventory();
     private readonly ProcLoadReader _load = new();
     private readonly object _lock = new();
+    private double _lastLoad;
+    private int _lastRunning = -1;
+    private DateTime _lastLoadAt;
+
+    /// <summary>
+    /// Shortest interval over which C_cpu is measured: announces and discovery answers both describe
+    /// the host, and a /proc/stat delta over a few milliseconds says "idle" or "saturated" at random.
+    /// </summary>
+    public static readonly TimeSpan MinLoadInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The last problem reading the inventory or VMs, if any (shown in `host show`).</summary>
     public string? LastProblem { get; private set; }
@@ -181,7 +190,14 @@ public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nod
                 problems.Add(e.Message);
             }
             LastProblem = problems.Count == 0 ? null : string.Join("; ", problems);
-            var load = _load.ReadLoad(list.Count(v => v.State == "running"));
+            var running = list.Count(v => v.State == "running");
+            if (running != _lastRunning || DateTime.UtcNow - _lastLoadAt >= MinLoadInterval)
+            {
+                _lastLoad = _load.ReadLoad(running);
+                _lastRunning = running;
+                _lastLoadAt = DateTime.UtcNow;
+            }
+            var load = _lastLoad;
             return new HostInfo(host.Name, host.SubstrateAddress, interfaces, list, load) { NodeAddress = nodeAddress };
         }
     }

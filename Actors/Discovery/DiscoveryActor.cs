@@ -280,9 +280,11 @@ public sealed class DiscoveryActor : ReceiveActor, IWithTimers
         switch (step.Kind)
         {
             case SearchStepKind.Send:
+                // The next tick is armed before anyone hears of this query, so the schedule holds
+                // whatever the listener does next (tests advance virtual time on QuerySent).
+                Timers.StartSingleTimer(id, new Tick(id), Max(step.Until - Now, TimeSpan.Zero));
                 SendQuery(id, step.Ttl);
                 search.Subscriber.Tell(new QuerySent(id, step.Ttl, Now - search.Schedule.StartedAt));
-                Timers.StartSingleTimer(id, new Tick(id), Max(step.Until - Now, TimeSpan.Zero));
                 break;
             case SearchStepKind.Wait:
                 if (!Timers.IsTimerActive(id)) Timers.StartSingleTimer(id, new Tick(id), Max(step.Until - Now, TimeSpan.Zero));
@@ -377,34 +379,5 @@ public sealed class DiscoveryActor : ReceiveActor, IWithTimers
         public Stats Snapshot(DiscoverySettings s, ImmutableArray<string> interfaces) =>
             new(s.Group, s.Port, interfaces, Interlocked.Read(ref _received), Interlocked.Read(ref _queries), Interlocked.Read(ref _answers),
                 Interlocked.Read(ref _answersSent), Interlocked.Read(ref _rateLimited), Interlocked.Read(ref _unsolicited), _malformed.ToImmutableDictionary());
-    }
-}
-
-/// <summary>Who this node is in discovery datagrams: its host name and Akka node address.</summary>
-public sealed record DiscoveryIdentity(string Host, string NodeAddress)
-{
-    /// <summary>True when a datagram names this node (its own query or answer come back through a router).</summary>
-    public bool IsSelf(string host, string? nodeAddress) => host == Host || (!string.IsNullOrEmpty(nodeAddress) && nodeAddress == NodeAddress);
-}
-
-/// <summary>A token bucket over explicit times (no clock inside): <c>rate</c> tokens per second, at most <c>burst</c> saved.</summary>
-public sealed class TokenBucket(double rate, double burst)
-{
-    private readonly Lock _gate = new();
-    private readonly double _burst = burst;
-    private double _tokens = burst;
-    private DateTime _last = DateTime.MinValue;
-
-    /// <summary>Takes one token at <paramref name="now"/>; false when none is left.</summary>
-    public bool TryTake(DateTime now)
-    {
-        lock (_gate)
-        {
-            if (_last != DateTime.MinValue && now > _last) _tokens = Math.Min(_burst, _tokens + (now - _last).TotalSeconds * rate);
-            _last = now;
-            if (_tokens < 1) return false;
-            _tokens -= 1;
-            return true;
-        }
     }
 }

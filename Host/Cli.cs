@@ -12,7 +12,11 @@ public static class Cli
     private const string Usage = """
         usage:
           vnet demo                              build labs/two-hosts, show the cluster and link, ping + iperf3, tear down
-          vnet lab up FILE [--prefix P]          build a lab and start its vnetd nodes
+          vnet lab up FILE [--prefix P] [--no-links] [--no-seeds]
+                                                 build a lab and start its vnetd nodes (--no-seeds: they
+                                                 find each other by discovery)
+          vnet lab stop|kill|start|restart HOST [--lab ID]
+                                                 stop (TERM), kill (-9), start or restart one host's vnetd
           vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
           vnet lab exec NODE [--lab ID] -- CMD   run CMD in a lab namespace (VM, host or router)
           vnet lab list                          running labs
@@ -33,7 +37,8 @@ public static class Cli
                 ["lab", "down", .. var rest] => LabDown(rest),
                 ["lab", "exec", .. var rest] => LabExec(rest),
                 ["lab", "list"] => LabList(),
-                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec or list\n" + Usage),
+                ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" => LabHost(verb, rest),
+                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, stop, kill, start or restart\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };
         }
@@ -68,12 +73,14 @@ public static class Cli
     {
         string? file = null, prefix = null;
         var noLinks = false;
+        var noSeeds = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--prefix" when i + 1 < args.Length: prefix = args[++i]; break;
                 case "--no-links": noLinks = true; break;
+                case "--no-seeds": noSeeds = true; break;
                 default:
                     if (file is not null || args[i].StartsWith("--")) return Fail(ExitCodes.Usage, $"lab up: unexpected '{args[i]}'\n{Usage}");
                     file = args[i];
@@ -86,7 +93,7 @@ public static class Cli
         var lab = LabFile.Load(ResolveLabFile(file));
         using var cancel = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        await new LabRunner(System.Console.Out).UpAsync(lab, new LabOptions { Prefix = prefix, CreateLinks = !noLinks }, cancel.Token);
+        await new LabRunner(System.Console.Out).UpAsync(lab, new LabOptions { Prefix = prefix, CreateLinks = !noLinks, NoSeedNodes = noSeeds }, cancel.Token);
         return 0;
     }
 
@@ -141,6 +148,28 @@ public static class Cli
         using var p = System.Diagnostics.Process.Start(psi)!;
         p.WaitForExit();
         return p.ExitCode;
+    }
+
+    private static int LabHost(string verb, string[] args)
+    {
+        if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--lab"))
+            return Fail(ExitCodes.Usage, $"lab {verb}: usage `vnet lab {verb} HOST [--lab ID]`");
+        var running = LabState.Running();
+        var state = args.Length == 3 ? LabState.Read(args[2]) : running.Count == 1 ? running[0] : null;
+        if (state is null)
+            return Fail(ExitCodes.Usage, running.Count == 0 ? "no lab is up" : $"which lab? use --lab ID ({string.Join(", ", running.Select(r => r.Id))})");
+        var host = args[0];
+        if (verb is "stop" or "kill" or "restart")
+        {
+            state = LabRunner.StopHost(state, host, kill: verb == "kill");
+            System.Console.WriteLine($"vnetd of {host} {(verb == "kill" ? "killed (-9)" : "stopped")}");
+        }
+        if (verb is "start" or "restart")
+        {
+            state = LabRunner.StartHost(LabFile.Load(state.File), state, host);
+            System.Console.WriteLine($"vnetd of {host} started (pid {state.Processes.First(p => p.Name == $"vnetd-{host}").Pid}); it joins the cluster of the others");
+        }
+        return 0;
     }
 
     private static int LabList()

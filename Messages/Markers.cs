@@ -17,3 +17,10 @@ public interface ITopologyMessage : IVNetMessage;
 
 /// <summary>Messages of resource discovery and host inventory.</summary>
 public interface IDiscoveryMessage : IVNetMessage;
+
+/// <summary>
+/// Values the TopologyManager replicates across the cluster with Akka.DistributedData (the desired
+/// network and the host registry), so they outlive the node that runs the singleton. Bound to
+/// Hyperion through <see cref="IVNetMessage"/>, like the messages.
+/// </summary>
+public interface IReplicatedValue : IVNetMessage;

@@ -11,7 +11,14 @@ public static class TopologyProtocol
     /// <summary>A host reports a change of one of its links (the sender is the HostActor).</summary>
     public sealed record LinkReport(string Host, string LinkId, LinkStatus Status, string? Detail) : ITopologyMessage;
 
-    /// <summary>Create a link between VMs, named by VM; hosts and addresses are resolved by the manager.</summary>
+    /// <summary>The DiscoveryActor found a host (it may not be in the cluster yet).</summary>
+    public sealed record Discovered(HostInfo Host, int Ttl, MemberState State) : ITopologyMessage;
+
+    /// <summary>
+    /// Create a link between VMs, named by VM; hosts and addresses are resolved by the manager. A VM
+    /// written <c>vm@host</c> is pinned to that host; otherwise it goes to the least-loaded host
+    /// that offers it (lowest C_n, paper §III.A).
+    /// </summary>
     public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage
     {
         /// <summary>A protocol number to propose first (from a network file); 0 = pick at random.</summary>
@@ -41,7 +48,20 @@ public static class TopologyProtocol
     public sealed record HostList(ImmutableArray<HostEntry> Hosts) : ITopologyMessage;
 
     /// <summary>One known host and whether it is in the cluster now.</summary>
-    public sealed record HostEntry(HostInfo Info, bool Up);
+    public sealed record HostEntry(HostInfo Info, bool Up)
+    {
+        /// <summary>
+        /// <c>up</c> (member, announcing), <c>unreachable</c>, <c>down</c> (left or removed) or
+        /// <c>discovered</c> (answered a discovery search but never announced itself in this cluster).
+        /// </summary>
+        public string State { get; init; } = Up ? "up" : "down";
+
+        /// <summary>Desired links with an endpoint on this host.</summary>
+        public int Links { get; init; }
+
+        /// <summary>The smallest TTL at which a discovery search found the host, if one did.</summary>
+        public int? Ttl { get; init; }
+    }
 
     /// <summary>Ask for the desired links and their state as the manager knows it.</summary>
     public sealed record GetLinks : ITopologyMessage

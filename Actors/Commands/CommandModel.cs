@@ -23,7 +23,11 @@ public sealed record CommandDefinition(string Name, string Description, Immutabl
 }
 
 /// <summary>A named group of commands (Petabridge.Cmd's palette).</summary>
-public sealed record PaletteDefinition(string Name, string Description, ImmutableArray<CommandDefinition> Commands);
+public sealed record PaletteDefinition(string Name, string Description, ImmutableArray<CommandDefinition> Commands)
+{
+    /// <summary>The command run when only the palette is named (<c>vnet hosts</c>, <c>vnet discover --want 2</c>); null = none.</summary>
+    public string? DefaultCommand { get; init; }
+}
 
 /// <summary>One command as the client sends it.</summary>
 public sealed record CommandRequest(string Palette, string Command, ImmutableDictionary<string, string> Args, bool Json);
@@ -83,8 +87,19 @@ public abstract record ConsoleLine
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new MacAddressJsonConverter() },
     };
+}
+
+/// <summary>Writes MAC addresses as "02:00:00:00:01:01" in JSON output (and reads them back).</summary>
+public sealed class MacAddressJsonConverter : JsonConverter<VNet.Messages.MacAddress>
+{
+    /// <inheritdoc/>
+    public override VNet.Messages.MacAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        VNet.Messages.MacAddress.TryParse(reader.GetString(), out var mac) ? mac : throw new JsonException($"'{reader.GetString()}' is not a MAC address");
+
+    /// <inheritdoc/>
+    public override void Write(Utf8JsonWriter writer, VNet.Messages.MacAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }
 
 /// <summary>Exit codes of the `vnet` client.</summary>

@@ -85,6 +85,8 @@ public static class ConsoleClient
     {
         var palette = palettes.FirstOrDefault(p => p.Name == words[0])
             ?? throw new CommandException($"unknown palette '{words[0]}' (palettes: {string.Join(", ", palettes.Select(p => p.Name))}; try `help`)", ExitCodes.Usage);
+        if (palette.DefaultCommand is { } implied && (words.Count < 2 || words[1].StartsWith("--", StringComparison.Ordinal)))
+            words = [words[0], implied, .. words.Skip(1)]; // `vnet hosts`, `vnet discover --want 2`
         if (words.Count < 2) throw new CommandException($"{palette.Name}: which command? ({string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
         var command = palette.Commands.FirstOrDefault(c => c.Name == words[1])
             ?? throw new CommandException($"unknown command '{palette.Name} {words[1]}' (commands: {string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
@@ -127,7 +129,7 @@ public static class ConsoleClient
         {
             sb.AppendLine($"node {hello.Node} ({hello.Address}); palettes:");
             foreach (var p in hello.Palettes)
-                sb.AppendLine($"  {p.Name,-10} {p.Description}: {string.Join(", ", p.Commands.Select(c => c.Name))}");
+                sb.AppendLine($"  {p.Name,-10} {p.Description}: {string.Join(", ", p.Commands.Select(c => c.Name))}{(p.DefaultCommand is { } d ? $" (`{p.Name}` alone runs {d})" : "")}");
             sb.Append("`help PALETTE` lists a palette's commands and switches; add --json to any command for JSON output.");
             return sb.ToString();
         }

@@ -4,6 +4,8 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Akka.Configuration;
 using VNet.Actors.Commands;
+using VNet.Actors.Discovery;
+using VNet.Actors.Topology;
 using VNet.Actors.Hosts;
 using VNet.Actors.Negotiation;
 using VNet.Capture.Forwarding;
@@ -84,6 +86,47 @@ public sealed class DaemonConfig
                 Hocon.GetInt("vnet.negotiation.max-rounds", 16),
                 Hocon.GetTimeSpan("vnet.negotiation.reservation-ttl", TimeSpan.FromSeconds(10)),
                 Hocon.GetTimeSpan("vnet.negotiation.timeout", TimeSpan.FromSeconds(10))),
+        };
+    }
+
+    /// <summary>The discovery settings (<c>vnet.discovery</c>); errors name the key.</summary>
+    public DiscoverySettings Discovery()
+    {
+        var d = new DiscoverySettings();
+        var settings = d with
+        {
+            Enabled = Hocon.GetBoolean("vnet.discovery.enabled", d.Enabled),
+            Group = Hocon.GetString("vnet.discovery.group", d.Group),
+            Port = Hocon.GetInt("vnet.discovery.port", d.Port),
+            TtlMax = Hocon.GetInt("vnet.discovery.ttl-max", d.TtlMax),
+            Step = Hocon.GetTimeSpan("vnet.discovery.step", d.Step),
+            Interfaces = [.. Hocon.GetStringList("vnet.discovery.interfaces", [])],
+            AnswerRate = Hocon.GetDouble("vnet.discovery.answer-rate", d.AnswerRate),
+            ReceiveRate = Hocon.GetDouble("vnet.discovery.receive-rate", d.ReceiveRate),
+            Bootstrap = Hocon.GetBoolean("vnet.discovery.bootstrap", d.Bootstrap),
+            BootstrapTtlMax = Hocon.GetInt("vnet.discovery.bootstrap-ttl-max", d.BootstrapTtlMax),
+            BootstrapStep = Hocon.GetTimeSpan("vnet.discovery.bootstrap-step", d.BootstrapStep),
+            BootstrapJoinTimeout = Hocon.GetTimeSpan("vnet.discovery.bootstrap-join-timeout", d.BootstrapJoinTimeout),
+        };
+        var problems = settings.Problems().ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
+        return settings;
+    }
+
+    /// <summary>True when <c>akka.cluster.seed-nodes</c> names no node (the node then bootstraps by discovery).</summary>
+    public bool HasSeedNodes() => Hocon.GetStringList("akka.cluster.seed-nodes", []).Count > 0;
+
+    /// <summary>The TopologyManager settings (<c>vnet.topology</c>).</summary>
+    public TopologySettings Topology()
+    {
+        var d = new TopologySettings();
+        return d with
+        {
+            CreateTimeout = Hocon.GetTimeSpan("vnet.topology.create-timeout", d.CreateTimeout),
+            ReconcileInterval = Hocon.GetTimeSpan("vnet.topology.reconcile-interval", d.ReconcileInterval),
+            Settle = Hocon.GetTimeSpan("vnet.topology.settle", d.Settle),
+            RetryMin = Hocon.GetTimeSpan("vnet.topology.retry-min", d.RetryMin),
+            RetryMax = Hocon.GetTimeSpan("vnet.topology.retry-max", d.RetryMax),
         };
     }
 

@@ -4,10 +4,12 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Serialization.Hyperion;
 using VNet.Actors.Commands;
 using VNet.Actors.Commands.Palettes;
+using VNet.Actors.Discovery;
 using VNet.Actors.Hosts;
 using VNet.Actors.Negotiation;
 using VNet.Actors.Topology;
@@ -34,6 +36,7 @@ public static class VnetDaemon
         {
             config = DaemonConfig.Load(args);
             host = config.Host();
+            _ = config.Discovery();
         }
         catch (ArgumentException e)
         {
@@ -78,16 +81,20 @@ public static class VnetDaemon
         var cluster = Cluster.Get(system);
 
         var mediator = DistributedPubSub.Get(system).Mediator;
-        system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
+        // Every node replicates the desired network, so it survives the node of the singleton (DESIGN.md §10).
+        TopologyReplica.StartReplicator(system);
+        system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(config.Topology()), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
         var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
 
         var vms = CreateVmProvider(config, host);
         var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());
         var hostActor = system.ActorOf(HostActor.Props(host, new ProtocolNumberTable(), vms, describe.Describe,
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
+        var discovery = StartDiscovery(system, config, host, describe, topology);
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
-        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context)];
+        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context), new HostsPalette(context)];
+        if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(context, discovery));
         var console = config.Console(host.SubstrateAddress);
         system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
@@ -108,6 +115,37 @@ public static class VnetDaemon
         return system;
     }
 
+    /// <summary>
+    /// Starts /user/discovery (answers queries, runs searches) and, when no seed node is configured,
+    /// /user/bootstrap, which finds or forms the cluster by discovery. Without a usable discovery
+    /// socket the node still runs, joined only through seed nodes.
+    /// </summary>
+    private static IActorRef? StartDiscovery(ActorSystem system, DaemonConfig config, HostSettings host, HostDescriber describe, IActorRef topology)
+    {
+        var settings = config.Discovery();
+        var cluster = Cluster.Get(system);
+        if (!settings.Enabled)
+        {
+            if (!config.HasSeedNodes()) system.Log.Warning("no seed nodes and discovery disabled: this node waits to be joined (`vnet cluster` on another node)");
+            return null;
+        }
+        IDiscoveryChannel channel;
+        try
+        {
+            channel = new MulticastDiscoveryChannel(System.Net.IPAddress.Parse(settings.Group), settings.Port, settings.Interfaces);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            system.Log.Error("discovery cannot listen on {0}:{1}: {2}; this node neither answers nor searches", settings.Group, settings.Port, e.Message);
+            return null;
+        }
+        var identity = new DiscoveryIdentity(host.Name, cluster.SelfAddress.ToString());
+        var discovery = system.ActorOf(DiscoveryActor.Props(settings, identity, channel, describe.Describe, topology), "discovery");
+        if (!config.HasSeedNodes() && settings.Bootstrap)
+            system.ActorOf(ClusterBootstrap.Props(settings, discovery, new AkkaClusterJoin(cluster)), "bootstrap");
+        return discovery;
+    }
+
     private static IVmProvider CreateVmProvider(DaemonConfig config, HostSettings host) =>
         VmProviderFactory.Create(config.Hocon.GetString("vnet.vm-provider", "static"), new VmProviderSettings
         {
@@ -124,6 +162,15 @@ public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nod
     private readonly IHostInventory _inventory = new KernelHostInventory();
     private readonly ProcLoadReader _load = new();
     private readonly object _lock = new();
+    private double _lastLoad;
+    private int _lastRunning = -1;
+    private DateTime _lastLoadAt;
+
+    /// <summary>
+    /// Shortest interval over which C_cpu is measured: announces and discovery answers both describe
+    /// the host, and a /proc/stat delta over a few milliseconds says "idle" or "saturated" at random.
+    /// </summary>
+    public static readonly TimeSpan MinLoadInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The last problem reading the inventory or VMs, if any (shown in `host show`).</summary>
     public string? LastProblem { get; private set; }
@@ -153,7 +200,14 @@ public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nod
                 problems.Add(e.Message);
             }
             LastProblem = problems.Count == 0 ? null : string.Join("; ", problems);
-            var load = _load.ReadLoad(list.Count(v => v.State == "running"));
+            var running = list.Count(v => v.State == "running");
+            if (running != _lastRunning || DateTime.UtcNow - _lastLoadAt >= MinLoadInterval)
+            {
+                _lastLoad = _load.ReadLoad(running);
+                _lastRunning = running;
+                _lastLoadAt = DateTime.UtcNow;
+            }
+            var load = _lastLoad;
             return new HostInfo(host.Name, host.SubstrateAddress, interfaces, list, load) { NodeAddress = nodeAddress };
         }
     }

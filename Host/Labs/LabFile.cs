@@ -31,6 +31,12 @@ public sealed record LabHost(string Name, ImmutableArray<LabInterface> Interface
 /// <summary>A lab: substrate (routers, hosts, subnets) and the virtual network to build on it.</summary>
 public sealed record LabDefinition(string Name, ImmutableArray<LabRouter> Routers, ImmutableArray<LabHost> Hosts, NetworkDefinition Network, string File)
 {
+    /// <summary>
+    /// <c>&lt;lab bootstrap="discovery"&gt;</c>: the vnetds start without seed nodes and form their
+    /// cluster by discovery (routers between hosts need <c>multicast="on"</c>).
+    /// </summary>
+    public bool DiscoveryBootstrap { get; init; }
+
     /// <summary>All VMs of all hosts.</summary>
     public IEnumerable<LabVm> Vms => Hosts.SelectMany(h => h.Vms);
 
@@ -70,6 +76,8 @@ public static class LabFile
         var root = doc.Root!;
         if (root.Name.LocalName != "lab") problems.Add(NetworkFile.At(file, root, $"the root element is <{root.Name.LocalName}>, expected <lab>"));
         var name = root.Attribute("name")?.Value ?? "";
+        var bootstrap = root.Attribute("bootstrap")?.Value;
+        if (bootstrap is not (null or "seed" or "discovery")) problems.Add(NetworkFile.At(file, root, $"bootstrap '{bootstrap}' must be 'seed' (the first host is the seed node) or 'discovery' (no seed nodes)"));
         if (!IsName(name, 24)) problems.Add(NetworkFile.At(file, root, $"lab name '{name}' must be 1-24 lowercase letters, digits or '-'"));
         var routers = new List<LabRouter>();
         var hosts = new List<LabHost>();
@@ -126,7 +134,7 @@ public static class LabFile
             problems.Add(new FileProblem(file, 0, 0, $"VM {vm.Name} in <network> differs from the one on host {known[vm.Name].Host} (MAC or host)"));
         if (problems.Count > 0) throw new NetworkFileException(problems);
         var vmsInNetwork = known.Values.Where(v => net.Vms.All(n => n.Name != v.Name)).Concat(net.Vms).ToImmutableArray();
-        return new LabDefinition(name, [.. routers], [.. hosts], net with { Vms = vmsInNetwork, Name = name }, file);
+        return new LabDefinition(name, [.. routers], [.. hosts], net with { Vms = vmsInNetwork, Name = name }, file) { DiscoveryBootstrap = bootstrap == "discovery" };
     }
 
     private static bool IsName(string s, int max) => s.Length is > 0 and var l && l <= max && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && char.IsAsciiLetterLower(s[0]);

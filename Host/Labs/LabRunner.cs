@@ -23,6 +23,16 @@ public sealed record LabOptions
 
     /// <summary>Extra HOCON appended to every host's vnetd configuration.</summary>
     public string? ExtraConfig { get; init; }
+
+    /// <summary>
+    /// Start every vnetd without seed nodes, so the nodes find each other by discovery and form one
+    /// cluster (DESIGN.md §3); also set by <c>&lt;lab bootstrap="discovery"&gt;</c>. The default
+    /// gives every host the first host as its seed.
+    /// </summary>
+    public bool NoSeedNodes { get; init; }
+
+    /// <summary>The discovery group routers forward and vnetd uses; null = the default (<c>vnet.discovery.group</c>).</summary>
+    public string? DiscoveryGroup { get; init; }
 }
 
 /// <summary>
@@ -52,16 +62,20 @@ public sealed class LabRunner(TextWriter progress)
         var state = new LabState(id, lab.Name, prefix, Path.GetFullPath(lab.File), [], [], []);
         Directory.CreateDirectory(state.Directory);
         state.Save();
-        _steps = options.CreateLinks && lab.Network.Links.Length > 0 ? 7 : 5;
+        var multicast = lab.Routers.Any(r => r.Multicast);
+        var group = options.DiscoveryGroup ?? Actors.Discovery.DiscoverySettings.DefaultGroup;
+        _steps = (options.CreateLinks && lab.Network.Links.Length > 0 ? 7 : 5) + (multicast ? 1 : 0);
         _clock.Restart();
         try
         {
             state = Step($"namespaces ({wanted.Count})", () => CreateNamespaces(state, wanted));
             Step($"substrate ({lab.Subnets.Count()} subnet(s), {lab.Routers.Length} router(s))", () => WireSubstrate(lab, prefix));
             Step($"VMs ({lab.Vms.Count()})", () => WireVms(lab, prefix));
+            if (multicast)
+                state = Step($"multicast routing of {group} ({string.Join(", ", lab.Routers.Where(r => r.Multicast).Select(r => r.Name))})", () => StartMulticastRouting(lab, state, group));
             state = Step($"vnetd on {string.Join(", ", lab.Hosts.Select(h => h.Name))}", () => StartDaemons(lab, state, options));
             await StepAsync("cluster", () => WaitForCluster(lab, state, options.ClusterTimeout, cancel));
-            if (_steps == 7)
+            if (options.CreateLinks && lab.Network.Links.Length > 0)
             {
                 var mtus = await StepAsync($"links ({lab.Network.Links.Length})", () => CreateLinks(lab, state, cancel));
                 Step("VM MTUs", () => ApplyMtus(lab, prefix, mtus));
@@ -134,7 +148,8 @@ public sealed class LabRunner(TextWriter progress)
                 // More than two members: a bridge per subnet in the lab's switch namespace.
                 var sw = prefix + "sw";
                 var bridge = $"br{subnetIndex}";
-                // Snooping off: with no IGMP querier in a lab, snooped memberships would expire after 260 s.
+                // No IGMP snooping: routers forward the discovery group by static smcroute routes and never
+                // report membership, so a snooping bridge would keep the group from them.
                 Shell.Ip("-n", sw, "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0");
                 Shell.Ip("-n", sw, "link", "set", bridge, "up");
                 for (var k = 0; k < members.Count; k++)
@@ -155,6 +170,18 @@ public sealed class LabRunner(TextWriter progress)
             Shell.Ip("-n", prefix + i.Node, "route", "add", "default", "via", i.Gateway!.ToString(), "dev", i.Name);
         foreach (var r in lab.Routers)
             Shell.InNetns(prefix + r.Name, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+        // Routers on a chain need routes to the subnets beyond their neighbours.
+        foreach (var route in LabRoutes.Compute(lab))
+            Shell.Ip("-n", prefix + route.Router, "route", "add", route.Destination, "via", route.Via.ToString(), "dev", route.Device);
+    }
+
+    private static LabState StartMulticastRouting(LabDefinition lab, LabState state, string group)
+    {
+        var started = LabMulticast.Launch(lab, state, group);
+        state = state with { Processes = state.Processes.AddRange(started) };
+        state.Save();
+        LabMulticast.WaitReady(state, started);
+        return state;
     }
 
     private static void WireVms(LabDefinition lab, string prefix)
@@ -190,7 +217,10 @@ public sealed class LabRunner(TextWriter progress)
 
     private static LabState StartDaemons(LabDefinition lab, LabState state, LabOptions options)
     {
-        var seed = $"akka.tcp://vnet@{lab.Hosts[0].Address}:{ClusterPort}";
+        // Without seed nodes the vnetds find each other by discovery (ClusterBootstrap).
+        ImmutableArray<string> seeds = options.NoSeedNodes || lab.DiscoveryBootstrap ? [] : [NodeAddress(lab.Hosts[0])];
+        var group = options.DiscoveryGroup ?? Actors.Discovery.DiscoverySettings.DefaultGroup;
+        state = state with { SeedNodes = seeds, DiscoveryGroup = group, ExtraConfig = options.ExtraConfig };
         var hosts = new List<LabHostState>();
         foreach (var host in lab.Hosts)
         {
@@ -198,7 +228,7 @@ public sealed class LabRunner(TextWriter progress)
             var socket = Path.Combine(state.Directory, $"{host.Name}.sock");
             var config = Path.Combine(state.Directory, $"{host.Name}.hocon");
             var log = Path.Combine(state.Directory, $"{host.Name}.log");
-            System.IO.File.WriteAllText(config, HostConfig(host, state.Prefix, seed, socket, options.ExtraConfig));
+            System.IO.File.WriteAllText(config, HostConfig(host, state.Prefix, seeds, socket, options.ExtraConfig, group));
             hosts.Add(new LabHostState(host.Name, ns, host.Address.ToString(), socket, config));
             var pid = Shell.StartDetached(ns, [.. DaemonCommand(), "vnetd", "--config", config], log);
             state = state with { Hosts = [.. hosts], Processes = state.Processes.Add(new LabProcess($"vnetd-{host.Name}", ns, pid, log)) };
@@ -207,14 +237,22 @@ public sealed class LabRunner(TextWriter progress)
         return state;
     }
 
-    /// <summary>The HOCON a lab host's vnetd runs with.</summary>
-    public static string HostConfig(LabHost host, string prefix, string seed, string socket, string? extra)
+    /// <summary>The Akka address of a lab host's vnetd.</summary>
+    public static string NodeAddress(LabHost host) => $"akka.tcp://vnet@{host.Address}:{ClusterPort}";
+
+    /// <summary>The HOCON a lab host's vnetd runs with (the first host as the only seed).</summary>
+    public static string HostConfig(LabHost host, string prefix, string seed, string socket, string? extra) =>
+        HostConfig(host, prefix, [seed], socket, extra, null);
+
+    /// <summary>The HOCON a lab host's vnetd runs with; no <paramref name="seeds"/> = bootstrap by discovery.</summary>
+    public static string HostConfig(LabHost host, string prefix, IReadOnlyList<string> seeds, string socket, string? extra, string? discoveryGroup)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# written by `vnet lab up`");
         sb.AppendLine($"akka.remote.dot-netty.tcp.hostname = \"{host.Address}\"");
         sb.AppendLine($"akka.remote.dot-netty.tcp.port = {ClusterPort}");
-        sb.AppendLine($"akka.cluster.seed-nodes = [\"{seed}\"]");
+        sb.AppendLine($"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(s => $"\"{s}\""))}]");
+        if (discoveryGroup is not null) sb.AppendLine($"vnet.discovery.group = \"{discoveryGroup}\"");
         sb.AppendLine($"vnet.host.name = \"{host.Name}\"");
         sb.AppendLine($"vnet.host.address = \"{host.Address}\"");
         sb.AppendLine($"vnet.console.unix-socket = \"{socket}\"");
@@ -244,7 +282,7 @@ public sealed class LabRunner(TextWriter progress)
                     var up = members.Count(m => m?["status"]?.GetValue<string>() == "up");
                     var named = members.Count(m => m?["host"] is not null);
                     last = $"{up}/{lab.Hosts.Length} up, {named} registered";
-                    if (up == lab.Hosts.Length && named == lab.Hosts.Length) return up;
+                    if (up == lab.Hosts.Length && named == lab.Hosts.Length && await AllAnnounced(c, lab, cancel)) return up;
                 }
             }
             catch (CommandException e)
@@ -254,6 +292,18 @@ public sealed class LabRunner(TextWriter progress)
             await Task.Delay(300, cancel);
         }
         throw new ShellException($"the cluster did not form within {timeout.TotalSeconds:0} s ({last}); logs in {state.Directory}");
+    }
+
+    /// <summary>
+    /// True when the topology manager has every lab host up: announced by its HostActor, not only
+    /// named by a discovery answer (links can only be placed on announced hosts).
+    /// </summary>
+    private static async Task<bool> AllAnnounced(ConsoleConnection c, LabDefinition lab, CancellationToken cancel)
+    {
+        var (lines, end) = await c.RunToEndAsync(c.Request("hosts", "show", json: true), cancel);
+        if (end.Exit != 0 || lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value is not JsonArray hosts) return false;
+        var up = hosts.Where(h => h?["state"]?.GetValue<string>() == "up").Select(h => h?["info"]?["name"]?.GetValue<string>()).ToHashSet();
+        return lab.Hosts.All(h => up.Contains(h.Name));
     }
 
     private static async Task<Dictionary<string, int>> CreateLinks(LabDefinition lab, LabState state, CancellationToken cancel)
@@ -299,17 +349,65 @@ public sealed class LabRunner(TextWriter progress)
         }
     }
 
+    /// <summary>
+    /// Stops one host's vnetd: with <paramref name="kill"/> by SIGKILL (a crash: no leaving, links
+    /// left as they were), else by SIGTERM (coordinated shutdown: links down, then it leaves the
+    /// cluster), escalating to SIGKILL after 15 s. Returns when the process is gone.
+    /// </summary>
+    public static LabState StopHost(LabState state, string host, bool kill)
+    {
+        var process = state.Processes.FirstOrDefault(p => p.Name == $"vnetd-{host}")
+            ?? throw new ShellException($"lab {state.Id} has no host '{host}' (hosts: {string.Join(", ", state.Hosts.Select(h => h.Name))})");
+        if (!Shell.Alive(process.Pid)) return state;
+        Shell.Run("kill", [kill ? "-KILL" : "-TERM", process.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(kill ? 5 : 15);
+        while (Shell.Alive(process.Pid) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        if (Shell.Alive(process.Pid))
+        {
+            Shell.Run("kill", ["-KILL", process.Pid.ToString(CultureInfo.InvariantCulture)], check: false);
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (Shell.Alive(process.Pid) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        }
+        if (Shell.Alive(process.Pid)) throw new ShellException($"vnetd of {host} (pid {process.Pid}) does not die");
+        return state;
+    }
+
+    /// <summary>
+    /// Starts one host's vnetd again (after <see cref="StopHost"/> or a crash), with its log appended.
+    /// In a lab with seed nodes the host gets every other host as seed, so it joins the running cluster
+    /// and never forms a second one; in a lab without seeds it finds the cluster by discovery.
+    /// </summary>
+    public static LabState StartHost(LabDefinition lab, LabState state, string host)
+    {
+        var definition = lab.Hosts.FirstOrDefault(h => h.Name == host)
+            ?? throw new ShellException($"lab {state.Id} has no host '{host}' (hosts: {string.Join(", ", lab.Hosts.Select(h => h.Name))})");
+        var hostState = state.Hosts.First(h => h.Name == host);
+        var name = $"vnetd-{host}";
+        var old = state.Processes.FirstOrDefault(p => p.Name == name);
+        if (old is not null && Shell.Alive(old.Pid)) throw new ShellException($"vnetd of {host} is running (pid {old.Pid}); stop it first");
+        IReadOnlyList<string> seeds = state.SeedNodes.IsDefaultOrEmpty ? [] : [.. lab.Hosts.Where(h => h.Name != host).Select(NodeAddress)];
+        System.IO.File.WriteAllText(hostState.Config, HostConfig(definition, state.Prefix, seeds, hostState.Socket, state.ExtraConfig, state.DiscoveryGroup));
+        var log = old?.Log ?? Path.Combine(state.Directory, $"{host}.log");
+        var pid = Shell.StartDetached(hostState.Netns, [.. DaemonCommand(), "vnetd", "--config", hostState.Config], log);
+        var process = new LabProcess(name, hostState.Netns, pid, log);
+        var processes = old is null ? state.Processes.Add(process) : state.Processes.Replace(old, process);
+        state = state with { Processes = processes };
+        state.Save();
+        return state;
+    }
+
     /// <summary>Stops the lab's processes (TERM, then KILL after 10 s) and deletes its namespaces and state.</summary>
     public void Down(LabState state, bool quiet = false)
     {
         var started = Stopwatch.StartNew();
         // The first vnetd is the oldest node and holds the topology manager: stopping it last lets
         // the others leave a stable cluster (all leaving at once can stall the singleton hand-over).
-        var vnetds = state.Processes.Where(p => p.Name.StartsWith("vnetd-", StringComparison.Ordinal)).ToList();
+        // After a host was killed, the oldest is the first vnetd still alive (they joined in order).
+        var oldest = state.Processes.Where(p => p.Name.StartsWith("vnetd-", StringComparison.Ordinal) && Shell.Alive(p.Pid)).Take(1).ToList();
         var waves = new List<List<LabProcess>>
         {
-            state.Processes.Except(vnetds.Take(1)).ToList(),
-            vnetds.Take(1).ToList(),
+            state.Processes.Except(oldest).ToList(),
+            oldest,
         };
         foreach (var wave in waves)
         {

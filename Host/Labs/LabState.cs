@@ -17,6 +17,15 @@ public sealed record LabState(string Id, string Name, string Prefix, string File
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
+    /// <summary>The seed nodes the lab's vnetds were started with; empty = they bootstrap by discovery.</summary>
+    public ImmutableArray<string> SeedNodes { get; init; } = [];
+
+    /// <summary>The discovery group of the lab (routers forward it, vnetds use it).</summary>
+    public string? DiscoveryGroup { get; init; }
+
+    /// <summary>The extra HOCON every vnetd of the lab got (used again when one is restarted).</summary>
+    public string? ExtraConfig { get; init; }
+
     /// <summary>Root of the runtime directories (VNET_RUN_DIR or /run/vnet).</summary>
     public static string RunRoot => Environment.GetEnvironmentVariable("VNET_RUN_DIR") is { Length: > 0 } d ? d : "/run/vnet";
 

@@ -27,8 +27,8 @@ public sealed class LabSession : IAsyncDisposable
     /// <summary>The lab file as parsed.</summary>
     public LabDefinition Lab { get; }
 
-    /// <summary>What was built.</summary>
-    public LabState State { get; }
+    /// <summary>What was built (updated when a host's vnetd is restarted).</summary>
+    public LabState State { get; private set; }
 
     /// <summary>The namespace of a lab node.</summary>
     public string Ns(string node) => State.Prefix + node;
@@ -101,6 +101,56 @@ public sealed class LabSession : IAsyncDisposable
 
     /// <summary>The MAC of a lab VM.</summary>
     public Messages.MacAddress Mac(string vm) => Lab.Vms.First(v => v.Name == vm).Mac;
+
+    /// <summary>Runs a console command on a host's node and returns every line it streamed, and the end line.</summary>
+    public async Task<(List<ConsoleLine> Lines, ConsoleLine.End End)> StreamAsync(string host, string palette, string command, Dictionary<string, string>? args = null, bool json = true)
+    {
+        var socket = State.Hosts.First(h => h.Name == host).Socket;
+        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(socket));
+        return await c.RunToEndAsync(c.Request(palette, command, args, json));
+    }
+
+    /// <summary>Kills a host's vnetd with SIGKILL (a crash).</summary>
+    public void Kill(string host) => State = LabRunner.StopHost(State, host, kill: true);
+
+    /// <summary>Starts a host's vnetd again; it joins the cluster of the others.</summary>
+    public void Start(string host) => State = LabRunner.StartHost(Lab, State, host);
+
+    /// <summary>The host whose node has <paramref name="address"/> (akka.tcp://vnet@ip:port).</summary>
+    public string HostOf(string address) => State.Hosts.First(h => address.Contains($"@{h.Address}:", StringComparison.Ordinal)).Name;
+
+    /// <summary>Polls <paramref name="condition"/> (every 500 ms, at most <paramref name="timeout"/>); fails with <paramref name="what"/> and the logs.</summary>
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (CommandException)
+            {
+                // A node that is down or still starting does not answer yet.
+            }
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"{what} did not happen within {timeout.TotalSeconds:0} s{Environment.NewLine}{Logs()}");
+            await Task.Delay(500);
+        }
+    }
+
+    /// <summary>Like <see cref="CommandAsync"/>, but null when the command fails or the node does not answer (for polling).</summary>
+    public async Task<JsonNode?> TryCommandAsync(string host, string palette, string command, Dictionary<string, string>? args = null)
+    {
+        try
+        {
+            var (data, end) = await ConsoleAsync(host, palette, command, args);
+            return end.Exit == 0 ? data : null;
+        }
+        catch (CommandException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Runs a command in a lab namespace.</summary>
     public Shell.Result Exec(string node, params string[] command) => Shell.InNetns(Ns(node), command, check: false, timeout: TimeSpan.FromSeconds(60));

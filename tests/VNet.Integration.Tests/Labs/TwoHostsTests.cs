@@ -72,6 +72,26 @@ public sealed class TwoHostsTests(TwoHostsLab lab) : IClassFixture<TwoHostsLab>
         Assert.All(lines, l => Assert.Contains("192.0.2.10", l));
     }
 
+    [Fact]
+    public async Task Discover_lists_both_hosts_with_interfaces_gateway_vms_and_load()
+    {
+        var (lines, end) = await Session.StreamAsync("h1", "discover", "search", new() { ["want"] = "1" });
+        Assert.True(end.Exit == 0, end.Error);
+        var done = lines.OfType<VNet.Actors.Commands.ConsoleLine.Data>().Last().Value!;
+        var self = done["self"]!;
+        var h2 = done["hosts"]!.AsArray().Single()!;
+        Assert.Equal(("h1", "h2", 2), (self["name"]!.GetValue<string>(), h2["host"]!.GetValue<string>(), h2["ttl"]!.GetValue<int>()));
+        foreach (var (info, address, gateway, vm, mac) in new[] { (self, "192.0.2.10", "192.0.2.1", "vm1", "02:00:00:00:01:01"), (h2["info"]!, "198.51.100.10", "198.51.100.1", "vm2", "02:00:00:00:02:01") })
+        {
+            var eth0 = info["interfaces"]!.AsArray().Single(i => i!["name"]!.GetValue<string>() == "eth0")!;
+            Assert.Equal(address, eth0["iPv4"]!.GetValue<string>());
+            Assert.Equal(gateway, eth0["gateway"]!.GetValue<string>());
+            var offered = info["vms"]!.AsArray().Single()!;
+            Assert.Equal((vm, mac), (offered["name"]!.GetValue<string>(), offered["nics"]!.AsArray().Single()!["mac"]!.GetValue<string>()));
+            Assert.True(info["load"]!.GetValue<double>() >= 0);
+        }
+    }
+
     private async Task<int> ProtocolOn(string host)
     {
         var links = (await Session.CommandAsync(host, "host", "links")).AsArray();

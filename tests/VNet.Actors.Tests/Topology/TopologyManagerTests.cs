@@ -1,0 +1,152 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using VNet.Actors.Topology;
+using VNet.Messages;
+using static VNet.Messages.TopologyProtocol;
+
+namespace VNet.Actors.Tests.Topology;
+
+public sealed class TopologyManagerTests : TestKit
+{
+    private static readonly Config VirtualTime = ConfigurationFactory.ParseString(
+        "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"");
+
+    private static readonly TopologySettings Settings = new() { Replicate = false, Settle = TimeSpan.FromSeconds(2), ReconcileInterval = TimeSpan.FromSeconds(1) };
+
+    public TopologyManagerTests() : base(VirtualTime)
+    {
+    }
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
+
+    private static HostInfo Host(string name, int octet, double load, params (string Vm, ulong Mac)[] vms) =>
+        new(name, $"192.0.2.{octet}", [], [.. vms.Select(v => new VmInfo(v.Vm, [new VmNic(new MacAddress(v.Mac), v.Vm)], "running"))], load)
+        { NodeAddress = $"akka.tcp://vnet@192.0.2.{octet}:4053" };
+
+    private IActorRef Manager() => Sys.ActorOf(TopologyManager.Props(Settings));
+
+    private static void Announce(IActorRef manager, TestProbe host, HostInfo info) => manager.Tell(new HostAnnounce(info), host);
+
+    [Fact]
+    public void A_link_goes_to_the_least_loaded_host_offering_the_vm_and_its_host_makes_it()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe(), h3 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0.9, ("web", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0.1, ("web", 0x020000000201)));
+        Announce(manager, h3, Host("h3", 13, 0.5, ("db", 0x020000000301)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["web", "db"], LinkOptions.Default));
+
+        var create = h2.ExpectMsg<LinkProtocol.Create>();
+        Assert.Equal(["web@h2", "db@h3"], create.Link.Endpoints.Select(e => $"{e.Vm}@{e.Host}").ToArray());
+        h1.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        h2.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h2"));
+        Assert.Equal(200, ExpectMsg<LinkProtocol.Created>().Link.Protocol);
+
+        manager.Tell(GetLinks.Instance);
+        var link = ExpectMsg<LinkList>().Links.Single();
+        Assert.Equal((LinkStatus.Established, 200), (link.Status, link.Link.Protocol));
+        manager.Tell(GetHosts.Instance);
+        Assert.Equal([("h1", 0), ("h2", 1), ("h3", 1)], ExpectMsg<HostList>().Hosts.Select(h => (h.Info.Name, h.Links)).ToArray());
+    }
+
+    [Fact]
+    public void A_failed_creation_asked_by_a_user_leaves_no_desired_link()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
+        h1.ExpectMsg<LinkProtocol.Create>();
+        h1.Reply(new LinkProtocol.CreateFailed("l1", "no free protocol number"));
+        Assert.Equal("no free protocol number", ExpectMsg<Failed>().Reason);
+        h1.ExpectMsg<LinkProtocol.Delete>();
+        h2.ExpectMsg<LinkProtocol.Delete>();
+        manager.Tell(GetLinks.Instance);
+        Assert.Empty(ExpectMsg<LinkList>().Links);
+    }
+
+    [Fact]
+    public void A_restarted_host_gets_its_links_back_without_a_command()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 150 }, "h1"));
+        ExpectMsg<LinkProtocol.Created>();
+
+        // h2's vnetd restarts: a new HostActor announces the same host. It has lost its links.
+        var h2Again = CreateTestProbe();
+        Announce(manager, h2Again, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(GetLinks.Instance);
+        var down = ExpectMsg<LinkList>().Links.Single();
+        Assert.Equal(LinkStatus.Down, down.Status);
+        Assert.Contains("h2 restarted", down.Detail);
+
+        // Nothing happens before the host has settled; then both ends drop the link and h1 makes it anew.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        h1.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var verifyOrDelete = h1.ExpectMsg<object>(TimeSpan.FromSeconds(3));
+        if (verifyOrDelete is LinkProtocol.GetTable)
+        {
+            h1.Reply(new LinkProtocol.Table("h1", [new LinkProtocol.Row(create.Link with { Protocol = 150 }, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
+            h2Again.ExpectMsg<LinkProtocol.GetTable>();
+            h2Again.Reply(new LinkProtocol.Table("h2", []));
+            verifyOrDelete = h1.ExpectMsg<object>(TimeSpan.FromSeconds(3));
+        }
+        Assert.IsType<LinkProtocol.Delete>(verifyOrDelete);
+        h1.Reply(new LinkProtocol.Deleted("l1", true));
+        h2Again.ExpectMsg<LinkProtocol.Delete>();
+        h2Again.Reply(new LinkProtocol.Deleted("l1", false));
+        var again = h1.ExpectMsg<LinkProtocol.Create>();
+        Assert.Equal(0, again.Link.Protocol);
+        Assert.Equal(["h1", "h2"], again.Link.Endpoints.Select(e => e.Host).ToArray());
+        h1.Reply(new LinkProtocol.Created(again.Link with { Protocol = 151 }, "h1"));
+
+        AwaitAssert(() =>
+        {
+            manager.Tell(GetLinks.Instance);
+            var back = ExpectMsg<LinkList>().Links.Single();
+            Assert.Equal((LinkStatus.Established, 151), (back.Status, back.Link.Protocol));
+        }, TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void A_link_whose_hosts_still_run_it_is_only_checked_not_remade()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        var made = create.Link with { Protocol = 150 };
+        h1.Reply(new LinkProtocol.Created(made, "h1"));
+        ExpectMsg<LinkProtocol.Created>();
+
+        // h2 reports the link failed; the manager checks both hosts' tables, finds it running on both
+        // (its worker came back), and leaves it alone.
+        manager.Tell(new LinkReport("h2", "l1", LinkStatus.Failed, "interface vanished"), h2);
+        manager.Tell(GetLinks.Instance);
+        Assert.Equal(LinkStatus.Failed, ExpectMsg<LinkList>().Links.Single().Status);
+        Clock.Advance(TimeSpan.FromSeconds(3));
+        h1.ExpectMsg<LinkProtocol.GetTable>();
+        h1.Reply(new LinkProtocol.Table("h1", [new LinkProtocol.Row(made, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
+        h2.ExpectMsg<LinkProtocol.GetTable>();
+        h2.Reply(new LinkProtocol.Table("h2", [new LinkProtocol.Row(made, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
+        AwaitAssert(() =>
+        {
+            manager.Tell(GetLinks.Instance);
+            Assert.Equal(LinkStatus.Established, ExpectMsg<LinkList>().Links.Single().Status);
+        }, TimeSpan.FromSeconds(3));
+        h1.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+}

@@ -1,0 +1,31 @@
+using VNet.Host.Labs;
+using VNet.Integration.Tests.Labs;
+
+namespace VNet.Integration.Tests.Discovery;
+
+/// <summary>Cluster bootstrap by discovery (DESIGN.md §3): vnetds started with no seed nodes at all.</summary>
+public sealed class BootstrapTests
+{
+    [Fact]
+    public async Task Three_vnetd_without_seed_nodes_form_one_cluster_of_three()
+    {
+        // Lab up itself waits until h1 sees three Up members that announced themselves.
+        await using var session = await LabSession.UpAsync("chain", new LabOptions { NoSeedNodes = true, CreateLinks = false });
+        Assert.All(session.State.Hosts, h => Assert.Contains("akka.cluster.seed-nodes = []", File.ReadAllText(h.Config)));
+        // Every node comes to see the same three Up members (gossip may lag the first node's view a little).
+        var views = new List<string[]>();
+        await session.WaitUntilAsync(async () =>
+        {
+            views.Clear();
+            foreach (var host in session.Lab.Hosts)
+            {
+                var members = (await session.TryCommandAsync(host.Name, "cluster", "show"))?.AsArray() ?? [];
+                views.Add([.. members.Where(m => m!["status"]!.GetValue<string>() == "up").Select(m => m!["address"]!.GetValue<string>()).Order()]);
+            }
+            return views.All(v => v.Length == 3 && v.SequenceEqual(views[0]));
+        }, TimeSpan.FromSeconds(20), "all three nodes seeing the same cluster of three Up members");
+        // The rule is deterministic: the lowest address (h1, 192.0.2.10) formed the cluster, so it is the oldest.
+        var leader = await session.CommandAsync("h3", "cluster", "leader");
+        Assert.Equal("h1", session.HostOf(leader["oldest"]!.GetValue<string>()));
+    }
+}

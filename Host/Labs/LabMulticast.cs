@@ -4,23 +4,27 @@ namespace VNet.Host.Labs;
 
 /// <summary>
 /// Multicast forwarding in lab routers (PLATFORM-NOTES): a router with <c>multicast="on"</c> runs
-/// its own smcrouted, which forwards the discovery group from each of its interfaces to all the
-/// others. Each router decrements the TTL, so a query sent with TTL t crosses t − 1 routers, which
+/// its own smcrouted, which forwards the discovery group and the multipoint segments' group from
+/// each of its interfaces to all the others. Each router decrements the TTL, so a query sent with TTL t crosses t − 1 routers, which
 /// is what makes TTL-scoped discovery testable across hops.
 /// </summary>
 public static class LabMulticast
 {
-    /// <summary>The smcroute.conf of <paramref name="router"/> for <paramref name="group"/>.</summary>
+    /// <summary>The multipoint segments' group a lab's hosts use (vnet.multipoint.group's default).</summary>
+    public const string SegmentGroup = "239.192.76.1";
+
+    /// <summary>The smcroute.conf of <paramref name="router"/> for the discovery <paramref name="group"/> and the segment group.</summary>
     public static string Config(LabRouter router, string group)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"# written by `vnet lab up`: forward the discovery group {group} between every pair of interfaces");
+        sb.AppendLine($"# written by `vnet lab up`: forward the discovery group {group} and the segment group {SegmentGroup} between every pair of interfaces");
         foreach (var i in router.Interfaces) sb.AppendLine($"phyint {i.Name} enable");
-        foreach (var from in router.Interfaces)
-        {
-            var to = router.Interfaces.Where(i => i.Name != from.Name).Select(i => i.Name).ToList();
-            if (to.Count > 0) sb.AppendLine($"mroute from {from.Name} group {group} to {string.Join(' ', to)}");
-        }
+        foreach (var g in new[] { group, SegmentGroup }.Distinct())
+            foreach (var from in router.Interfaces)
+            {
+                var to = router.Interfaces.Where(i => i.Name != from.Name).Select(i => i.Name).ToList();
+                if (to.Count > 0) sb.AppendLine($"mroute from {from.Name} group {g} to {string.Join(' ', to)}");
+            }
         return sb.ToString();
     }
 

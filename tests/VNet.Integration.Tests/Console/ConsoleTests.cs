@@ -94,6 +94,10 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
         Assert.Contains("eth0", (await Run("h3", "host", "inventory")).Text);
         Assert.Equal("seg1", (await Run("h3", "host", "links")).Json!.AsArray().Single()!["id"]!.GetValue<string>());
 
+        Assert.Equal(3, (await Run("h1", "hosts", "show")).Json!.AsArray().Count);
+        Assert.Contains("h3", (await Run("h1", "discover", "search", "--want", "2", "--ttl-max", "2")).Text);
+        Assert.Contains("discovery on h2", (await Run("h2", "discover", "stats")).Text);
+
         Assert.Equal("established", (await Run("h1", "link", "show")).Json!.AsArray().Single()!["status"]!.GetValue<string>());
         Assert.Equal(6, (await Run("h1", "link", "stats", "--id", "seg1")).Json!.AsArray().Count);
         Assert.Contains("dscp=10", (await Run("h1", "link", "set", "--id", "seg1", "--dscp", "10")).Text);

@@ -23,6 +23,8 @@ public sealed class LabRoutesTests
         Assert.Contains("phyint to-b enable", conf);
         Assert.Contains("mroute from to-a group 239.192.86.78 to to-b", conf);
         Assert.Contains("mroute from to-b group 239.192.86.78 to to-a", conf);
+        // The multipoint segments' group crosses the router too.
+        Assert.Contains($"mroute from to-a group {LabMulticast.SegmentGroup} to to-b", conf);
     }
 
     [Fact]

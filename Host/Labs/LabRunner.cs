@@ -323,10 +323,20 @@ public sealed class LabRunner(TextWriter progress)
             var (_, end) = await c.RunToEndAsync(c.Request("link", "create", args), cancel);
             if (end.Exit != 0) throw new ShellException($"link {link.Id}: {end.Error}");
         }
-        var (lines, showEnd) = await c.RunToEndAsync(c.Request("link", "show", json: true), cancel);
-        if (showEnd.Exit != 0) throw new ShellException($"link show: {showEnd.Error}");
+        // Each end reports its VM MTU once its data plane runs; the initiator answered for its end only.
+        JsonArray shown = [];
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var (lines, showEnd) = await c.RunToEndAsync(c.Request("link", "show", json: true), cancel);
+            if (showEnd.Exit != 0) throw new ShellException($"link show: {showEnd.Error}");
+            shown = lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value as JsonArray ?? [];
+            if (shown.All(l => l?["vmMtu"] is not null)) break;
+            if (DateTime.UtcNow > deadline) throw new ShellException($"link(s) {string.Join(", ", shown.Where(l => l?["vmMtu"] is null).Select(l => l!["id"]))} did not start on every host within 15 s");
+            await Task.Delay(200, cancel);
+        }
         var mtus = new Dictionary<string, int>();
-        foreach (var l in lines.OfType<ConsoleLine.Data>().SelectMany(d => d.Value as JsonArray ?? []))
+        foreach (var l in shown)
         {
             var mtu = l?["vmMtu"]?.GetValue<int>() ?? 0;
             if (mtu <= 0) continue;

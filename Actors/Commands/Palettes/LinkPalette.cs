@@ -114,8 +114,9 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         var tables = await context.HostTablesAsync(await context.HostsAsync());
         var views = links.Select(l =>
         {
+            // Ends still starting report 0: the MTU is known once every end has started.
             var rows = tables.SelectMany(t => t.Rows).Where(row => row.Link.Id == l.Link.Id).ToList();
-            int? mtu = rows.Count == 0 ? null : rows.Min(x => x.VmMtu);
+            int? mtu = rows.Count == l.Link.Endpoints.Select(e => e.Host).Distinct().Count() && rows.All(x => x.VmMtu > 0) ? rows.Min(x => x.VmMtu) : null;
             return View(l.Link, l.Status, mtu, l.Detail);
         }).ToList();
         await sink.ResultAsync(r, $"{views.Count} link(s)", ["id", "kind", "ends", "protocol", "status", "vm-mtu", "options", "detail"],

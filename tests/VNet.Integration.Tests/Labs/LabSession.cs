@@ -88,7 +88,13 @@ public sealed class LabSession : IAsyncDisposable
     {
         var args = new Dictionary<string, string>(options ?? new()) { ["id"] = id, ["kind"] = kind, ["vms"] = vms };
         await CommandAsync(State.Hosts[0].Name, "link", "create", args);
-        var link = (await CommandAsync(State.Hosts[0].Name, "link", "show", new() { ["id"] = id })).AsArray().Single()!;
+        // The initiator answers once its end runs; the other ends report their MTU a moment later.
+        JsonNode link = null!;
+        await WaitUntilAsync(async () =>
+        {
+            link = (await CommandAsync(State.Hosts[0].Name, "link", "show", new() { ["id"] = id })).AsArray().Single()!;
+            return link["vmMtu"] is not null;
+        }, TimeSpan.FromSeconds(15), $"every end of link {id} reporting its VM MTU");
         var mtu = link["vmMtu"]!.GetValue<int>();
         foreach (var vm in vms.Split(','))
         {

@@ -36,7 +36,7 @@ public sealed class HostReturnTests
             back = (await session.TryCommandAsync("h1", "link", "show"))?.AsArray() ?? [];
             return back.Count == 2 && back.All(l => l!["status"]!.GetValue<string>() == "established");
         }, TimeSpan.FromSeconds(30), "both links established");
-        Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), "10.250.0.3", count: 3).Received);
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 3).Received);
         var members = (await session.CommandAsync("h3", "cluster", "show")).AsArray();
         Assert.Equal(3, members.Count(m => m!["status"]!.GetValue<string>() == "up"));
     }

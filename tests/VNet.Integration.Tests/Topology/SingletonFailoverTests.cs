@@ -51,8 +51,8 @@ public sealed class SingletonFailoverTests
         }, TimeSpan.FromSeconds(30), "l2 checked established and l1 down (its host h1 is dead)");
         Assert.Contains("h1", after.Single(l => l!["id"]!.GetValue<string>() == "l1")!["detail"]!.GetValue<string>());
 
-        var ping = Measurements.Ping(session.Ns("vm2"), "10.250.0.3", count: 3);
-        Assert.True(ping.Received == 3, $"vm2 -> vm3 through l2 after the fail-over: {ping.Received}/{ping.Sent}{Environment.NewLine}{session.Logs()}");
+        var ping = Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 3);
+        Assert.True(ping.Received == 3, $"vm2 -> vm4 through l2 after the fail-over: {ping.Received}/{ping.Sent}{Environment.NewLine}{session.Logs()}");
     }
 
     private static string Status(JsonArray links, string id) => links.Single(l => l!["id"]!.GetValue<string>() == id)!["status"]!.GetValue<string>();

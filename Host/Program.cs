@@ -10,7 +10,11 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "vnetd") return await VnetDaemon.RunAsync(args[1..]);
+        if (args.Length > 0 && args[0] == "vnetd")
+        {
+            OptimizedRestart.EnsureNoTiering(args);
+            return await VnetDaemon.RunAsync(args[1..]);
+        }
         return await Cli.RunAsync(args);
     }
 }

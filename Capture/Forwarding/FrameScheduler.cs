@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using VNet.Messages;
 
@@ -76,6 +77,7 @@ public struct FrameScheduler
     private long Ticks(double seconds) => (long)(seconds * _frequency);
 
     /// <summary>Decides the fate of a frame of <paramref name="bytes"/> bytes offered at <paramref name="now"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     public Verdict Offer(int bytes, long now, out long departure)
     {
         departure = now;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using VNet.Capture.Frames;
 using VNet.Capture.Taps;
@@ -51,6 +52,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     }
 
     /// <summary>Waits for frames (or the next departure), forwards what is due, returns frames captured.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     public int RunOnce()
     {
         ApplyOptions();
@@ -76,6 +78,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     }
 
     /// <summary>Takes up changed options; a reference compare, so cheap enough for every frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     private void ApplyOptions()
     {
         var options = _options();
@@ -86,6 +89,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     public void OnFrame(ReadOnlySpan<byte> frame)
     {
         // Options may change while Dispatch waited for this frame: a `link set` applies from the next frame on.
@@ -127,6 +131,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         Count(frame.Length, capsuleLength, wasCompressed);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     private void Count(int frameLength, int capsuleLength, bool compressed)
     {
         _stats.Frames++;
@@ -137,6 +142,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     }
 
     /// <summary>Moves every queued capsule whose time has come into the send batch.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     private void Release(long now)
     {
         if (_queue is not { Count: > 0 } q) return;
@@ -152,6 +158,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
     private void Flush()
     {
         if (_batch.Count == 0) return;

@@ -23,14 +23,14 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     private long _lastActivity;
 
     /// <summary>Creates the forwarder; <paramref name="spinMicros"/> &gt; 0 keeps polling that long after traffic before sleeping.</summary>
-    public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 32, int spinMicros = 0)
+    public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 64, int spinMicros = 0)
     {
         _spinTicks = spinMicros * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
         _transport = transport;
         _tap = tap;
         _stats = stats;
-        // Received raw packets include the IPv4 header; reassembled fragments can be large.
-        _batch = new PacketBatch(batchSize, 65536);
+        // Received raw packets include the IPv4 header (at most 60 bytes) before the largest capsule.
+        _batch = new PacketBatch(batchSize, VmToSubstrateForwarder.SlotSize + 64);
         _scratch = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(batchSize * ScratchSlot));
     }
 

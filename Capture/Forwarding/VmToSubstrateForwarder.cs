@@ -38,7 +38,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private long _lastActivity;
 
     /// <summary>Creates the forwarder; <paramref name="options"/> is read once per wake-up (options change live).</summary>
-    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 32, int delayLineBytes = 32 << 20, ulong seed = 0, int spinMicros = 0)
+    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 64, int delayLineBytes = 32 << 20, ulong seed = 0, int spinMicros = 0)
     {
         _spinTicks = spinMicros * Stopwatch.Frequency / 1_000_000;
         _tap = tap;

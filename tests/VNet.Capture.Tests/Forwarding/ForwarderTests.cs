@@ -162,3 +162,29 @@ public class ForwarderTests
         Assert.Equal(1, stats.Compressed);
     }
 }
+
+public class AdaptiveCompressionTests
+{
+    [Fact]
+    public void Incompressible_traffic_stops_being_tried_and_compressible_traffic_is_caught_again_within_64_frames()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { Compression = Compression.Lz4 });
+        var random = new Random(3);
+        for (var i = 0; i < 200; i++)
+        {
+            var frame = new byte[1400];
+            random.NextBytes(frame);
+            tap.ToCapture.Enqueue(frame);
+        }
+        for (var i = 0; i < 100; i++) tap.ToCapture.Enqueue(Enumerable.Repeat((byte)7, 1400).ToArray());
+        while (tap.ToCapture.Count > 0) f.RunOnce();
+        Assert.Equal(300, transport.Sent.Count);
+        // Every compressible frame from the 65th on went compressed, and every capsule decodes.
+        Assert.All(transport.Sent.Skip(200 + 64), c => Assert.Equal(0x11, c[0]));
+        Assert.InRange(stats.Compressed, 36, 100);
+        Assert.All(transport.Sent, c => Assert.Equal(VNet.Capture.Frames.CapsuleStatus.Ok, VNet.Capture.Frames.Capsule.Decode(c, new byte[2000], out _, out _)));
+    }
+}

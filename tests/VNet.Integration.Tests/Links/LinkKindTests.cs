@@ -138,7 +138,8 @@ public abstract class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where 
         var after = await Counters("h1", "vm->net");
         var ratio = (after.Wire - before.Wire) / (double)(after.Bytes - before.Bytes);
         Assert.True(ratio < 0.5, $"compression ratio {ratio:0.000}");
-        Assert.True(after.Compressed - before.Compressed >= 20, $"{after.Compressed - before.Compressed} frames sent compressed");
+        // Adaptive compression may skip a frame or two right after an incompressible one (ARP, ...).
+        Assert.True(after.Compressed - before.Compressed >= 15, $"{after.Compressed - before.Compressed} frames sent compressed");
     }
 
     [Fact]

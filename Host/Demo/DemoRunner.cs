@@ -47,6 +47,7 @@ public static class DemoRunner
             var vm2Address = lab.Vms.First(v => v.Name == "vm2").Address!.ToString();
             output.WriteLine();
             output.WriteLine($"ping vm1 -> vm2 ({vm2Address}) ...");
+            Measurements.Ping(vm1, vm2Address, count: 1); // ARP first: the table shows the link, not neighbour discovery
             var ping = Measurements.Ping(vm1, vm2Address, count: 10);
             if (ping.Received == 0) throw new ShellException($"vm1 cannot ping vm2 through the link ({ping.Sent} sent, none answered)");
             cancel.Token.ThrowIfCancellationRequested();

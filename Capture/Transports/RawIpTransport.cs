@@ -9,52 +9,29 @@ namespace VNet.Capture.Transports;
 /// negotiated number (paper §III.B.1). The socket is bound to the local substrate address and
 /// connected to the peer, so the kernel delivers only that peer's packets of that protocol.
 /// </summary>
-public sealed class RawIpTransport : ITransport
+public sealed class RawIpTransport : SocketTransport
 {
-    private readonly BatchSocket _socket;
-
     /// <summary>Opens the raw socket for <paramref name="protocol"/> between the two substrate addresses.</summary>
     public RawIpTransport(IPAddress local, IPAddress remote, int protocol, int tos, int bufferBytes, TimeSpan receiveTimeout)
+        : base(Prepared(BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout), s =>
+        {
+            s.Bind(local, 0);
+            s.Connect(remote, 0);
+        }))
     {
-        _socket = BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout);
-        try
-        {
-            _socket.Bind(local, 0);
-            _socket.Connect(remote, 0);
-            SetTos(tos);
-            PathMtu = Math.Max(576, _socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
+        SetTos(tos);
+        PathMtu = Math.Max(576, Socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
         Description = $"raw ip proto {protocol} {local} -> {remote}";
     }
 
     /// <inheritdoc/>
-    public string Description { get; }
+    public override string Description { get; }
 
     /// <inheritdoc/>
-    public int Overhead => 20;
+    public override int Overhead => 20;
 
     /// <inheritdoc/>
-    public int PathMtu { get; }
-
-    /// <inheritdoc/>
-    public int Send(PacketBatch batch) => _socket.Send(batch);
-
-    /// <inheritdoc/>
-    public int Receive(PacketBatch batch) => _socket.Receive(batch);
-
-    /// <inheritdoc/>
-    public ReadOnlySpan<byte> Payload(PacketBatch batch, int index) => IPv4.StripHeader(batch.Filled(index));
-
-    /// <inheritdoc/>
-    public void SetTos(int tos) => _socket.SetInt(Libc.IPPROTO_IP, Libc.IP_TOS, tos, "IP_TOS");
-
-    /// <inheritdoc/>
-    public void Dispose() => _socket.Dispose();
+    public override ReadOnlySpan<byte> Payload(PacketBatch batch, int index) => IPv4.StripHeader(batch.Filled(index));
 }
 
 /// <summary>IPv4 header helpers for raw sockets, whose received buffers start with the header.</summary>

@@ -13,69 +13,33 @@ namespace VNet.Capture.Transports;
 /// (the receive filter the paper writes as <c>ip proto P and dst host G</c>); multicast loopback
 /// is off, so a host never receives its own capsules.
 /// </summary>
-public sealed unsafe class RawMulticastTransport : ITransport
+public sealed class RawMulticastTransport : MulticastTransport
 {
-    private readonly BatchSocket _socket;
     private readonly uint _group;
-    private readonly MulticastMembers _members;
-    private Libc.SockAddrIn _destination;
 
     /// <summary>Opens the raw socket, joins <paramref name="group"/> on the interface of <paramref name="local"/>.</summary>
     public RawMulticastTransport(IPAddress local, IPAddress group, int protocol, MulticastMembers members, int tos, int ttl, int interfaceMtu, int bufferBytes, TimeSpan receiveTimeout)
+        : base(Prepared(BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout), s => Multicast.Join(s, local, group, ttl)), group, 0, members)
     {
-        _socket = BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout);
-        try
-        {
-            Multicast.Join(_socket, local, group, ttl);
-            SetTos(tos);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
+        SetTos(tos);
         _group = MulticastMembers.ToNetworkOrder(group);
-        _members = members;
-        _destination = Libc.SockAddr(group, 0);
         PathMtu = interfaceMtu;
         Description = $"raw ip proto {protocol} {local} -> group {group}";
     }
 
     /// <inheritdoc/>
-    public string Description { get; }
+    public override string Description { get; }
 
     /// <inheritdoc/>
-    public int Overhead => 20;
+    public override int Overhead => 20;
 
     /// <inheritdoc/>
-    public int PathMtu { get; }
-
-    /// <inheritdoc/>
-    public int Send(PacketBatch batch)
-    {
-        fixed (Libc.SockAddrIn* d = &_destination)
-        {
-            batch.SetDestination(d);
-            return _socket.Send(batch);
-        }
-    }
-
-    /// <inheritdoc/>
-    public int Receive(PacketBatch batch) => _socket.Receive(batch);
-
-    /// <inheritdoc/>
-    public ReadOnlySpan<byte> Payload(PacketBatch batch, int index)
+    public override ReadOnlySpan<byte> Payload(PacketBatch batch, int index)
     {
         var packet = batch.Filled(index);
-        if (IPv4.Destination(packet) != _group || !_members.Contains(IPv4.Source(packet))) return default;
+        if (IPv4.Destination(packet) != _group || !Members.Contains(IPv4.Source(packet))) return default;
         return IPv4.StripHeader(packet);
     }
-
-    /// <inheritdoc/>
-    public void SetTos(int tos) => _socket.SetInt(Libc.IPPROTO_IP, Libc.IP_TOS, tos, "IP_TOS");
-
-    /// <inheritdoc/>
-    public void Dispose() => _socket.Dispose();
 }
 
 /// <summary>Multicast socket options shared by the two multipoint transports.</summary>

@@ -9,64 +9,30 @@ namespace VNet.Capture.Transports;
 /// §III.B.4). Segments are told apart by group and port; only datagrams from the segment's other
 /// members are accepted; loopback is off.
 /// </summary>
-public sealed unsafe class UdpMulticastTransport : ITransport
+public sealed class UdpMulticastTransport : MulticastTransport
 {
-    private readonly BatchSocket _socket;
-    private readonly MulticastMembers _members;
-    private Libc.SockAddrIn _destination;
-
     /// <summary>Binds the group port, joins the group on <paramref name="local"/>'s interface.</summary>
     public UdpMulticastTransport(IPAddress local, IPAddress group, int port, MulticastMembers members, int tos, int ttl, int interfaceMtu, int bufferBytes, TimeSpan receiveTimeout)
-    {
-        _socket = BatchSocket.Open(Libc.SOCK_DGRAM, 0, bufferBytes, receiveTimeout);
-        try
+        : base(Prepared(BatchSocket.Open(Libc.SOCK_DGRAM, 0, bufferBytes, receiveTimeout), s =>
         {
             // Bound to the group address (not INADDR_ANY): the socket gets this group's datagrams only.
-            _socket.SetInt(Libc.SOL_SOCKET, 2 /* SO_REUSEADDR */, 1, "SO_REUSEADDR");
-            _socket.Bind(group, port);
-            Multicast.Join(_socket, local, group, ttl);
-            SetTos(tos);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-        _members = members;
-        _destination = Libc.SockAddr(group, port);
+            s.SetInt(Libc.SOL_SOCKET, 2 /* SO_REUSEADDR */, 1, "SO_REUSEADDR");
+            s.Bind(group, port);
+            Multicast.Join(s, local, group, ttl);
+        }), group, port, members)
+    {
+        SetTos(tos);
         PathMtu = interfaceMtu;
         Description = $"udp {local} -> group {group}:{port}";
     }
 
     /// <inheritdoc/>
-    public string Description { get; }
+    public override string Description { get; }
 
     /// <inheritdoc/>
-    public int Overhead => 28;
+    public override int Overhead => 28;
 
     /// <inheritdoc/>
-    public int PathMtu { get; }
-
-    /// <inheritdoc/>
-    public int Send(PacketBatch batch)
-    {
-        fixed (Libc.SockAddrIn* d = &_destination)
-        {
-            batch.SetDestination(d);
-            return _socket.Send(batch);
-        }
-    }
-
-    /// <inheritdoc/>
-    public int Receive(PacketBatch batch) => _socket.Receive(batch);
-
-    /// <inheritdoc/>
-    public ReadOnlySpan<byte> Payload(PacketBatch batch, int index) =>
-        _members.Contains(batch.SourceAddress(index)) ? batch.Filled(index) : default;
-
-    /// <inheritdoc/>
-    public void SetTos(int tos) => _socket.SetInt(Libc.IPPROTO_IP, Libc.IP_TOS, tos, "IP_TOS");
-
-    /// <inheritdoc/>
-    public void Dispose() => _socket.Dispose();
+    public override ReadOnlySpan<byte> Payload(PacketBatch batch, int index) =>
+        Members.Contains(batch.SourceAddress(index)) ? batch.Filled(index) : default;
 }

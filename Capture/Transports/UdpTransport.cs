@@ -8,27 +8,19 @@ namespace VNet.Capture.Transports;
 /// udp-p2p: each capsule is one UDP datagram between the two ports agreed during negotiation.
 /// The socket is connected, so the kernel drops datagrams from anyone but the peer's port.
 /// </summary>
-public sealed class UdpTransport : ITransport
+public sealed class UdpTransport : SocketTransport
 {
-    private readonly BatchSocket _socket;
-
     /// <summary>Binds <paramref name="local"/>:<paramref name="localPort"/> and connects to the peer.</summary>
     public UdpTransport(IPAddress local, int localPort, IPAddress remote, int remotePort, int tos, int bufferBytes, TimeSpan receiveTimeout)
+        : base(Prepared(BatchSocket.Open(Libc.SOCK_DGRAM, 0, bufferBytes, receiveTimeout), s =>
+        {
+            s.Bind(local, localPort);
+            s.Connect(remote, remotePort);
+        }))
     {
-        _socket = BatchSocket.Open(Libc.SOCK_DGRAM, 0, bufferBytes, receiveTimeout);
-        try
-        {
-            _socket.Bind(local, localPort);
-            _socket.Connect(remote, remotePort);
-            SetTos(tos);
-            PathMtu = Math.Max(576, _socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
-            LocalPort = _socket.LocalPort;
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
+        SetTos(tos);
+        PathMtu = Math.Max(576, Socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
+        LocalPort = Socket.LocalPort;
         Description = $"udp {local}:{LocalPort} -> {remote}:{remotePort}";
     }
 
@@ -36,28 +28,13 @@ public sealed class UdpTransport : ITransport
     public int LocalPort { get; }
 
     /// <inheritdoc/>
-    public string Description { get; }
+    public override string Description { get; }
 
     /// <inheritdoc/>
-    public int Overhead => 28;
+    public override int Overhead => 28;
 
     /// <inheritdoc/>
-    public int PathMtu { get; }
-
-    /// <inheritdoc/>
-    public int Send(PacketBatch batch) => _socket.Send(batch);
-
-    /// <inheritdoc/>
-    public int Receive(PacketBatch batch) => _socket.Receive(batch);
-
-    /// <inheritdoc/>
-    public ReadOnlySpan<byte> Payload(PacketBatch batch, int index) => batch.Filled(index);
-
-    /// <inheritdoc/>
-    public void SetTos(int tos) => _socket.SetInt(Libc.IPPROTO_IP, Libc.IP_TOS, tos, "IP_TOS");
-
-    /// <inheritdoc/>
-    public void Dispose() => _socket.Dispose();
+    public override ReadOnlySpan<byte> Payload(PacketBatch batch, int index) => batch.Filled(index);
 
     /// <summary>
     /// Finds a UDP port that is free on <paramref name="local"/>, starting at <paramref name="first"/>

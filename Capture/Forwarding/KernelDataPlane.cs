@@ -10,8 +10,8 @@ namespace VNet.Capture.Forwarding;
 /// <summary>Settings of the kernel data plane (from the <c>vnet.data-plane</c> HOCON section).</summary>
 public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferBytes, TimeSpan ReceiveTimeout, bool DisableOffloads)
 {
-    /// <summary>4 MiB socket buffers, 16 MiB pcap ring, 100 ms receive timeout, offloads turned off.</summary>
-    public static DataPlaneSettings Default { get; } = new(4 << 20, 16 << 20, TimeSpan.FromMilliseconds(100), true);
+    /// <summary>4 MiB socket buffers, 16 MiB capture buffer, 100 ms receive timeout, offloads left as they are.</summary>
+    public static DataPlaneSettings Default { get; } = new(4 << 20, 16 << 20, TimeSpan.FromMilliseconds(100), false);
 
     /// <summary>Polling after traffic before sleeping, in microseconds (0 = none): lower latency for more CPU.</summary>
     public int SpinMicros { get; init; }
@@ -26,7 +26,7 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
     public int GroupPort(LinkSpec link) => link.GroupPort != 0 ? link.GroupPort : MulticastPortBase + link.Protocol;
 }
 
-/// <summary>The real data plane: kernel sockets on the substrate, libpcap on the VM interface.</summary>
+/// <summary>The real data plane: kernel sockets on the substrate, a packet socket with offload headers on the VM interface.</summary>
 public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPlaneFactory
 {
     /// <inheritdoc/>
@@ -74,16 +74,17 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         public int VmMtu => MaxFrame - 14;
         public IReadOnlyList<string> Warnings => warnings;
         public int SpinMicros { get; init; }
-        public IFrameTap OpenCapture() => PcapFrameTap.OpenCapture(vmInterface, vmMac, pcapBuffer);
-        public IFrameTap OpenInjector() => PcapFrameTap.OpenInjector(vmInterface);
+        public IFrameTap OpenCapture() => PacketSocketTap.OpenCapture(vmInterface, vmMac, pcapBuffer);
+        public IFrameTap OpenInjector() => PacketSocketTap.OpenInjector(vmInterface);
         public void Dispose() => transport.Dispose();
     }
 }
 
 /// <summary>
 /// Checksum and segmentation offloads break pcap forwarding: captured frames carry partial
-/// checksums or are GRO super-frames (PLATFORM-NOTES). The host side is turned off here; the VM
-/// side must be too (labs do it; on real VMs the guest's virtio NIC must not hand over partial sums).
+/// checksums or are GRO super-frames (PLATFORM-NOTES). The data plane's packet-socket tap carries
+/// them instead (<see cref="PacketSocketTap"/>), so this is only for comparisons that need them off
+/// (<c>vnet.data-plane.disable-offloads</c>, the benchmark's offloads-off setting).
 /// </summary>
 public static class Offloads
 {

@@ -16,7 +16,7 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     private readonly DirectionStats _stats;
     private readonly PacketBatch _batch;
     // One decompression area per batch slot: queued frames must stay put until the batch is flushed.
-    private const int ScratchSlot = 16384 + 64;
+    private const int ScratchSlot = PacketSocketTap.MaxFrame;
     private readonly byte* _scratch;
 
     private readonly long _spinTicks;
@@ -52,13 +52,17 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
                 continue;
             }
             var scratch = new Span<byte>(_scratch + i * ScratchSlot, ScratchSlot);
-            if (Capsule.Decode(capsule, scratch, out var frame, out var compressed) != CapsuleStatus.Ok)
+            if (Capsule.Decode(capsule, scratch, out var frame, out var compressed, out var offload) != CapsuleStatus.Ok)
             {
                 _stats.Drop(DropReason.DecodeError);
                 continue;
             }
             // The frame lies in native memory (the receive slot, or this slot's scratch) until the flush.
-            fixed (byte* f = frame) _tap.Queue(f, frame.Length);
+            fixed (byte* f = frame)
+            {
+                if (offload.IsNone) _tap.Queue(f, frame.Length);
+                else _tap.Queue(f, frame.Length, offload);
+            }
             _stats.Frames++;
             _stats.Bytes += frame.Length;
             _stats.WireBytes += capsule.Length;

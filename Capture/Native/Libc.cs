@@ -100,6 +100,76 @@ internal static unsafe partial class Libc
         public long Nanoseconds;
     }
 
+    // AF_PACKET (linux/if_packet.h): the VM-side data path with offload metadata (virtio_net_hdr).
+    public const int AF_PACKET = 17;
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOL_PACKET = 263;
+    public const int PACKET_ADD_MEMBERSHIP = 1;
+    public const int PACKET_MR_PROMISC = 1;
+    public const int PACKET_STATISTICS = 6;
+    public const int PACKET_AUXDATA = 8;
+    public const int PACKET_VNET_HDR = 15;
+    public const int PACKET_IGNORE_OUTGOING = 23;
+    public const int SO_ATTACH_FILTER = 26;
+    public const ushort ETH_P_ALL_BigEndian = 0x0300; // htons(ETH_P_ALL)
+    public const int MSG_TRUNC = 0x20;
+    public const int TP_STATUS_VLAN_VALID = 0x10;
+    public const int TP_STATUS_VLAN_TPID_VALID = 0x40;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockAddrLl
+    {
+        public ushort Family;
+        public ushort ProtocolBigEndian;
+        public int InterfaceIndex;
+        public ushort HardwareType;
+        public byte PacketType;
+        public byte AddressLength;
+        public ulong Address;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PacketMreq
+    {
+        public int InterfaceIndex;
+        public ushort Type;
+        public ushort AddressLength;
+        public ulong Address;
+    }
+
+    /// <summary>struct tpacket_auxdata, carried in a PACKET_AUXDATA control message.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PacketAuxData
+    {
+        public uint Status;
+        public uint Length;
+        public uint SnapLength;
+        public ushort MacOffset;
+        public ushort NetOffset;
+        public ushort VlanTci;
+        public ushort VlanTpid;
+    }
+
+    /// <summary>One classic BPF instruction (struct sock_filter).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockFilter
+    {
+        public ushort Code;
+        public byte JumpTrue;
+        public byte JumpFalse;
+        public uint K;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockFprog
+    {
+        public ushort Length;
+        public SockFilter* Filter;
+    }
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    public static partial int bind_ll(int fd, SockAddrLl* address, uint length);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ppoll(PollFd* fds, nuint count, TimeSpec* timeout, void* sigmask);
 

@@ -1,3 +1,5 @@
+using VNet.Capture.Frames;
+
 namespace VNet.Capture.Taps;
 
 /// <summary>Receives frames one at a time from a tap; the span is only valid during the call.</summary>
@@ -5,6 +7,12 @@ public interface IFrameSink
 {
     /// <summary>Called for each captured frame, on the capture thread.</summary>
     void OnFrame(ReadOnlySpan<byte> frame);
+
+    /// <summary>
+    /// Called for a frame the kernel left unfinished (<paramref name="offload"/>: a partial checksum or
+    /// a TSO/GSO super-frame). Sinks that cannot carry the header get only the frame.
+    /// </summary>
+    void OnFrame(ReadOnlySpan<byte> frame, in OffloadHeader offload) => OnFrame(frame);
 }
 
 /// <summary>
@@ -34,6 +42,15 @@ public interface IFrameTap : IDisposable
     /// Taps that cannot batch send the frame at once.
     /// </summary>
     unsafe void Queue(byte* frame, int length) => Inject(new ReadOnlySpan<byte>(frame, length));
+
+    /// <summary>
+    /// As <see cref="Queue(byte*, int)"/>, for a frame the VM's kernel must finish as
+    /// <paramref name="offload"/> says. Taps without offload support take only complete frames.
+    /// </summary>
+    unsafe void Queue(byte* frame, int length, in OffloadHeader offload) => Queue(frame, length);
+
+    /// <summary>True when the tap delivers and accepts unfinished frames (<see cref="OffloadHeader"/>).</summary>
+    bool SupportsOffload => false;
 
     /// <summary>Sends the queued frames; returns how many could not be sent.</summary>
     int FlushQueued() => 0;

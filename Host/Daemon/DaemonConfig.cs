@@ -135,7 +135,7 @@ public sealed class DaemonConfig
         (int)(Hocon.GetByteSize("vnet.data-plane.socket-buffer") ?? 4 << 20),
         (int)(Hocon.GetByteSize("vnet.data-plane.pcap-buffer") ?? 16 << 20),
         Hocon.GetTimeSpan("vnet.data-plane.receive-timeout", TimeSpan.FromMilliseconds(100)),
-        Hocon.GetBoolean("vnet.data-plane.disable-offloads", true))
+        Hocon.GetBoolean("vnet.data-plane.disable-offloads", false))
     {
         MulticastTtl = Hocon.GetInt("vnet.multipoint.ttl", 16),
         SpinMicros = Hocon.GetInt("vnet.data-plane.spin-micros", 0),

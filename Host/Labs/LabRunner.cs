@@ -196,11 +196,8 @@ public sealed class LabRunner(TextWriter progress)
             Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm.Name}.disable_ipv6=1"]);
             Shell.Ip("-n", host, "link", "set", vm.Name, "up");
             Shell.Ip("-n", guest, "link", "set", "eth0", "up");
-            // Checksum offload on the VM's NIC breaks pcap forwarding (PLATFORM-NOTES); a real guest's virtio NIC
-            // hands over complete frames, the lab's veth must be told to.
-            var warnings = new List<string>();
-            if (!Capture.Forwarding.Offloads.TryDisable("eth0", warnings, guest))
-                throw new ShellException($"VM {vm.Name}: {string.Join("; ", warnings)}");
+            // Offloads stay on, as on a real guest's virtio NIC: the data plane carries partial checksums and
+            // TSO super-frames with their offload header (PacketSocketTap).
         }
     }
 

@@ -8,11 +8,11 @@ using VNet.Messages;
 namespace VNet.Capture.Taps;
 
 /// <summary>
-/// A libpcap tap on the host-side interface of a VM NIC. SharpPcap finds, opens and filters the
-/// device; the hot loop calls pcap_dispatch and pcap_inject on its handle directly, because
-/// SharpPcap has no batched read and its PacketCapture points at a reused native buffer anyway
-/// (PLATFORM-NOTES). Capture handles see only frames the VM sent: direction "in" and
-/// <c>ether src &lt;vm-mac&gt;</c>, so frames the link injects are never captured again.
+/// A libpcap tap on the host-side interface of a VM NIC, for `link capture` (both directions, any
+/// BPF filter, written to a pcap file). SharpPcap finds, opens and filters the device; the loop
+/// calls pcap_dispatch on its handle directly, because SharpPcap has no batched read and its
+/// PacketCapture points at a reused native buffer anyway (PLATFORM-NOTES). The data plane itself
+/// uses <see cref="PacketSocketTap"/>, which keeps the frames' offload headers.
 /// </summary>
 public sealed unsafe class PcapFrameTap : IFrameTap
 {
@@ -42,20 +42,12 @@ public sealed unsafe class PcapFrameTap : IFrameTap
     /// <inheritdoc/>
     public string Interface { get; }
 
-    /// <summary>Opens a capture of the frames <paramref name="vmMac"/> sends on <paramref name="interfaceName"/>.</summary>
-    public static PcapFrameTap OpenCapture(string interfaceName, MacAddress vmMac, int bufferBytes = 16 << 20) =>
-        Open(interfaceName, $"ether src {vmMac}", bufferBytes, inboundOnly: true);
-
     /// <summary>
     /// Opens a capture of the frames on <paramref name="interfaceName"/> matching <paramref name="filter"/>
     /// in both directions (link capture to a pcap file).
     /// </summary>
     public static PcapFrameTap OpenMonitor(string interfaceName, string filter) =>
         Open(interfaceName, filter, 4 << 20, inboundOnly: false);
-
-    /// <summary>Opens a handle used only to inject frames toward the VM (its filter accepts nothing).</summary>
-    public static PcapFrameTap OpenInjector(string interfaceName) =>
-        Open(interfaceName, "ether proto 0xffff", 1 << 20, inboundOnly: true); // EtherType 0xFFFF is reserved (IEEE): nothing real matches
 
     private static PcapFrameTap Open(string interfaceName, string filter, int bufferBytes, bool inboundOnly)
     {
@@ -162,61 +154,6 @@ public sealed unsafe class PcapFrameTap : IFrameTap
         }
     }
 
-    private const int MaxQueued = 64;
-    private Libc.MMsgHdr* _queued;
-    private Libc.IoVec* _queuedIov;
-    private int _queuedCount;
-    private int _queueFailures;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
-    public void Queue(byte* frame, int length)
-    {
-        if (_queued == null)
-        {
-            _queued = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(MaxQueued * sizeof(Libc.MMsgHdr)));
-            _queuedIov = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(MaxQueued * sizeof(Libc.IoVec)));
-            for (var i = 0; i < MaxQueued; i++)
-            {
-                _queued[i].Header.Iov = &_queuedIov[i];
-                _queued[i].Header.IovLength = 1;
-            }
-        }
-        if (_queuedCount == MaxQueued) _queueFailures += SendQueued();
-        _queuedIov[_queuedCount].Base = frame;
-        _queuedIov[_queuedCount].Length = (nuint)length;
-        _queuedCount++;
-    }
-
-    /// <inheritdoc/>
-    public int FlushQueued()
-    {
-        var failed = _queueFailures + SendQueued();
-        _queueFailures = 0;
-        return failed;
-    }
-
-    /// <summary>
-    /// One sendmmsg on the handle's own PF_PACKET socket — what pcap_inject does with send(), for a
-    /// whole batch; the socket is bound to the interface, so the frames leave toward the VM as they are.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
-    private int SendQueued()
-    {
-        var done = 0;
-        var failed = 0;
-        while (done < _queuedCount)
-        {
-            var n = Libc.sendmmsg(_fd, _queued + done, (uint)(_queuedCount - done), 0);
-            if (n > 0) { done += n; continue; }
-            if (Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
-            done++;
-            failed++;
-        }
-        _queuedCount = 0;
-        return failed;
-    }
-
     /// <summary>The last injection error text.</summary>
     public string LastError => LibPcap.LastError(_pcap);
 
@@ -229,7 +166,6 @@ public sealed unsafe class PcapFrameTap : IFrameTap
         if (_disposed) return;
         _disposed = true;
         try { _device.Close(); } catch (PcapException) { }
-        if (_queued != null) { NativeMemory.Free(_queued); NativeMemory.Free(_queuedIov); }
         _device.Dispose();
         if (_self.IsAllocated) _self.Free();
     }

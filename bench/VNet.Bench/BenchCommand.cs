@@ -183,6 +183,7 @@ public static class BenchCommand
                 ["OpenVPN"] = string.Join(' ', First("openvpn", "--version").Split(' ').Take(2)),
             },
             VmMtu = s.VmMtu,
+            Offloads = s.Offloads,
             SubstrateMtu = BenchLab.Mtu(lab.Ns(lab.Host1), "eth0"),
             TcpRuns = s.TcpRuns,
             TcpSeconds = s.TcpSeconds,

@@ -45,6 +45,12 @@ public sealed record BenchSettings
     /// <summary>The VM MTU every contender gets (VM eth0 and its host-side veth).</summary>
     public int VmMtu { get; init; } = 1400;
 
+    /// <summary>
+    /// Checksum and segmentation offloads (tx, tso, gso, gro) on both ends of every VM veth, the same
+    /// for every contender: on is the Linux default for veth and virtio NICs.
+    /// </summary>
+    public bool Offloads { get; init; } = true;
+
     /// <summary>Contender names or families to run (null: all).</summary>
     public IReadOnlyList<string>? Only { get; init; }
 
@@ -75,7 +81,7 @@ public sealed record BenchSettings
 
     /// <summary>The usage text.</summary>
     public const string Usage = """
-        usage: sudo ./vnet bench [--quick] [--only NAMES] [--runs N] [--seconds S] [--vm-mtu N] [--out DIR] [--lab FILE]
+        usage: sudo ./vnet bench [--quick] [--only NAMES] [--runs N] [--seconds S] [--vm-mtu N] [--offloads on|off] [--out DIR] [--lab FILE]
                sudo ./vnet bench --from RESULT.json      re-render report and plots from a saved run
           --quick        a few minutes: 1 TCP run of 3 s, UDP at 100M/500M/1G for 2 s, 20 pings
           --only NAMES   comma-separated contenders or families: substrate, vxlan, tinc, openvpn,
@@ -83,6 +89,8 @@ public sealed record BenchSettings
           --runs N       TCP and 64-byte-frame runs per contender (full: 3)
           --seconds S    seconds per TCP run (full: 10)
           --vm-mtu N     the VM MTU every contender gets (default 1400)
+          --offloads X   on (default, as Linux sets veth and virtio NICs) or off: tx/tso/gso/gro on
+                         both ends of every VM veth, the same for every contender
         """;
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with the usage on errors.</summary>
@@ -101,6 +109,7 @@ public sealed record BenchSettings
                 case "--runs": s = s with { TcpRuns = Int(Next(), 1, 20), PpsRuns = Int(args[i], 1, 20) }; changed = true; break;
                 case "--seconds": s = s with { TcpSeconds = Int(Next(), 1, 60) }; changed = true; break;
                 case "--vm-mtu": s = s with { VmMtu = Int(Next(), 576, 9000) }; changed = true; break;
+                case "--offloads": s = s with { Offloads = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--offloads takes on or off, not '{v}'") } }; break;
                 case "--out": s = s with { OutputDirectory = Next() }; break;
                 case "--lab": s = s with { LabFile = Next() }; changed = true; break;
                 case "--from": s = s with { FromJson = Next() }; break;

@@ -133,20 +133,22 @@ public sealed class BenchLab
 
     /// <summary>
     /// Gives both VMs the same NIC settings for every contender: <paramref name="mtu"/> on the VM's
-    /// eth0 and on its host-side veth, and offloads tx/tso/gso/gro off on both ends (the lab turns
-    /// them off on the VM side; VNet's data plane does it on the host side, so the benchmark does it
-    /// there too for everyone).
+    /// eth0 and on its host-side veth, and offloads tx/tso/gso/gro on or off on both ends.
     /// </summary>
-    public void ApplyVmSettings(int mtu)
+    public void ApplyVmSettings(int mtu, bool offloads)
     {
         var m = mtu.ToString(CultureInfo.InvariantCulture);
         foreach (var vm in Vms)
         {
             Shell.Ip("-n", vm.Netns, "link", "set", "eth0", "mtu", m);
             Shell.Ip("-n", vm.HostNetns, "link", "set", vm.Name, "mtu", m);
-            var warnings = new List<string>();
-            if (!Offloads.TryDisable("eth0", warnings, vm.Netns) | !Offloads.TryDisable(vm.Name, warnings, vm.HostNetns))
-                throw new ShellException(string.Join("; ", warnings));
+            foreach (var (netns, dev) in new[] { (vm.Netns, "eth0"), (vm.HostNetns, vm.Name) })
+            {
+                var args = new List<string> { "ethtool", "-K", dev };
+                foreach (var f in Offloads.Features) args.AddRange([f, offloads ? "on" : "off"]);
+                var r = Shell.InNetns(netns, args, check: false);
+                if (r.Exit != 0) throw new ShellException($"ethtool -K {dev} in {netns} failed: {(r.Error + r.Output).Trim()}");
+            }
         }
     }
 

@@ -36,7 +36,7 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
         (_client, _server, _address) = c.BetweenVms ? (lab.Vm1.Netns, lab.Vm2.Netns, lab.Vm2.Address) : (lab.Ns(lab.Host1), lab.Ns(lab.Host2), lab.Host2Address);
         _rss = _peak = 0;
         lab.FlushCaches();
-        lab.ApplyVmSettings(settings.VmMtu);
+        lab.ApplyVmSettings(settings.VmMtu, settings.Offloads);
         progress.Begin("set-up");
         try
         {

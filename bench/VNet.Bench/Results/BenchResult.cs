@@ -138,6 +138,9 @@ public sealed record BenchConfig
     /// <summary>The common VM MTU.</summary>
     public int VmMtu { get; init; }
 
+    /// <summary>Offloads on both ends of every VM veth (runs before this field existed had them off).</summary>
+    public bool Offloads { get; init; }
+
     /// <summary>The substrate MTU (h1 eth0).</summary>
     public int SubstrateMtu { get; init; }
 

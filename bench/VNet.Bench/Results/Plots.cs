@@ -64,7 +64,7 @@ public static class Plots
         plot.Axes.Margins(left: 0, right: 0.15, bottom: 0.05, top: 0.05);
         var sub = substrate is null ? "" : $"; substrate h1→h2: {substrate.TcpMbps:0} Mbit/s";
         plot.Title($"TCP throughput VM→VM, median of {run.Config.TcpRuns} × {run.Config.TcpSeconds:0} s (figure 7){sub}");
-        plot.XLabel($"Mbit/s (VM MTU {run.Config.VmMtu}, offloads off; dots: single runs)");
+        plot.XLabel($"Mbit/s (VM MTU {run.Config.VmMtu}, offloads {(run.Config.Offloads ? "on" : "off")}; dots: single runs)");
         return plot;
     }
 

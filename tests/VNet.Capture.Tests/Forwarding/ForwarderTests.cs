@@ -116,7 +116,7 @@ public class ForwarderTests
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
         using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default);
-        tap.ToCapture.Enqueue(Frame(20000));
+        tap.ToCapture.Enqueue(Frame(65535)); // with its capsule header, more than one IPv4 datagram holds
         tap.ToCapture.Enqueue(Frame(9000));
         f.RunOnce();
         Assert.Equal(1, stats.Drops[(int)DropReason.Oversize]);

@@ -120,6 +120,48 @@ public abstract class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where 
     }
 
     [Fact]
+    public async Task Tcp_super_frames_cross_as_one_capsule_each_and_arrive_with_good_checksums()
+    {
+        // The lab leaves the VM NICs' offloads on, so vm1's TCP hands over 64 KB TSO super-frames.
+        var before = await Counters("h1", "vm->net");
+        var errorsBefore = TcpChecksumErrors("vm2");
+        var tcp = Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 2, logDirectory: Session.State.Directory);
+        var after = await Counters("h1", "vm->net");
+        var averageFrame = (after.Bytes - before.Bytes) / (double)Math.Max(1, after.Frames - before.Frames);
+        Assert.True(averageFrame > 8000, $"average frame {averageFrame:0} bytes: super-frames were cut up before the link");
+        Assert.True(tcp.ReceivedBitsPerSecond > 20e6, $"{tcp.ReceivedBitsPerSecond / 1e6:0.0} Mbit/s");
+        Assert.Equal(errorsBefore, TcpChecksumErrors("vm2"));
+    }
+
+    [Fact]
+    public async Task A_vm_with_offloads_off_sends_finished_frames_and_tcp_still_crosses()
+    {
+        Session.Exec("vm1", "ethtool", "-K", "eth0", "tx", "off", "tso", "off", "gso", "off");
+        try
+        {
+            var before = await Counters("h1", "vm->net");
+            var tcp = Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 2, logDirectory: Session.State.Directory);
+            var after = await Counters("h1", "vm->net");
+            var averageFrame = (after.Bytes - before.Bytes) / (double)Math.Max(1, after.Frames - before.Frames);
+            Assert.True(averageFrame <= 1518, $"average frame {averageFrame:0} bytes with TSO off");
+            Assert.True(tcp.ReceivedBitsPerSecond > 20e6, $"{tcp.ReceivedBitsPerSecond / 1e6:0.0} Mbit/s");
+        }
+        finally
+        {
+            Session.Exec("vm1", "ethtool", "-K", "eth0", "tx", "on", "tso", "on", "gso", "on");
+        }
+    }
+
+    /// <summary>TCP segments a VM's stack refused for a bad checksum (InCsumErrors of /proc/net/snmp in its namespace).</summary>
+    private long TcpChecksumErrors(string vm)
+    {
+        var lines = Session.Exec(vm, "cat", "/proc/net/snmp").Output.Split('\n').Where(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).ToArray();
+        var names = lines[0].Split(' ');
+        var values = lines[1].Split(' ');
+        return long.Parse(values[Array.IndexOf(names, "InCsumErrors")], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Compression_shrinks_compressible_frames_and_keeps_them_intact()
     {
         var before = await Counters("h1", "vm->net");

@@ -71,6 +71,11 @@ public static class BenchCommand
         output.WriteLine($"== VNet benchmark ({settings.Mode}): {contenders.Count} contender(s): {string.Join(", ", contenders.Select(c => c.Name))}");
         var planned = contenders.Select(c => ContenderMeasurement.Estimate(c, settings)).ToList();
         output.WriteLine($"planned: about {Progress.Format(TimeSpan.FromSeconds(planned.Sum() + 30))} after the lab is up");
+        // iperf3 -w is capped by net.core.rmem_max (208 KiB on a fresh machine): raised for the run, put back after.
+        const string rmemMax = "/proc/sys/net/core/rmem_max";
+        var rmemBefore = File.ReadAllText(rmemMax).Trim();
+        var raiseRmem = settings.UdpSocketBufferBytes > 0 && long.TryParse(rmemBefore, out var rmemValue) && rmemValue < settings.UdpSocketBufferBytes;
+        if (raiseRmem) File.WriteAllText(rmemMax, settings.UdpSocketBufferBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         try
         {
             lab = await BenchLab.UpAsync(settings.LabFile, output, cancel.Token);
@@ -100,6 +105,7 @@ public static class BenchCommand
         }
         finally
         {
+            if (raiseRmem) File.WriteAllText(rmemMax, rmemBefore);
             if (lab is not null)
             {
                 output.WriteLine();
@@ -184,6 +190,8 @@ public static class BenchCommand
             },
             VmMtu = s.VmMtu,
             Offloads = s.Offloads,
+            UdpSocketBufferBytes = s.UdpSocketBufferBytes,
+            RmemMax = long.TryParse(File.ReadAllText("/proc/sys/net/core/rmem_max").Trim(), out var rmem) ? rmem : 0,
             SubstrateMtu = BenchLab.Mtu(lab.Ns(lab.Host1), "eth0"),
             TcpRuns = s.TcpRuns,
             TcpSeconds = s.TcpSeconds,

@@ -31,7 +31,7 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
     public override ContenderFamily Family => ContenderFamily.Vnet;
 
     /// <inheritdoc/>
-    public override string Description => $"VNet `link create --kind {kind.Name()} --compression {CompressionName(compression)}`, vnetd in each host, pcap on the VM veth (no bridge)";
+    public override string Description => $"VNet `link create --kind {kind.Name()} --compression {CompressionName(compression)}`, vnetd in each host, a packet socket on the VM veth (no bridge)";
 
     /// <inheritdoc/>
     public override double SetupSeconds => 2;

@@ -133,19 +133,20 @@ public sealed class BenchLab
 
     /// <summary>
     /// Gives both VMs the same NIC settings for every contender: <paramref name="mtu"/> on the VM's
-    /// eth0 and on its host-side veth, and offloads tx/tso/gso/gro on or off on both ends.
+    /// eth0 and on its host-side veth, and offloads tx/tso/gso/gro on or off on both ends (null: as they are).
     /// </summary>
-    public void ApplyVmSettings(int mtu, bool offloads)
+    public void ApplyVmSettings(int mtu, bool? offloads = null)
     {
         var m = mtu.ToString(CultureInfo.InvariantCulture);
         foreach (var vm in Vms)
         {
             Shell.Ip("-n", vm.Netns, "link", "set", "eth0", "mtu", m);
             Shell.Ip("-n", vm.HostNetns, "link", "set", vm.Name, "mtu", m);
+            if (offloads is not { } on) continue;
             foreach (var (netns, dev) in new[] { (vm.Netns, "eth0"), (vm.HostNetns, vm.Name) })
             {
                 var args = new List<string> { "ethtool", "-K", dev };
-                foreach (var f in Offloads.Features) args.AddRange([f, offloads ? "on" : "off"]);
+                foreach (var f in Offloads.Features) args.AddRange([f, on ? "on" : "off"]);
                 var r = Shell.InNetns(netns, args, check: false);
                 if (r.Exit != 0) throw new ShellException($"ethtool -K {dev} in {netns} failed: {(r.Error + r.Output).Trim()}");
             }

@@ -125,7 +125,8 @@ public sealed class ContenderMeasurement(BenchLab lab, BenchSettings settings, P
         try
         {
             o = await IperfRunner.RunAsync(_server, _client, _address, seconds, rate, rate is null ? null : length, lab.WorkDirectory, settings.Port,
-                () => { cpu0 = CpuProbes.Read(c.Processes); return Task.CompletedTask; }, cancel);
+                () => { cpu0 = CpuProbes.Read(c.Processes); return Task.CompletedTask; }, cancel,
+                socketBuffer: rate is null || settings.UdpSocketBufferBytes == 0 ? null : settings.UdpSocketBufferBytes);
         }
         catch (ShellException e)
         {

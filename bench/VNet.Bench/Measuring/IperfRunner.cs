@@ -16,7 +16,7 @@ public static class IperfRunner
 {
     /// <summary>Runs one test; throws <see cref="ShellException"/> with iperf3's error when it fails.</summary>
     public static async Task<IperfOutcome> RunAsync(string serverNetns, string clientNetns, string serverAddress, double seconds,
-        long? udpBitsPerSecond, int? udpLength, string logDirectory, int port, Func<Task>? beforeClient, CancellationToken cancel)
+        long? udpBitsPerSecond, int? udpLength, string logDirectory, int port, Func<Task>? beforeClient, CancellationToken cancel, int? socketBuffer = null)
     {
         var p = port.ToString(CultureInfo.InvariantCulture);
         var log = Path.Combine(logDirectory, $"iperf3-server-{port}.log");
@@ -27,6 +27,7 @@ public static class IperfRunner
             var args = new List<string> { "iperf3", "-c", serverAddress, "-p", p, "-t", seconds.ToString(CultureInfo.InvariantCulture), "-J", "--connect-timeout", "3000" };
             if (udpBitsPerSecond is { } rate) args.AddRange(["-u", "-b", rate.ToString(CultureInfo.InvariantCulture)]);
             if (udpLength is { } len) args.AddRange(["-l", len.ToString(CultureInfo.InvariantCulture)]);
+            if (socketBuffer is { } w) args.AddRange(["-w", w.ToString(CultureInfo.InvariantCulture)]); // both ends: the client passes it to the server
             if (beforeClient is not null) await beforeClient();
             var r = await Proc.InNetnsAsync(clientNetns, args, TimeSpan.FromSeconds(seconds + 20), cancel);
             return Parse(r.Output, udpBitsPerSecond is not null, r.Error);

@@ -138,6 +138,12 @@ public sealed record BenchConfig
     /// <summary>The common VM MTU.</summary>
     public int VmMtu { get; init; }
 
+    /// <summary>iperf3 -w of the UDP tests (0: iperf3's default; runs before this field existed used the default).</summary>
+    public int UdpSocketBufferBytes { get; init; }
+
+    /// <summary>net.core.rmem_max during the run (caps the UDP socket buffer).</summary>
+    public long RmemMax { get; init; }
+
     /// <summary>Offloads on both ends of every VM veth (runs before this field existed had them off).</summary>
     public bool Offloads { get; init; }
 

@@ -206,6 +206,28 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
 
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMicros"/> for <paramref name="fd"/> to be readable (ppoll, so the
+    /// wait can end at a frame's departure time); false on timeout or a signal. Throws, naming
+    /// <paramref name="interfaceName"/>, when the poll fails or the interface went away.
+    /// </summary>
+    public static bool WaitReadable(int fd, int timeoutMicros, string interfaceName)
+    {
+        var poll = new PollFd { Fd = fd, Events = POLLIN };
+        var timeout = new TimeSpec { Seconds = timeoutMicros / 1_000_000, Nanoseconds = timeoutMicros % 1_000_000 * 1000L };
+        var ready = ppoll(&poll, 1, &timeout, null);
+        if (ready == 0) return false;
+        if (ready < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) return false;
+            throw new InvalidOperationException($"poll on {interfaceName} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+        if ((poll.Revents & (POLLERR | POLLNVAL)) != 0 && (poll.Revents & POLLIN) == 0)
+            throw new InvalidOperationException($"interface {interfaceName} went away");
+        return true;
+    }
+
     /// <summary>setsockopt with an int value; throws with the option named on failure.</summary>
     public static void SetInt(int fd, int level, int name, int value, string what)
     {

@@ -160,18 +160,7 @@ public sealed unsafe class PacketSocketTap : IFrameTap
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_slots == null) throw new InvalidOperationException($"the tap on {Interface} only injects");
-        var poll = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
-        var timeout = new Libc.TimeSpec { Seconds = timeoutMicros / 1_000_000, Nanoseconds = timeoutMicros % 1_000_000 * 1000L };
-        var ready = Libc.ppoll(&poll, 1, &timeout, null);
-        if (ready == 0) return 0;
-        if (ready < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR) return 0;
-            throw new InvalidOperationException($"poll on {Interface} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
-        if ((poll.Revents & (Libc.POLLERR | Libc.POLLNVAL)) != 0 && (poll.Revents & Libc.POLLIN) == 0)
-            throw new InvalidOperationException($"interface {Interface} went away");
+        if (!Libc.WaitReadable(_fd, timeoutMicros, Interface)) return 0;
         var want = Math.Min(maxFrames, _capacity);
         for (var i = 0; i < want; i++)
         {

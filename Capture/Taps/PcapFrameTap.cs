@@ -93,18 +93,7 @@ public sealed unsafe class PcapFrameTap : IFrameTap
     public int Dispatch(IFrameSink sink, int maxFrames, int timeoutMicros)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var poll = new Libc.PollFd { Fd = _fd, Events = Libc.POLLIN };
-        var timeout = new Libc.TimeSpec { Seconds = timeoutMicros / 1_000_000, Nanoseconds = timeoutMicros % 1_000_000 * 1000L };
-        var ready = Libc.ppoll(&poll, 1, &timeout, null);
-        if (ready == 0) return 0;
-        if (ready < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR) return 0;
-            throw new InvalidOperationException($"poll on {Interface} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
-        if ((poll.Revents & (Libc.POLLERR | Libc.POLLNVAL)) != 0 && (poll.Revents & Libc.POLLIN) == 0)
-            throw new InvalidOperationException($"interface {Interface} went away");
+        if (!Libc.WaitReadable(_fd, timeoutMicros, Interface)) return 0;
         _sink = sink;
         _delivered = 0;
         var rc = LibPcap.pcap_dispatch(_pcap, maxFrames, &OnPacket, GCHandle.ToIntPtr(_self));

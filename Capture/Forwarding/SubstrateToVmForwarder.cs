@@ -58,11 +58,7 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
                 continue;
             }
             // The frame lies in native memory (the receive slot, or this slot's scratch) until the flush.
-            fixed (byte* f = frame)
-            {
-                if (offload.IsNone) _tap.Queue(f, frame.Length);
-                else _tap.Queue(f, frame.Length, offload);
-            }
+            fixed (byte* f = frame) _tap.Queue(f, frame.Length, offload);
             _stats.Frames++;
             _stats.Bytes += frame.Length;
             _stats.WireBytes += capsule.Length;

@@ -20,8 +20,6 @@ internal static unsafe partial class LibPcap
         public uint Length;
     }
 
-    public const int PCAP_D_IN = 1;
-
     /// <summary>struct pcap_stat.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Stat
@@ -42,9 +40,6 @@ internal static unsafe partial class LibPcap
 
     [LibraryImport(Library)]
     public static partial void pcap_breakloop(nint pcap);
-
-    [LibraryImport(Library)]
-    public static partial int pcap_setdirection(nint pcap, int direction);
 
     [LibraryImport(Library)]
     public static partial nint pcap_geterr(nint pcap);

@@ -102,7 +102,6 @@ internal static unsafe partial class Libc
 
     // AF_PACKET (linux/if_packet.h): the VM-side data path with offload metadata (virtio_net_hdr).
     public const int AF_PACKET = 17;
-    public const int SOCK_NONBLOCK = 0x800;
     public const int SOL_PACKET = 263;
     public const int PACKET_ADD_MEMBERSHIP = 1;
     public const int PACKET_MR_PROMISC = 1;

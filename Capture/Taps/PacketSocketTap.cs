@@ -197,8 +197,7 @@ public sealed unsafe class PacketSocketTap : IFrameTap
                 length += TagRoom;
                 offload = offload.ShiftedBy(TagRoom);
             }
-            if (offload.IsNone) sink.OnFrame(new ReadOnlySpan<byte>(frame, length));
-            else sink.OnFrame(new ReadOnlySpan<byte>(frame, length), offload);
+            sink.OnFrame(new ReadOnlySpan<byte>(frame, length), offload);
             delivered++;
         }
         return delivered;
@@ -233,16 +232,11 @@ public sealed unsafe class PacketSocketTap : IFrameTap
     /// <inheritdoc/>
     public bool Inject(ReadOnlySpan<byte> frame)
     {
-        var buffer = (byte*)NativeMemory.AllocZeroed((nuint)(frame.Length + OffloadHeader.Length));
-        try
+        // Sent before the pin ends: the queue (frames queued earlier first) is flushed at once.
+        fixed (byte* p = frame)
         {
-            frame.CopyTo(new Span<byte>(buffer + OffloadHeader.Length, frame.Length));
-            var total = frame.Length + OffloadHeader.Length;
-            return Libc.send(_fd, buffer, (nuint)total, 0) == total;
-        }
-        finally
-        {
-            NativeMemory.Free(buffer);
+            Queue(p, frame.Length, default);
+            return FlushQueued() == 0;
         }
     }
 

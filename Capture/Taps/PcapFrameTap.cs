@@ -47,9 +47,9 @@ public sealed unsafe class PcapFrameTap : IFrameTap
     /// in both directions (link capture to a pcap file).
     /// </summary>
     public static PcapFrameTap OpenMonitor(string interfaceName, string filter) =>
-        Open(interfaceName, filter, 4 << 20, inboundOnly: false);
+        Open(interfaceName, filter, 4 << 20);
 
-    private static PcapFrameTap Open(string interfaceName, string filter, int bufferBytes, bool inboundOnly)
+    private static PcapFrameTap Open(string interfaceName, string filter, int bufferBytes)
     {
         LibPcapLiveDevice? device;
         try
@@ -72,8 +72,6 @@ public sealed unsafe class PcapFrameTap : IFrameTap
                 Snaplen = 65536,
             });
             device.Filter = filter;
-            if (inboundOnly && LibPcap.pcap_setdirection(device.Handle.DangerousGetHandle(), LibPcap.PCAP_D_IN) != 0)
-                throw new InvalidOperationException($"cannot restrict capture on {interfaceName} to inbound frames: {LibPcap.LastError(device.Handle.DangerousGetHandle())}");
             return new PcapFrameTap(device, interfaceName);
         }
         catch (Exception e) when (e is not InvalidOperationException)

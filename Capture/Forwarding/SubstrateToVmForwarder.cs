@@ -41,6 +41,7 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
         // Spinning: right after traffic, look again without sleeping (trades CPU for wake-up latency).
         _batch.DontWait = _spinTicks > 0 && System.Diagnostics.Stopwatch.GetTimestamp() - _lastActivity < _spinTicks;
         var n = _transport.Receive(_batch);
+        if (n == 0 && _batch.DontWait) Thread.Yield();
         if (n > 0 && _spinTicks > 0) _lastActivity = System.Diagnostics.Stopwatch.GetTimestamp();
         if (n > 0 && _transport.ReceiveDrops(_batch) is >= 0 and var dropped) _stats.Drops[(int)DropReason.SocketOverflow] = dropped;
         for (var i = 0; i < n; i++)

@@ -69,8 +69,10 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
             var micros = (q.HeadDeparture - Stopwatch.GetTimestamp()) * 1_000_000 / Stopwatch.Frequency;
             wait = (int)Math.Clamp(micros, 0, IdleWaitMicros);
         }
-        if (_spinTicks > 0 && Stopwatch.GetTimestamp() - _lastActivity < _spinTicks) wait = 0; // spinning after traffic
+        var spinning = _spinTicks > 0 && Stopwatch.GetTimestamp() - _lastActivity < _spinTicks;
+        if (spinning) wait = 0; // spinning after traffic
         var n = _tap.Dispatch(this, _batch.Capacity, wait);
+        if (spinning && n == 0) Thread.Yield();
         var now = Stopwatch.GetTimestamp();
         if (n > 0) _lastActivity = now;
         Release(now);

@@ -15,12 +15,14 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     private readonly IFrameTap _tap;
     private readonly DirectionStats _stats;
     private readonly PacketBatch _batch;
-    // One decompression area per batch slot: queued frames must stay put until the batch is flushed.
+    // One decompression area per queued frame: queued frames must stay put until they are flushed.
     private const int ScratchSlot = PacketSocketTap.MaxFrame;
     private readonly byte* _scratch;
 
     private readonly long _spinTicks;
     private long _lastActivity;
+    private readonly TrainReassembler _trains;
+    private int _queued;                 // frames queued for injection since the last flush
 
     /// <summary>Creates the forwarder; <paramref name="spinMicros"/> &gt; 0 keeps polling that long after traffic before sleeping.</summary>
     public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 64, int spinMicros = 0)
@@ -32,6 +34,7 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
         // Received raw packets include the IPv4 header (at most 60 bytes) before the largest capsule.
         _batch = new PacketBatch(batchSize, VmToSubstrateForwarder.SlotSize + 64);
         _scratch = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(batchSize * ScratchSlot));
+        _trains = new TrainReassembler(batchSize, VmToSubstrateForwarder.SlotSize);
     }
 
     /// <summary>Waits for capsules (up to the transport's receive timeout), injects them, returns how many.</summary>
@@ -46,37 +49,72 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
         if (n > 0 && _transport.ReceiveDrops(_batch) is >= 0 and var dropped) _stats.Drops[(int)DropReason.SocketOverflow] = dropped;
         for (var i = 0; i < n; i++)
         {
-            var capsule = _transport.Payload(_batch, i);
-            if (capsule.IsEmpty)
+            var payload = _transport.Payload(_batch, i);
+            if (payload.IsEmpty)
             {
                 _stats.Drop(DropReason.Foreign);
                 continue;
             }
-            var scratch = new Span<byte>(_scratch + i * ScratchSlot, ScratchSlot);
-            if (Capsule.Decode(capsule, scratch, out var frame, out var compressed, out var offload) != CapsuleStatus.Ok)
+            // With UDP_GRO one slot may hold several datagrams of one size (the last may be shorter).
+            var size = _transport.CoalescedSegmentSize(_batch, i);
+            if (size <= 0 || size >= payload.Length)
             {
-                _stats.Drop(DropReason.DecodeError);
+                Deliver(payload);
                 continue;
             }
-            // The frame lies in native memory (the receive slot, or this slot's scratch) until the flush.
-            fixed (byte* f = frame) _tap.Queue(f, frame.Length, offload);
-            _stats.Frames++;
-            _stats.Bytes += frame.Length;
-            _stats.WireBytes += capsule.Length;
-            if (compressed) _stats.Compressed++;
+            for (var offset = 0; offset < payload.Length; offset += size)
+                Deliver(payload.Slice(offset, Math.Min(size, payload.Length - offset)));
         }
-        if (n > 0 && _tap.FlushQueued() is > 0 and var failed)
+        if (n > 0) Flush();
+        return n;
+    }
+
+    /// <summary>Decodes one datagram (a capsule, or a segment of a train) and queues its frame for the VM.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
+    private void Deliver(ReadOnlySpan<byte> datagram)
+    {
+        var capsule = datagram;
+        if (Train.IsSegment(datagram))
+        {
+            if (_trains.IsFull) Flush(); // capsules that did not decode hold regions too
+            var status = _trains.Add(datagram, out capsule, out var lost);
+            if (lost > 0) _stats.Drop(DropReason.DecodeError);
+            if (status == TrainStatus.Dropped) _stats.Drop(DropReason.DecodeError);
+            if (status != TrainStatus.Complete) return;
+        }
+        var scratch = new Span<byte>(_scratch + _queued * ScratchSlot, ScratchSlot);
+        if (Capsule.Decode(capsule, scratch, out var frame, out var compressed, out var offload) != CapsuleStatus.Ok)
+        {
+            _stats.Drop(DropReason.DecodeError);
+            return;
+        }
+        // The frame lies in native memory (the receive slot, a train region or this frame's scratch) until the flush.
+        fixed (byte* f = frame) _tap.Queue(f, frame.Length, offload);
+        _queued++;
+        _stats.Frames++;
+        _stats.Bytes += frame.Length;
+        _stats.WireBytes += capsule.Length;
+        if (compressed) _stats.Compressed++;
+        if (_queued == _batch.Capacity) Flush();
+    }
+
+    /// <summary>Injects the queued frames; their scratch areas and train regions are free again.</summary>
+    private void Flush()
+    {
+        if (_queued > 0 && _tap.FlushQueued() is > 0 and var failed)
         {
             _stats.Drops[(int)DropReason.InjectError] += failed;
             _stats.Frames -= failed;
         }
-        return n;
+        _queued = 0;
+        _trains.Release();
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
         _batch.Dispose();
+        _trains.Dispose();
         System.Runtime.InteropServices.NativeMemory.Free(_scratch);
     }
 }

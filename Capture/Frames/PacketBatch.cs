@@ -13,7 +13,7 @@ public sealed unsafe class PacketBatch : IDisposable
     private readonly Libc.IoVec* _iov;
     private readonly Libc.SockAddrIn* _addresses;
     private readonly byte* _control;
-    private const int ControlSize = 32; // CMSG_SPACE(sizeof(uint)) on 64-bit Linux is 24
+    private const int ControlSize = 64; // room for two CMSG_SPACE(sizeof(int)) = 24 (SO_RXQ_OVFL, UDP_GRO)
     private bool _disposed;
 
     /// <summary>Creates <paramref name="capacity"/> slots of <paramref name="slotSize"/> bytes.</summary>
@@ -92,12 +92,35 @@ public sealed unsafe class PacketBatch : IDisposable
     /// </summary>
     internal long DropCounter(int index)
     {
+        var data = ControlData(index, Libc.SOL_SOCKET, Libc.SO_RXQ_OVFL);
+        return data == null ? -1 : *(uint*)data;
+    }
+
+    /// <summary>
+    /// The segment size of received slot <paramref name="index"/> when the kernel handed over several
+    /// UDP datagrams in it at once (UDP_GRO: all of that size but the last); 0 when it holds one.
+    /// </summary>
+    internal int CoalescedSegmentSize(int index)
+    {
+        var data = ControlData(index, Libc.SOL_UDP, Libc.UDP_GRO);
+        return data == null ? 0 : *(int*)data;
+    }
+
+    /// <summary>The data of the control message (level, type) of received slot <paramref name="index"/>, or null.</summary>
+    private byte* ControlData(int index, int level, int type)
+    {
         var header = Messages[index].Header;
-        if (header.ControlLength < 20) return -1;
         var cmsg = (byte*)header.Control;
-        // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the data.
-        if (*(int*)(cmsg + 8) != Libc.SOL_SOCKET || *(int*)(cmsg + 12) != Libc.SO_RXQ_OVFL) return -1;
-        return *(uint*)(cmsg + 16);
+        var end = cmsg + (long)header.ControlLength;
+        // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the data, 8-byte aligned.
+        while (cmsg + 16 <= end)
+        {
+            var length = (long)*(ulong*)cmsg;
+            if (length < 16 || cmsg + length > end) return null;
+            if (*(int*)(cmsg + 8) == level && *(int*)(cmsg + 12) == type) return cmsg + 16;
+            cmsg += (length + 7) & ~7L;
+        }
+        return null;
     }
 
     /// <summary>The source address of received slot <paramref name="index"/> (network order).</summary>

@@ -24,6 +24,9 @@ internal static unsafe partial class Libc
     public const int IP_TTL = 2;
     public const int IP_MTU_DISCOVER = 10;
     public const int IP_MTU = 14;
+    public const int SOL_UDP = 17;
+    public const int UDP_SEGMENT = 103;
+    public const int UDP_GRO = 104;
     public const int IP_MULTICAST_IF = 32;
     public const int IP_MULTICAST_TTL = 33;
     public const int IP_MULTICAST_LOOP = 34;

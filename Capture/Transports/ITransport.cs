@@ -33,6 +33,12 @@ public interface ITransport : IDisposable
     /// <summary>The capsule inside received slot <paramref name="index"/> (substrate headers removed).</summary>
     ReadOnlySpan<byte> Payload(PacketBatch batch, int index);
 
+    /// <summary>
+    /// When the kernel put several datagrams into received slot <paramref name="index"/> (UDP_GRO),
+    /// their size (all but the last); 0 when the slot holds one.
+    /// </summary>
+    int CoalescedSegmentSize(PacketBatch batch, int index) => 0;
+
     /// <summary>Datagrams the kernel dropped at this transport's receive socket since it was opened (-1 when unknown), as of the last <see cref="Receive"/>.</summary>
     long ReceiveDrops(PacketBatch batch) => batch.Count > 0 ? batch.DropCounter(batch.Count - 1) : -1;
 

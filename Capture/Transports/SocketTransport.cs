@@ -32,7 +32,10 @@ public abstract class SocketTransport : ITransport
     public void SetTos(int tos) => Socket.SetInt(Libc.IPPROTO_IP, Libc.IP_TOS, tos, "IP_TOS");
 
     /// <inheritdoc/>
-    public void Dispose() => Socket.Dispose();
+    public int CoalescedSegmentSize(PacketBatch batch, int index) => batch.CoalescedSegmentSize(index);
+
+    /// <inheritdoc/>
+    public virtual void Dispose() => Socket.Dispose();
 
     /// <summary>Runs <paramref name="setup"/> on a fresh socket; closes it when that fails.</summary>
     private protected static BatchSocket Prepared(BatchSocket socket, Action<BatchSocket> setup)

@@ -5,13 +5,21 @@ using VNet.Capture.Native;
 namespace VNet.Capture.Transports;
 
 /// <summary>
-/// udp-p2p: each capsule is one UDP datagram between the two ports agreed during negotiation.
-/// The socket is connected, so the kernel drops datagrams from anyone but the peer's port.
+/// udp-p2p: each capsule is one UDP datagram between the two ports agreed during negotiation, or a
+/// train of them when it is larger than one datagram (<see cref="Train"/>), sent with UDP
+/// segmentation offload where the kernel has it. The socket is connected, so the kernel drops
+/// datagrams from anyone but the peer's port; with UDP_GRO it hands over a train in one piece.
 /// </summary>
 public sealed class UdpTransport : SocketTransport
 {
-    /// <summary>Binds <paramref name="local"/>:<paramref name="localPort"/> and connects to the peer.</summary>
-    public UdpTransport(IPAddress local, int localPort, IPAddress remote, int remotePort, int tos, int bufferBytes, TimeSpan receiveTimeout)
+    private readonly TrainSender _trains;
+    private readonly int _maxDatagram;
+
+    /// <summary>
+    /// Binds <paramref name="local"/>:<paramref name="localPort"/> and connects to the peer.
+    /// <paramref name="pathMtu"/> overrides the kernel's path MTU (0: ask the kernel; tests on loopback use it).
+    /// </summary>
+    public UdpTransport(IPAddress local, int localPort, IPAddress remote, int remotePort, int tos, int bufferBytes, TimeSpan receiveTimeout, int pathMtu = 0)
         : base(Prepared(BatchSocket.Open(Libc.SOCK_DGRAM, 0, bufferBytes, receiveTimeout), s =>
         {
             s.Bind(local, localPort);
@@ -19,9 +27,32 @@ public sealed class UdpTransport : SocketTransport
         }))
     {
         SetTos(tos);
-        PathMtu = Math.Max(576, Socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
+        PathMtu = pathMtu > 0 ? pathMtu : Math.Max(576, Socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
         LocalPort = Socket.LocalPort;
-        Description = $"udp {local}:{LocalPort} -> {remote}:{remotePort}";
+        _maxDatagram = PathMtu - Overhead;
+        // UDP_SEGMENT and UDP_GRO exist since Linux 4.18 and 5.0; without them trains go segment by segment.
+        SegmentationOffload = Libc.GetInt(Socket.Fd, Libc.SOL_UDP, Libc.UDP_SEGMENT) >= 0;
+        try { Socket.SetInt(Libc.SOL_UDP, Libc.UDP_GRO, 1, "UDP_GRO"); } catch (System.Net.Sockets.SocketException) { }
+        _trains = new TrainSender(Socket.Fd, _maxDatagram, SegmentationOffload, capacity: 64, maxCapsule: ushort.MaxValue);
+        Description = $"udp {local}:{LocalPort} -> {remote}:{remotePort}{(SegmentationOffload ? "" : " (no UDP segmentation offload)")}";
+    }
+
+    /// <summary>True when the kernel cuts trains (UDP_SEGMENT); otherwise each segment is sent on its own.</summary>
+    public bool SegmentationOffload { get; }
+
+    /// <inheritdoc/>
+    public override int Send(PacketBatch batch)
+    {
+        for (var i = 0; i < batch.Count; i++)
+            if (batch.Filled(i).Length > _maxDatagram) return _trains.Send(batch);
+        return Socket.Send(batch);
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        base.Dispose();
+        _trains.Dispose();
     }
 
     /// <summary>The bound local port.</summary>

@@ -57,6 +57,10 @@ internal sealed class MemoryTransport : ITransport
     }
 
     public ReadOnlySpan<byte> Payload(PacketBatch batch, int index) => Foreign.Contains(index) ? default : batch.Filled(index);
+
+    /// <summary>Received slots that hold several datagrams of this size, as UDP_GRO hands them over.</summary>
+    public Dictionary<int, int> Coalesced { get; } = new();
+    public int CoalescedSegmentSize(PacketBatch batch, int index) => Coalesced.GetValueOrDefault(index);
     public void SetTos(int tos) { }
     public void Dispose() { }
 }
@@ -160,6 +164,38 @@ public class ForwarderTests
         Assert.Equal(1, stats.Drops[(int)DropReason.Foreign]);
         Assert.Equal(2, stats.Frames);
         Assert.Equal(1, stats.Compressed);
+    }
+}
+
+public class CoalescedReceiveTests
+{
+    private static byte[] Capsule(byte[] frame)
+    {
+        var b = new byte[frame.Length + 8];
+        return b[..VNet.Capture.Frames.Capsule.Encode(frame, b, false, out _)];
+    }
+
+    [Fact]
+    public void A_slot_holding_several_datagrams_gives_each_frame_and_a_whole_train_in_order()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new SubstrateToVmForwarder(transport, tap, stats);
+        var rng = new Random(5);
+        var small = Enumerable.Range(0, 3).Select(_ => { var x = new byte[96]; rng.NextBytes(x); return x; }).ToList();
+        var large = new byte[5000];
+        rng.NextBytes(large);
+        // Slot 0: three 100-byte capsules coalesced. Slot 1: the six segments of a train (5004-byte capsule in pieces of 1000).
+        transport.ToReceive.Enqueue([.. small.SelectMany(Capsule)]);
+        transport.Coalesced[0] = 100;
+        var train = Train.Split(Capsule(large), 1000, 9);
+        transport.ToReceive.Enqueue([.. train.SelectMany(s => s)]);
+        transport.Coalesced[1] = 1004;
+        f.RunOnce();
+        Assert.Equal([.. small.Select(Convert.ToHexString), Convert.ToHexString(large)], tap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(0, stats.Drops.Sum());
+        Assert.Equal(4, stats.Frames);
     }
 }
 

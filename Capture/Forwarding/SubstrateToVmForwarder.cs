@@ -57,13 +57,14 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
             }
             // With UDP_GRO one slot may hold several datagrams of one size (the last may be shorter).
             var size = _transport.CoalescedSegmentSize(_batch, i);
+            var source = _transport.Source(_batch, i);
             if (size <= 0 || size >= payload.Length)
             {
-                Deliver(payload);
+                Deliver(source, payload);
                 continue;
             }
             for (var offset = 0; offset < payload.Length; offset += size)
-                Deliver(payload.Slice(offset, Math.Min(size, payload.Length - offset)));
+                Deliver(source, payload.Slice(offset, Math.Min(size, payload.Length - offset)));
         }
         if (n > 0) Flush();
         return n;
@@ -71,13 +72,13 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
 
     /// <summary>Decodes one datagram (a capsule, or a segment of a train) and queues its frame for the VM.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
-    private void Deliver(ReadOnlySpan<byte> datagram)
+    private void Deliver(uint source, ReadOnlySpan<byte> datagram)
     {
         var capsule = datagram;
         if (Train.IsSegment(datagram))
         {
             if (_trains.IsFull) Flush(); // capsules that did not decode hold regions too
-            var status = _trains.Add(datagram, out capsule, out var lost);
+            var status = _trains.Add(source, datagram, out capsule, out var lost);
             if (lost > 0) _stats.Drop(DropReason.DecodeError);
             if (status == TrainStatus.Dropped) _stats.Drop(DropReason.DecodeError);
             if (status != TrainStatus.Complete) return;

@@ -67,7 +67,7 @@ public static class Train
     }
 }
 
-/// <summary>What <see cref="TrainReassembler.Add"/> made of a segment.</summary>
+/// <summary>What <see cref="TrainReassembler"/> made of a segment.</summary>
 public enum TrainStatus
 {
     /// <summary>Taken; the train is not complete yet.</summary>
@@ -81,23 +81,37 @@ public enum TrainStatus
 /// <summary>
 /// Puts trains back together on the receiving side, in native memory allocated once: <c>regions</c>
 /// areas of <c>regionSize</c> bytes, so that every capsule completed since the last
-/// <see cref="Release"/> stays where it is until the frames in it have been injected. One train is
-/// assembled at a time, in order: a single sender and a single path do not reorder, and a train
-/// with a missing or out-of-order segment is dropped whole, as the kernel drops an IP datagram with
-/// a missing fragment.
+/// <see cref="Release"/> stays where it is until the frames in it have been injected. Each sender
+/// (a multipoint segment has several) has a lane that assembles one train at a time, in order: a
+/// single sender on a single path does not reorder, and a train with a missing or out-of-order
+/// segment is dropped whole, as the kernel drops an IP datagram with a missing fragment.
 /// </summary>
 public sealed unsafe class TrainReassembler : IDisposable
 {
+    /// <summary>Senders assembled at once; a new sender beyond that takes the lane idle longest.</summary>
+    public const int MaxLanes = 16;
+
+    private struct Lane
+    {
+        public uint Source;
+        public bool InProgress;
+        public ushort Train;
+        public int Next;
+        public int Length;
+        public int Region;
+        public long LastUse;
+    }
+
     private readonly int _regions;
     private readonly int _regionSize;
+    private readonly Lane[] _lanes = new Lane[MaxLanes];
+    private int _laneCount;
+    private long _clock;
     private byte* _area;
-    private int _current;
-    private bool _inProgress;
-    private ushort _train;
-    private int _next;
-    private int _length;
+    private int _nextFree;
+    private int _completed;
 
-    /// <summary>Creates a reassembler with room for <paramref name="regions"/> completed capsules between releases.</summary>
+    /// <summary>Creates a reassembler with room for <paramref name="regions"/> capsules (completed or in progress) between releases.</summary>
     public TrainReassembler(int regions, int regionSize)
     {
         _regions = regions;
@@ -105,72 +119,113 @@ public sealed unsafe class TrainReassembler : IDisposable
     }
 
     /// <summary>Capsules completed since the last <see cref="Release"/>.</summary>
-    public int Completed => _current;
+    public int Completed => _completed;
 
-    /// <summary>True when no more capsule can complete before <see cref="Release"/>.</summary>
-    public bool IsFull => _current >= _regions;
+    /// <summary>True when no new train can start before <see cref="Release"/>.</summary>
+    public bool IsFull => _nextFree >= _regions;
+
+    /// <summary>As <see cref="Add(uint, ReadOnlySpan{byte}, out ReadOnlySpan{byte}, out int)"/> for a link with one sender.</summary>
+    public TrainStatus Add(ReadOnlySpan<byte> datagram, out ReadOnlySpan<byte> capsule, out int lost) => Add(0, datagram, out capsule, out lost);
 
     /// <summary>
-    /// Takes segment <paramref name="datagram"/>. On <see cref="TrainStatus.Complete"/>,
-    /// <paramref name="capsule"/> is the whole capsule, valid until <see cref="Release"/>.
-    /// <paramref name="lost"/> is 1 when a train in progress was given up because of this segment.
+    /// Takes segment <paramref name="datagram"/> from sender <paramref name="source"/>. On
+    /// <see cref="TrainStatus.Complete"/>, <paramref name="capsule"/> is the whole capsule, valid until
+    /// <see cref="Release"/>. <paramref name="lost"/> is 1 when a train in progress was given up because of this segment.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
-    public TrainStatus Add(ReadOnlySpan<byte> datagram, out ReadOnlySpan<byte> capsule, out int lost)
+    public TrainStatus Add(uint source, ReadOnlySpan<byte> datagram, out ReadOnlySpan<byte> capsule, out int lost)
     {
         capsule = default;
         lost = 0;
-        if (datagram.Length < Train.HeaderLength || !Train.IsSegment(datagram) || IsFull) return Abandon(ref lost);
+        ref var lane = ref LaneOf(source, ref lost);
+        lane.LastUse = ++_clock;
+        if (datagram.Length < Train.HeaderLength || !Train.IsSegment(datagram)) return Abandon(ref lane, ref lost);
         var last = (datagram[0] & Train.FlagLast) != 0;
         int index = datagram[1];
         var train = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
         var piece = datagram[Train.HeaderLength..];
         if (index == 0)
         {
-            if (_inProgress) lost = 1;
-            _inProgress = true;
-            _train = train;
-            _next = 0;
-            _length = 0;
+            if (lane.InProgress) lost = 1;
+            else
+            {
+                if (IsFull) return TrainStatus.Dropped;
+                lane.Region = _nextFree++;
+            }
+            lane.InProgress = true;
+            lane.Train = train;
+            lane.Next = 0;
+            lane.Length = 0;
         }
-        else if (!_inProgress || train != _train || index != _next)
+        else if (!lane.InProgress || train != lane.Train || index != lane.Next)
         {
-            return Abandon(ref lost);
+            return Abandon(ref lane, ref lost);
         }
-        if (_length + piece.Length > _regionSize)
-        {
-            _inProgress = false;
-            return TrainStatus.Dropped;
-        }
+        if (lane.Length + piece.Length > _regionSize) return Abandon(ref lane, ref lost);
         if (_area == null) _area = (byte*)NativeMemory.AlignedAlloc((nuint)((long)_regions * _regionSize), 64);
-        var region = _area + (long)_current * _regionSize;
-        piece.CopyTo(new Span<byte>(region + _length, _regionSize - _length));
-        _length += piece.Length;
-        _next++;
+        var region = _area + (long)lane.Region * _regionSize;
+        piece.CopyTo(new Span<byte>(region + lane.Length, _regionSize - lane.Length));
+        lane.Length += piece.Length;
+        lane.Next++;
         if (!last) return TrainStatus.Incomplete;
-        _inProgress = false;
-        capsule = new ReadOnlySpan<byte>(region, _length);
-        _current++;
+        lane.InProgress = false;
+        capsule = new ReadOnlySpan<byte>(region, lane.Length);
+        _completed++;
         return TrainStatus.Complete;
     }
 
-    private TrainStatus Abandon(ref int lost)
+    /// <summary>The lane of <paramref name="source"/>; a new sender takes a free lane or the one idle longest (its train is lost).</summary>
+    private ref Lane LaneOf(uint source, ref int lost)
     {
-        if (_inProgress) lost = 1;
-        _inProgress = false;
+        for (var i = 0; i < _laneCount; i++)
+            if (_lanes[i].Source == source) return ref _lanes[i];
+        if (_laneCount < MaxLanes)
+        {
+            _lanes[_laneCount] = new Lane { Source = source };
+            return ref _lanes[_laneCount++];
+        }
+        var oldest = 0;
+        for (var i = 1; i < _laneCount; i++)
+            if (_lanes[i].LastUse < _lanes[oldest].LastUse) oldest = i;
+        if (_lanes[oldest].InProgress) lost = 1;
+        _lanes[oldest] = new Lane { Source = source };
+        return ref _lanes[oldest];
+    }
+
+    private static TrainStatus Abandon(ref Lane lane, ref int lost)
+    {
+        if (lane.InProgress) lost = 1;
+        lane.InProgress = false;
         return TrainStatus.Dropped;
     }
 
     /// <summary>
     /// The capsules handed out are no longer needed (their frames were injected): their regions are
-    /// reused. A train still in progress moves to the first region.
+    /// reused. Trains still in progress move to the first regions.
     /// </summary>
     public void Release()
     {
-        if (_current == 0) return;
-        if (_inProgress && _length > 0)
-            Buffer.MemoryCopy(_area + (long)_current * _regionSize, _area, _regionSize, _length);
-        _current = 0;
+        if (_nextFree == 0) return;
+        // Lanes in the order of their regions, so that a move never overwrites a train not yet moved.
+        Span<int> order = stackalloc int[MaxLanes];
+        var count = 0;
+        for (var i = 0; i < _laneCount; i++)
+        {
+            if (!_lanes[i].InProgress) continue;
+            var at = count++;
+            while (at > 0 && _lanes[order[at - 1]].Region > _lanes[i].Region) { order[at] = order[at - 1]; at--; }
+            order[at] = i;
+        }
+        var free = 0;
+        foreach (var i in order[..count])
+        {
+            ref var lane = ref _lanes[i];
+            if (lane.Region != free && lane.Length > 0)
+                Buffer.MemoryCopy(_area + (long)lane.Region * _regionSize, _area + (long)free * _regionSize, _regionSize, lane.Length);
+            lane.Region = free++;
+        }
+        _nextFree = free;
+        _completed = 0;
     }
 
     /// <inheritdoc/>

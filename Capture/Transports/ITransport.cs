@@ -39,6 +39,9 @@ public interface ITransport : IDisposable
     /// </summary>
     int CoalescedSegmentSize(PacketBatch batch, int index) => 0;
 
+    /// <summary>Who sent received slot <paramref name="index"/> (IPv4 address in network order; 0 when unknown).</summary>
+    uint Source(PacketBatch batch, int index) => 0;
+
     /// <summary>Datagrams the kernel dropped at this transport's receive socket since it was opened (-1 when unknown), as of the last <see cref="Receive"/>.</summary>
     long ReceiveDrops(PacketBatch batch) => batch.Count > 0 ? batch.DropCounter(batch.Count - 1) : -1;
 

@@ -35,6 +35,9 @@ public abstract class SocketTransport : ITransport
     public int CoalescedSegmentSize(PacketBatch batch, int index) => batch.CoalescedSegmentSize(index);
 
     /// <inheritdoc/>
+    public uint Source(PacketBatch batch, int index) => batch.SourceAddress(index);
+
+    /// <inheritdoc/>
     public virtual void Dispose() => Socket.Dispose();
 
     /// <summary>Runs <paramref name="setup"/> on a fresh socket; closes it when that fails.</summary>
@@ -56,11 +59,11 @@ public abstract class SocketTransport : ITransport
 /// <summary>The two multipoint transports: unconnected sockets that send every capsule to the group.</summary>
 public abstract unsafe class MulticastTransport : SocketTransport
 {
-    private Libc.SockAddrIn _destination;
+    private protected Libc.SockAddrIn Destination;
 
     private protected MulticastTransport(BatchSocket socket, System.Net.IPAddress group, int port, MulticastMembers members) : base(socket)
     {
-        _destination = Libc.SockAddr(group, port);
+        Destination = Libc.SockAddr(group, port);
         Members = members;
     }
 
@@ -70,7 +73,7 @@ public abstract unsafe class MulticastTransport : SocketTransport
     /// <inheritdoc/>
     public override int Send(PacketBatch batch)
     {
-        fixed (Libc.SockAddrIn* d = &_destination)
+        fixed (Libc.SockAddrIn* d = &Destination)
         {
             batch.SetDestination(d);
             return Socket.Send(batch);

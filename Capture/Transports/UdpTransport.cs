@@ -13,7 +13,6 @@ namespace VNet.Capture.Transports;
 public sealed class UdpTransport : SocketTransport
 {
     private readonly TrainSender _trains;
-    private readonly int _maxDatagram;
 
     /// <summary>
     /// Binds <paramref name="local"/>:<paramref name="localPort"/> and connects to the peer.
@@ -29,24 +28,15 @@ public sealed class UdpTransport : SocketTransport
         SetTos(tos);
         PathMtu = pathMtu > 0 ? pathMtu : Math.Max(576, Socket.GetInt(Libc.IPPROTO_IP, Libc.IP_MTU));
         LocalPort = Socket.LocalPort;
-        _maxDatagram = PathMtu - Overhead;
-        // UDP_SEGMENT and UDP_GRO exist since Linux 4.18 and 5.0; without them trains go segment by segment.
-        SegmentationOffload = Libc.GetInt(Socket.Fd, Libc.SOL_UDP, Libc.UDP_SEGMENT) >= 0;
-        try { Socket.SetInt(Libc.SOL_UDP, Libc.UDP_GRO, 1, "UDP_GRO"); } catch (System.Net.Sockets.SocketException) { }
-        _trains = new TrainSender(Socket.Fd, _maxDatagram, SegmentationOffload, capacity: 64, maxCapsule: ushort.MaxValue);
-        Description = $"udp {local}:{LocalPort} -> {remote}:{remotePort}{(SegmentationOffload ? "" : " (no UDP segmentation offload)")}";
+        _trains = TrainSender.ForSocket(Socket, PathMtu - Overhead);
+        Description = $"udp {local}:{LocalPort} -> {remote}:{remotePort}{(_trains.SegmentationOffload ? "" : " (no UDP segmentation offload)")}";
     }
 
     /// <summary>True when the kernel cuts trains (UDP_SEGMENT); otherwise each segment is sent on its own.</summary>
-    public bool SegmentationOffload { get; }
+    public bool SegmentationOffload => _trains.SegmentationOffload;
 
     /// <inheritdoc/>
-    public override int Send(PacketBatch batch)
-    {
-        for (var i = 0; i < batch.Count; i++)
-            if (batch.Filled(i).Length > _maxDatagram) return _trains.Send(batch);
-        return Socket.Send(batch);
-    }
+    public override unsafe int Send(PacketBatch batch) => _trains.Needed(batch) ? _trains.Send(batch) : Socket.Send(batch);
 
     /// <inheritdoc/>
     public override void Dispose()

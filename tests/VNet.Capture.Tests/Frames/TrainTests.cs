@@ -106,4 +106,31 @@ public class TrainTests
             if (i % 100 == 0) r.Release();
         }
     }
+
+    [Fact]
+    public void Trains_of_several_senders_interleaved_are_each_put_back_together()
+    {
+        var fromA = Train.Split(Capsule(4000, 11), 1000, 1);
+        var fromB = Train.Split(Capsule(3500, 12), 1000, 1);   // same train number, another sender
+        using var r = new TrainReassembler(4, 70000);
+        var done = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            if (i < fromA.Count && r.Add(0x0a000001, fromA[i], out var a, out _) == TrainStatus.Complete) done.Add(Convert.ToHexString(a));
+            if (i < fromB.Count && r.Add(0x0a000002, fromB[i], out var b, out _) == TrainStatus.Complete) done.Add(Convert.ToHexString(b));
+        }
+        Assert.Equal([Convert.ToHexString(Capsule(4000, 11)), Convert.ToHexString(Capsule(3500, 12))], done);
+        // A release while both are in progress keeps both.
+        var c = Train.Split(Capsule(2500, 13), 1000, 2);
+        var d = Train.Split(Capsule(2500, 14), 1000, 2);
+        r.Add(0x0a000002, d[0], out _, out _);
+        r.Add(0x0a000001, c[0], out _, out _);
+        r.Release();
+        r.Add(0x0a000001, c[1], out _, out _);
+        r.Add(0x0a000002, d[1], out _, out _);
+        Assert.Equal(TrainStatus.Complete, r.Add(0x0a000001, c[2], out var wholeC, out _));
+        Assert.Equal(Convert.ToHexString(Capsule(2500, 13)), Convert.ToHexString(wholeC));
+        Assert.Equal(TrainStatus.Complete, r.Add(0x0a000002, d[2], out var wholeD, out _));
+        Assert.Equal(Convert.ToHexString(Capsule(2500, 14)), Convert.ToHexString(wholeD));
+    }
 }

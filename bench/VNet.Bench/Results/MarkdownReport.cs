@@ -184,7 +184,7 @@ public static class MarkdownReport
         if (vnet.Count == 0) return;
         sb.AppendLine("## VNet link counters (all tests)");
         sb.AppendLine();
-        sb.AppendLine("From `link stats`, summed over the tests: frames each host sent to the substrate and delivered to its VM, frames sent compressed and as IP fragments, capsule bytes per frame byte.");
+        sb.AppendLine("From `link stats`, summed over the tests: frames each host sent to the substrate and delivered to its VM, frames sent compressed, frames larger than one packet (“fragmented”: IP fragments on the raw kinds, trains of datagrams on the UDP kinds, docs/wire-format.md), capsule bytes per frame byte.");
         sb.AppendLine();
         sb.Append(MarkdownTable.Render(["contender", "vm→net frames", "net→vm frames", "compressed", "fragmented", "wire/frame bytes"],
             vnet.Select(s =>

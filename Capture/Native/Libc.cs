@@ -35,6 +35,7 @@ internal static unsafe partial class Libc
     public const int MSG_WAITFORONE = 0x10000;
     public const int EAGAIN = 11;
     public const int EINTR = 4;
+    public const int EIO = 5;
     public const int ECONNREFUSED = 111;
     public const int EMSGSIZE = 90;
     public const int ENOBUFS = 105;

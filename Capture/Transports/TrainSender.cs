@@ -19,7 +19,6 @@ internal sealed unsafe class TrainSender : IDisposable
     private const int MaxMessageBytes = ushort.MaxValue - 28;
     private readonly int _fd;
     private readonly int _pieceSize;
-    private readonly int _segmentsPerMessage;
     private readonly int _maxMessages;
     private readonly int _maxSegments;
     private readonly Libc.MMsgHdr* _messages;
@@ -27,7 +26,7 @@ internal sealed unsafe class TrainSender : IDisposable
     private readonly Libc.IoVec* _iov;
     private readonly byte* _headers;
     private readonly byte* _control;
-    private readonly bool _gso;
+    private bool _gso;
     private ushort _train;
     private Libc.SockAddrIn* _destination;
 
@@ -38,14 +37,11 @@ internal sealed unsafe class TrainSender : IDisposable
         _gso = segmentationOffload;
         _pieceSize = maxDatagram - Train.HeaderLength;
         var segmentSize = maxDatagram;
-        // One UDP GSO send is one IPv4 datagram (at most 65535 − 20 − 8 bytes of payload) of at most
-        // 64 segments (UDP_MAX_SEGMENTS before Linux 6.x; 128 since).
-        _segmentsPerMessage = segmentationOffload ? Math.Clamp(MaxMessageBytes / segmentSize, 1, 64) : 1;
         var segmentsPerCapsule = Train.Segments(maxCapsule, _pieceSize);
         if (segmentsPerCapsule > Train.MaxSegments)
             throw new InvalidOperationException($"the path MTU leaves {_pieceSize} bytes per datagram: a {maxCapsule}-byte capsule would need {segmentsPerCapsule} segments (at most {Train.MaxSegments})");
         _maxSegments = capacity * segmentsPerCapsule;
-        _maxMessages = capacity * ((segmentsPerCapsule + _segmentsPerMessage - 1) / _segmentsPerMessage);
+        _maxMessages = _maxSegments; // one per segment when the kernel turns segmentation offload down
         _messages = (Libc.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(_maxMessages * sizeof(Libc.MMsgHdr)));
         _capsuleOf = (int*)NativeMemory.AllocZeroed((nuint)(_maxMessages * sizeof(int)));
         _iov = (Libc.IoVec*)NativeMemory.AllocZeroed((nuint)(_maxSegments * 2 * sizeof(Libc.IoVec)));
@@ -64,9 +60,6 @@ internal sealed unsafe class TrainSender : IDisposable
 
     /// <summary>Bytes of capsule per segment.</summary>
     public int PieceSize => _pieceSize;
-
-    /// <summary>Segments one message carries (1 without segmentation offload).</summary>
-    public int SegmentsPerMessage => _segmentsPerMessage;
 
     /// <summary>
     /// Opens the train sender of a UDP socket: turns on UDP_GRO for receiving whole trains and uses
@@ -95,9 +88,15 @@ internal sealed unsafe class TrainSender : IDisposable
     public int Send(PacketBatch batch, Libc.SockAddrIn* destination = null)
     {
         _destination = destination;
+        return batch.Count - SendFrom(batch, 0);
+    }
+
+    /// <summary>Sends slots <paramref name="from"/>… of the batch; returns how many capsules were lost.</summary>
+    private int SendFrom(PacketBatch batch, int from)
+    {
         var messages = 0;
         var segment = 0;
-        for (var slot = 0; slot < batch.Count; slot++)
+        for (var slot = from; slot < batch.Count; slot++)
         {
             var capsule = batch.Filled(slot);
             fixed (byte* start = capsule)
@@ -115,7 +114,8 @@ internal sealed unsafe class TrainSender : IDisposable
                 var train = _train++;
                 for (var first = 0; first < segments;)
                 {
-                    // As many segments as fit one datagram (the short last one included when it fits).
+                    // As many segments as fit one datagram (the short last one included when it fits), at most
+                    // 64 (UDP_MAX_SEGMENTS before Linux 6.x; 128 since).
                     var inMessage = Math.Min(_gso ? 64 : 1, segments - first);
                     var rest = capsule.Length - first * _pieceSize;
                     while (inMessage > 1 && Math.Min(rest, inMessage * _pieceSize) + inMessage * Train.HeaderLength > MaxMessageBytes) inMessage--;
@@ -136,7 +136,7 @@ internal sealed unsafe class TrainSender : IDisposable
                 }
             }
         }
-        return Transmit(messages, batch.Count);
+        return Transmit(batch, messages);
     }
 
     private void AddMessage(int m, int slot, Libc.IoVec* iov, int iovCount, int segments)
@@ -153,8 +153,8 @@ internal sealed unsafe class TrainSender : IDisposable
         header.Flags = 0;
     }
 
-    /// <summary>sendmmsg until every message went or failed; a capsule counts as sent only when all its messages did.</summary>
-    private int Transmit(int messages, int capsules)
+    /// <summary>sendmmsg until every message went or failed; returns the capsules lost (a capsule counts as sent only when all its messages did).</summary>
+    private int Transmit(PacketBatch batch, int messages)
     {
         var done = 0;
         var failedCapsules = 0;
@@ -165,6 +165,14 @@ internal sealed unsafe class TrainSender : IDisposable
             if (n > 0) { done += n; continue; }
             var errno = Marshal.GetLastPInvokeError();
             if (errno == Libc.EINTR) continue;
+            if (errno == Libc.EIO && _messages[done].Header.Control != null && _gso)
+            {
+                // The route's device cannot checksum for us, which UDP segmentation offload needs
+                // (udp_send_skb): from now on every segment is a datagram of its own. This capsule
+                // and the rest of the batch go again that way.
+                _gso = false;
+                return failedCapsules + SendFrom(batch, _capsuleOf[done]);
+            }
             // Refused (no buffer, unreachable, ...): this message is lost, and with it its capsule.
             if (_capsuleOf[done] != lastFailed)
             {
@@ -173,7 +181,7 @@ internal sealed unsafe class TrainSender : IDisposable
             }
             done++;
         }
-        return capsules - failedCapsules;
+        return failedCapsules;
     }
 
     /// <inheritdoc/>

@@ -79,8 +79,8 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
         {
             if (_trains.IsFull) Flush(); // capsules that did not decode hold regions too
             var status = _trains.Add(source, datagram, out capsule, out var lost);
-            if (lost > 0) _stats.Drop(DropReason.DecodeError);
-            if (status == TrainStatus.Dropped) _stats.Drop(DropReason.DecodeError);
+            if (lost > 0) _stats.Drop(DropReason.DecodeError);          // a train given up, once
+            if (status == TrainStatus.Dropped) _stats.Drop(DropReason.DecodeError); // a segment of no train
             if (status != TrainStatus.Complete) return;
         }
         var scratch = new Span<byte>(_scratch + _queued * ScratchSlot, ScratchSlot);

@@ -74,8 +74,10 @@ public enum TrainStatus
     Incomplete,
     /// <summary>The last segment: the capsule is whole.</summary>
     Complete,
-    /// <summary>The segment does not continue the train in progress (one was lost, or it is malformed): dropped.</summary>
+    /// <summary>A segment that belongs to no train (malformed, or no room): dropped, to be counted.</summary>
     Dropped,
+    /// <summary>A segment of a train already given up (and counted once, through <c>lost</c>): ignored.</summary>
+    Skipped,
 }
 
 /// <summary>
@@ -100,6 +102,8 @@ public sealed unsafe class TrainReassembler : IDisposable
         public int Length;
         public int Region;
         public long LastUse;
+        public bool Skipping;     // the rest of train SkipTrain is ignored: it was counted as lost
+        public ushort SkipTrain;
     }
 
     private readonly int _regions;
@@ -139,13 +143,14 @@ public sealed unsafe class TrainReassembler : IDisposable
         lost = 0;
         ref var lane = ref LaneOf(source, ref lost);
         lane.LastUse = ++_clock;
-        if (datagram.Length < Train.HeaderLength || !Train.IsSegment(datagram)) return Abandon(ref lane, ref lost);
+        if (datagram.Length < Train.HeaderLength || !Train.IsSegment(datagram)) return TrainStatus.Dropped;
         var last = (datagram[0] & Train.FlagLast) != 0;
         int index = datagram[1];
         var train = BinaryPrimitives.ReadUInt16BigEndian(datagram[2..]);
         var piece = datagram[Train.HeaderLength..];
         if (index == 0)
         {
+            lane.Skipping = false;
             if (lane.InProgress) lost = 1;
             else
             {
@@ -157,11 +162,17 @@ public sealed unsafe class TrainReassembler : IDisposable
             lane.Next = 0;
             lane.Length = 0;
         }
+        else if (lane.Skipping && train == lane.SkipTrain)
+        {
+            return TrainStatus.Skipped;
+        }
         else if (!lane.InProgress || train != lane.Train || index != lane.Next)
         {
-            return Abandon(ref lane, ref lost);
+            // A segment went missing (or this one is out of place): the train in progress is lost.
+            if (!lane.InProgress) return TrainStatus.Dropped;
+            return GiveUp(ref lane, ref lost);
         }
-        if (lane.Length + piece.Length > _regionSize) return Abandon(ref lane, ref lost);
+        if (lane.Length + piece.Length > _regionSize) return GiveUp(ref lane, ref lost);
         if (_area == null) _area = (byte*)NativeMemory.AlignedAlloc((nuint)((long)_regions * _regionSize), 64);
         var region = _area + (long)lane.Region * _regionSize;
         piece.CopyTo(new Span<byte>(region + lane.Length, _regionSize - lane.Length));
@@ -192,11 +203,14 @@ public sealed unsafe class TrainReassembler : IDisposable
         return ref _lanes[oldest];
     }
 
-    private static TrainStatus Abandon(ref Lane lane, ref int lost)
+    /// <summary>Counts the train in progress as lost and ignores the rest of it. Its region stays taken until the release.</summary>
+    private static TrainStatus GiveUp(ref Lane lane, ref int lost)
     {
-        if (lane.InProgress) lost = 1;
+        lost = 1;
         lane.InProgress = false;
-        return TrainStatus.Dropped;
+        lane.Skipping = true;
+        lane.SkipTrain = lane.Train;
+        return TrainStatus.Skipped;
     }
 
     /// <summary>

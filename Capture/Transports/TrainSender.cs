@@ -29,6 +29,7 @@ internal sealed unsafe class TrainSender : IDisposable
     private bool _gso;
     private ushort _train;
     private Libc.SockAddrIn* _destination;
+    private bool _disposed;
 
     /// <summary>Prepares for batches of <paramref name="capacity"/> capsules of at most <paramref name="maxCapsule"/> bytes.</summary>
     public TrainSender(int fd, int maxDatagram, bool segmentationOffload, int capacity, int maxCapsule)
@@ -187,6 +188,8 @@ internal sealed unsafe class TrainSender : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         NativeMemory.Free(_messages);
         NativeMemory.Free(_capsuleOf);
         NativeMemory.Free(_iov);

@@ -199,6 +199,36 @@ public class CoalescedReceiveTests
     }
 }
 
+public class LostTrainTests
+{
+    [Fact]
+    public void A_train_missing_a_segment_is_counted_once_and_the_next_frame_arrives()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        using var f = new SubstrateToVmForwarder(transport, tap, stats);
+        byte[] Capsule(byte[] frame)
+        {
+            var b = new byte[frame.Length + 8];
+            return b[..VNet.Capture.Frames.Capsule.Encode(frame, b, false, out _)];
+        }
+        var rng = new Random(6);
+        var lostFrame = new byte[5000];
+        var goodFrame = new byte[3000];
+        rng.NextBytes(lostFrame);
+        rng.NextBytes(goodFrame);
+        var lost = Train.Split(Capsule(lostFrame), 1000, 1);
+        foreach (var (segment, i) in lost.Select((s, i) => (s, i)))
+            if (i != 2) transport.ToReceive.Enqueue(segment);     // segment 2 never arrives
+        foreach (var segment in Train.Split(Capsule(goodFrame), 1000, 2)) transport.ToReceive.Enqueue(segment);
+        f.RunOnce();
+        Assert.Equal([Convert.ToHexString(goodFrame)], tap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(1, stats.Drops[(int)DropReason.DecodeError]);
+        Assert.Equal(1, stats.Frames);
+    }
+}
+
 public class AdaptiveCompressionTests
 {
     [Fact]

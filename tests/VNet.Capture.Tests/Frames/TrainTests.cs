@@ -36,11 +36,12 @@ public class TrainTests
         var second = Train.Split(Capsule(3000, 3), 1000, 2);
         using var r = new TrainReassembler(4, 70000);
         Assert.Equal(TrainStatus.Incomplete, r.Add(first[0], out _, out _));
-        Assert.Equal(TrainStatus.Dropped, r.Add(first[2], out _, out var lost));    // segment 1 never came
+        Assert.Equal(TrainStatus.Skipped, r.Add(first[2], out _, out var lost));    // segment 1 never came: lost, counted once
         Assert.Equal(1, lost);
-        Assert.Equal(TrainStatus.Dropped, r.Add(first[3], out _, out lost));        // the rest of that train
+        Assert.Equal(TrainStatus.Skipped, r.Add(first[3], out _, out lost));        // the rest of that train is ignored
         Assert.Equal(0, lost);
-        Assert.Equal(TrainStatus.Dropped, r.Add(first[4], out _, out _));
+        Assert.Equal(TrainStatus.Skipped, r.Add(first[4], out _, out lost));
+        Assert.Equal(0, lost);
         foreach (var s in second.SkipLast(1)) Assert.Equal(TrainStatus.Incomplete, r.Add(s, out _, out _));
         Assert.Equal(TrainStatus.Complete, r.Add(second[^1], out var whole, out _));
         Assert.Equal(3000, whole.Length);
@@ -94,7 +95,8 @@ public class TrainTests
         var big = Train.Split(Capsule(3000, 9), 1000, 5);
         r.Add(big[0], out _, out _);
         r.Add(big[1], out _, out _);
-        Assert.Equal(TrainStatus.Dropped, r.Add(big[2], out _, out _));                  // 3000 > 2500 bytes of room
+        Assert.Equal(TrainStatus.Skipped, r.Add(big[2], out _, out var lost));           // 3000 > 2500 bytes of room
+        Assert.Equal(1, lost);
         var fuzz = new Random(10);
         for (var i = 0; i < 20000; i++)
         {

@@ -6,7 +6,7 @@ using VNet.Capture.Native;
 namespace VNet.Capture.Transports;
 
 /// <summary>
-/// Sends a batch of capsules on a connected UDP socket, cutting those larger than one datagram
+/// Sends a batch of capsules on a UDP socket (to its connected peer or a group), cutting those larger than one datagram
 /// into trains (<see cref="Train"/>). The pieces are not copied: each segment is two iovecs, its
 /// header and its piece of the capsule in the batch slot. With UDP segmentation offload a message
 /// holds as many segments as fit one IPv4 datagram and carries UDP_SEGMENT, so the kernel moves
@@ -58,9 +58,6 @@ internal sealed unsafe class TrainSender : IDisposable
             *(ushort*)(c + 16) = (ushort)segmentSize;
         }
     }
-
-    /// <summary>Bytes of capsule per segment.</summary>
-    public int PieceSize => _pieceSize;
 
     /// <summary>
     /// Opens the train sender of a UDP socket: turns on UDP_GRO for receiving whole trains and uses

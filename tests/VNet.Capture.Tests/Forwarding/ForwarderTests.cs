@@ -167,65 +167,62 @@ public class ForwarderTests
     }
 }
 
-public class CoalescedReceiveTests
+/// <summary>The receiving forwarder with slots that hold several datagrams (UDP_GRO) and with trains.</summary>
+public class TrainReceiveTests
 {
+    private readonly MemoryTap _tap = new();
+    private readonly MemoryTransport _transport = new();
+    private readonly DirectionStats _stats = new();
+
     private static byte[] Capsule(byte[] frame)
     {
         var b = new byte[frame.Length + 8];
         return b[..VNet.Capture.Frames.Capsule.Encode(frame, b, false, out _)];
     }
 
+    private static byte[] Frame(Random rng, int length)
+    {
+        var f = new byte[length];
+        rng.NextBytes(f);
+        return f;
+    }
+
+    private void RunOnce()
+    {
+        using var f = new SubstrateToVmForwarder(_transport, _tap, _stats);
+        f.RunOnce();
+    }
+
     [Fact]
     public void A_slot_holding_several_datagrams_gives_each_frame_and_a_whole_train_in_order()
     {
-        var tap = new MemoryTap();
-        var transport = new MemoryTransport();
-        var stats = new DirectionStats();
-        using var f = new SubstrateToVmForwarder(transport, tap, stats);
         var rng = new Random(5);
-        var small = Enumerable.Range(0, 3).Select(_ => { var x = new byte[96]; rng.NextBytes(x); return x; }).ToList();
-        var large = new byte[5000];
-        rng.NextBytes(large);
+        var small = Enumerable.Range(0, 3).Select(_ => Frame(rng, 96)).ToList();
+        var large = Frame(rng, 5000);
         // Slot 0: three 100-byte capsules coalesced. Slot 1: the six segments of a train (5004-byte capsule in pieces of 1000).
-        transport.ToReceive.Enqueue([.. small.SelectMany(Capsule)]);
-        transport.Coalesced[0] = 100;
-        var train = Train.Split(Capsule(large), 1000, 9);
-        transport.ToReceive.Enqueue([.. train.SelectMany(s => s)]);
-        transport.Coalesced[1] = 1004;
-        f.RunOnce();
-        Assert.Equal([.. small.Select(Convert.ToHexString), Convert.ToHexString(large)], tap.Injected.Select(Convert.ToHexString));
-        Assert.Equal(0, stats.Drops.Sum());
-        Assert.Equal(4, stats.Frames);
+        _transport.ToReceive.Enqueue([.. small.SelectMany(Capsule)]);
+        _transport.Coalesced[0] = 100;
+        _transport.ToReceive.Enqueue([.. Train.Split(Capsule(large), 1000, 9).SelectMany(s => s)]);
+        _transport.Coalesced[1] = 1004;
+        RunOnce();
+        Assert.Equal([.. small.Select(Convert.ToHexString), Convert.ToHexString(large)], _tap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(0, _stats.Drops.Sum());
+        Assert.Equal(4, _stats.Frames);
     }
-}
 
-public class LostTrainTests
-{
     [Fact]
     public void A_train_missing_a_segment_is_counted_once_and_the_next_frame_arrives()
     {
-        var tap = new MemoryTap();
-        var transport = new MemoryTransport();
-        var stats = new DirectionStats();
-        using var f = new SubstrateToVmForwarder(transport, tap, stats);
-        byte[] Capsule(byte[] frame)
-        {
-            var b = new byte[frame.Length + 8];
-            return b[..VNet.Capture.Frames.Capsule.Encode(frame, b, false, out _)];
-        }
         var rng = new Random(6);
-        var lostFrame = new byte[5000];
-        var goodFrame = new byte[3000];
-        rng.NextBytes(lostFrame);
-        rng.NextBytes(goodFrame);
+        var lostFrame = Frame(rng, 5000);
+        var goodFrame = Frame(rng, 3000);
         var lost = Train.Split(Capsule(lostFrame), 1000, 1);
-        foreach (var (segment, i) in lost.Select((s, i) => (s, i)))
-            if (i != 2) transport.ToReceive.Enqueue(segment);     // segment 2 never arrives
-        foreach (var segment in Train.Split(Capsule(goodFrame), 1000, 2)) transport.ToReceive.Enqueue(segment);
-        f.RunOnce();
-        Assert.Equal([Convert.ToHexString(goodFrame)], tap.Injected.Select(Convert.ToHexString));
-        Assert.Equal(1, stats.Drops[(int)DropReason.DecodeError]);
-        Assert.Equal(1, stats.Frames);
+        lost.RemoveAt(2);                                              // segment 2 never arrives
+        foreach (var segment in lost.Concat(Train.Split(Capsule(goodFrame), 1000, 2))) _transport.ToReceive.Enqueue(segment);
+        RunOnce();
+        Assert.Equal([Convert.ToHexString(goodFrame)], _tap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(1, _stats.Drops[(int)DropReason.DecodeError]);
+        Assert.Equal(1, _stats.Frames);
     }
 }
 

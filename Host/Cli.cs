@@ -3,6 +3,7 @@ using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;
 using VNet.Host.Labs;
+using VNet.Host.Trust;
 
 namespace VNet.Host;
 
@@ -20,6 +21,12 @@ public static class Cli
           vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
           vnet lab exec NODE [--lab ID] -- CMD   run CMD in a lab namespace (VM, host or router)
           vnet lab list                          running labs
+          vnet pki init [--dir DIR] [--name CLUSTER]
+                                                 create the cluster's authority (ca.crt, ca.key) and cluster.key
+                                                 in DIR (default /etc/vnet/pki)
+          vnet pki issue NAME [--dir DIR] [--address IP]... [--out DIR]
+                                                 a certificate for host NAME (or an operator's console
+                                                 certificate) signed by the authority: NAME.crt, NAME.key
           vnet [-H host:port | -S socket | -L lab] [--json] PALETTE COMMAND [--switch value]...
           vnet [-H ...]                          interactive console; `help` lists the node's palettes
         """;
@@ -38,6 +45,7 @@ public static class Cli
                 ["lab", "exec", .. var rest] => LabExec(rest),
                 ["lab", "list"] => LabList(),
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" => LabHost(verb, rest),
+                ["pki", .. var rest] => Pki(rest),
                 ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, stop, kill, start or restart\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };
@@ -46,6 +54,10 @@ public static class Cli
         {
             foreach (var p in e.Problems) await System.Console.Error.WriteLineAsync($"error: {p}");
             return ExitCodes.Usage;
+        }
+        catch (PkiException e)
+        {
+            return Fail(ExitCodes.Failed, e.Message);
         }
         catch (ShellException e)
         {
@@ -170,6 +182,39 @@ public static class Cli
             System.Console.WriteLine($"vnetd of {host} started (pid {state.Processes.First(p => p.Name == $"vnetd-{host}").Pid}); it joins the cluster of the others");
         }
         return 0;
+    }
+
+    private static int Pki(string[] args)
+    {
+        if (args.Length == 0 || args[0] is not ("init" or "issue"))
+            return Fail(ExitCodes.Usage, "pki: expected `pki init [--dir DIR]` or `pki issue NAME [--dir DIR] [--address IP]...`");
+        var verb = args[0];
+        string dir = "/etc/vnet/pki", cluster = "vnet";
+        string? name = null, output = null;
+        var addresses = new List<System.Net.IPAddress>();
+        for (var i = 1; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--dir" when i + 1 < args.Length: dir = args[++i]; break;
+                case "--name" when i + 1 < args.Length && verb == "init": cluster = args[++i]; break;
+                case "--out" when i + 1 < args.Length && verb == "issue": output = args[++i]; break;
+                case "--address" when i + 1 < args.Length && verb == "issue":
+                    if (!System.Net.IPAddress.TryParse(args[++i], out var ip)) return Fail(ExitCodes.Usage, $"pki issue: --address '{args[i]}' is not an IP address");
+                    addresses.Add(ip);
+                    break;
+                case var a when verb == "issue" && name is null && !a.StartsWith('-'): name = a; break;
+                default: return Fail(ExitCodes.Usage, $"pki {verb}: unexpected '{args[i]}'");
+            }
+        }
+        if (verb == "init")
+        {
+            ClusterPki.Init(dir, cluster);
+            return Print($"cluster authority created in {dir}: ca.crt (give it to every node), ca.key (keep it off the nodes), cluster.key (give it to every node)");
+        }
+        if (name is null) return Fail(ExitCodes.Usage, "pki issue: which name? (a host name as vnet.host.name, or e.g. `console` for an operator)");
+        var crt = ClusterPki.Issue(dir, name, addresses, output);
+        return Print($"issued {crt} and {Path.ChangeExtension(crt, ".key")} (signed by {Path.Combine(dir, ClusterPki.CaCertificateFile)})");
     }
 
     private static int LabList()

@@ -17,7 +17,7 @@ public sealed record HostInfo(string Name, string SubstrateAddress, ImmutableArr
     /// <summary>When the information was read (UTC).</summary>
     public DateTime ReadAt { get; init; } = DateTime.UtcNow;
 
-    /// <summary>The Akka address of the host's node (akka.tcp://vnet@ip:port).</summary>
+    /// <summary>The Akka address of the host's node (akka.ssl.tcp://vnet@ip:port; akka.tcp:// when vnet.trust.mode = off).</summary>
     public string? NodeAddress { get; init; }
 
     /// <summary>The VM with this name, or null.</summary>

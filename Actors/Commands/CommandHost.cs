@@ -1,13 +1,29 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Event;
 
 namespace VNet.Actors.Commands;
 
 /// <summary>Where the command host listens (the <c>vnet.console</c> HOCON section).</summary>
-public sealed record CommandHostSettings(IPAddress? BindAddress, int Port, string? UnixSocket);
+public sealed record CommandHostSettings(IPAddress? BindAddress, int Port, string? UnixSocket)
+{
+    /// <summary>
+    /// TLS for the TCP listener: the node's certificate, and the authority a client's certificate
+    /// must chain to. Required on any address but loopback.
+    /// </summary>
+    public ConsoleTls? Tls { get; init; }
+
+    /// <summary>True when the TCP listener is reachable from other machines (not loopback).</summary>
+    public bool IsRemote => Port >= 0 && BindAddress is { } a && !IPAddress.IsLoopback(a);
+}
+
+/// <summary>The console's TLS: the node's certificate and the check a client's certificate must pass.</summary>
+public sealed record ConsoleTls(X509Certificate2 Certificate, Func<X509Certificate2?, string?> IsClientTrusted);
 
 /// <summary>
 /// /user/cmd (DESIGN.md §8): the node's console endpoint, modelled on Petabridge.Cmd. Listens on
@@ -27,7 +43,7 @@ public sealed class CommandHost : ReceiveActor
     /// <summary>The bound TCP endpoint and UNIX socket path.</summary>
     public sealed record Endpoints(IPEndPoint? Tcp, string? Unix);
 
-    private sealed record Accepted(Socket Socket);
+    private sealed record Accepted(Socket Socket, Stream Stream);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CommandHostSettings _settings;
@@ -48,7 +64,7 @@ public sealed class CommandHost : ReceiveActor
         _palettes = palettes;
         _node = node;
         _address = address;
-        Receive<Accepted>(a => Context.ActorOf(CommandSession.Props(a.Socket, _palettes, _node, _address)));
+        Receive<Accepted>(a => Context.ActorOf(CommandSession.Props(a.Socket, a.Stream, _palettes, _node, _address)));
         Receive<GetEndpoints>(_ => Sender.Tell(new Endpoints(_tcp?.LocalEndPoint as IPEndPoint, _settings.UnixSocket)));
     }
 
@@ -56,6 +72,8 @@ public sealed class CommandHost : ReceiveActor
     protected override void PreStart()
     {
         var self = Self;
+        if (_settings.IsRemote && _settings.Tls is null)
+            throw new InvalidOperationException($"console on {_settings.BindAddress}:{_settings.Port} would accept anyone: a TCP console off loopback needs TLS (the node's certificate, vnet.trust) or vnet.console.port = -1");
         if (_settings.Port >= 0)
         {
             _tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -70,8 +88,8 @@ public sealed class CommandHost : ReceiveActor
                 throw new InvalidOperationException($"console cannot listen on {bind}: {e.Message}", e);
             }
             _tcp.Listen(16);
-            _log.Info("console listening on tcp {0}", _tcp.LocalEndPoint);
-            _ = AcceptLoop(_tcp, self);
+            _log.Info("console listening on tcp {0}{1}", _tcp.LocalEndPoint, _settings.IsRemote ? " (TLS, client certificate of the cluster's authority required)" : " (loopback)");
+            _ = AcceptLoop(_tcp, self, _settings.IsRemote ? _settings.Tls : null);
         }
         if (!string.IsNullOrEmpty(_settings.UnixSocket))
         {
@@ -81,18 +99,19 @@ public sealed class CommandHost : ReceiveActor
             _unix.Bind(new UnixDomainSocketEndPoint(_settings.UnixSocket));
             _unix.Listen(16);
             _log.Info("console listening on unix {0}", _settings.UnixSocket);
-            _ = AcceptLoop(_unix, self);
+            _ = AcceptLoop(_unix, self, null);
         }
     }
 
-    private async Task AcceptLoop(Socket listener, IActorRef self)
+    private async Task AcceptLoop(Socket listener, IActorRef self, ConsoleTls? tls)
     {
         while (!_stop.IsCancellationRequested)
         {
             try
             {
                 var socket = await listener.AcceptAsync(_stop.Token);
-                self.Tell(new Accepted(socket));
+                if (tls is null) self.Tell(new Accepted(socket, new NetworkStream(socket, ownsSocket: true)));
+                else _ = Handshake(socket, tls, self);
             }
             catch (OperationCanceledException)
             {
@@ -107,6 +126,39 @@ public sealed class CommandHost : ReceiveActor
                 _log.Warning("console accept failed: {0}", e.Message);
                 await Task.Delay(100);
             }
+        }
+    }
+
+    /// <summary>
+    /// TLS with a required client certificate of the cluster's authority, done before the session
+    /// exists: a client without one never sees the greeting, let alone a palette.
+    /// </summary>
+    private async Task Handshake(Socket socket, ConsoleTls tls, IActorRef self)
+    {
+        var remote = socket.RemoteEndPoint;
+        string? refused = null;
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), false, (_, cert, _, _) =>
+        {
+            refused = tls.IsClientTrusted(cert as X509Certificate2 ?? (cert is null ? null : new X509Certificate2(cert)));
+            return refused is null;
+        });
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificate = tls.Certificate,
+                ClientCertificateRequired = true,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, timeout.Token);
+            self.Tell(new Accepted(socket, ssl));
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            _log.Warning("console refused {0}: {1}", remote, refused ?? e.Message);
+            await ssl.DisposeAsync();
         }
     }
 

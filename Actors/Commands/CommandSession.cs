@@ -47,7 +47,7 @@ public sealed class CommandSession : ReceiveActor
     private readonly ImmutableArray<IPalette> _palettes;
     private readonly string _node;
     private readonly string _address;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly StreamWriter _writer;
     private readonly Sink _sink;
     private readonly CancellationTokenSource _cancel = new();
@@ -55,16 +55,17 @@ public sealed class CommandSession : ReceiveActor
     private bool _busy;
 
     /// <summary>Props.</summary>
-    public static Props Props(Socket socket, ImmutableArray<IPalette> palettes, string node, string address) =>
-        Akka.Actor.Props.Create(() => new CommandSession(socket, palettes, node, address));
+    public static Props Props(Socket socket, Stream stream, ImmutableArray<IPalette> palettes, string node, string address) =>
+        Akka.Actor.Props.Create(() => new CommandSession(socket, stream, palettes, node, address));
 
-    public CommandSession(Socket socket, ImmutableArray<IPalette> palettes, string node, string address)
+    /// <summary>A session on <paramref name="stream"/> (plain, or TLS already authenticated), which owns <paramref name="socket"/>.</summary>
+    public CommandSession(Socket socket, Stream stream, ImmutableArray<IPalette> palettes, string node, string address)
     {
         _socket = socket;
         _palettes = palettes;
         _node = node;
         _address = address;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _writer = new StreamWriter(_stream, new UTF8Encoding(false)) { NewLine = "\n" };
         _sink = new Sink(_writer, new SemaphoreSlim(1, 1));
 

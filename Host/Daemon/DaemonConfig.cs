@@ -142,12 +142,13 @@ public sealed class DaemonConfig
         MulticastPortBase = Hocon.GetInt("vnet.multipoint.port-base", 46000),
     };
 
-    /// <summary>The console settings; the TCP bind address defaults to the host address.</summary>
+    /// <summary>The console settings; the TCP bind address defaults to loopback (empty = the host address).</summary>
     public CommandHostSettings Console(string hostAddress)
     {
-        var bind = Hocon.GetString("vnet.console.bind", "");
+        var bind = Hocon.GetString("vnet.console.bind", "127.0.0.1");
         var unix = Hocon.GetString("vnet.console.unix-socket", "");
-        return new CommandHostSettings(IPAddress.Parse(string.IsNullOrEmpty(bind) ? hostAddress : bind), Hocon.GetInt("vnet.console.port", 9110), string.IsNullOrEmpty(unix) ? null : unix);
+        if (!IPAddress.TryParse(string.IsNullOrEmpty(bind) ? hostAddress : bind, out var address)) throw new ArgumentException($"vnet.console.bind '{bind}' is not an IP address");
+        return new CommandHostSettings(address, Hocon.GetInt("vnet.console.port", 9110), string.IsNullOrEmpty(unix) ? null : unix);
     }
 
     /// <summary>The VMs listed for the static provider.</summary>

@@ -15,6 +15,7 @@ using VNet.Actors.Negotiation;
 using VNet.Actors.Topology;
 using VNet.Capture.Forwarding;
 using VNet.Capture.Inventory;
+using VNet.Host.Trust;
 using VNet.Messages;
 
 namespace VNet.Host.Daemon;
@@ -50,7 +51,7 @@ public static class VnetDaemon
         {
             system = Start(config, host, out ready);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or Akka.Configuration.ConfigurationException or InvalidOperationException)
+        catch (Exception e) when (e is FormatException or ArgumentException or Akka.Configuration.ConfigurationException or InvalidOperationException or PkiException)
         {
             await System.Console.Error.WriteLineAsync($"vnetd: cannot start: {e.Message}");
             return 2;
@@ -75,9 +76,17 @@ public static class VnetDaemon
         var hocon = config.Hocon;
         if (string.IsNullOrEmpty(hocon.GetString("akka.remote.dot-netty.tcp.hostname", "")) || hocon.GetString("akka.remote.dot-netty.tcp.hostname") == "auto")
             hocon = Akka.Configuration.ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp.hostname = \"{host.SubstrateAddress}\"").WithFallback(hocon);
-        var setup = BootstrapSetup.Create().WithConfig(hocon)
+        var trust = NodeTrust.Load(hocon, host.Name);
+        if (trust is not null) hocon = NodeTrust.RemoteTlsConfig.WithFallback(hocon);
+        ActorSystemSetup setup = BootstrapSetup.Create().WithConfig(hocon)
             .And(HyperionSerializerSetup.Empty.WithTypeFilter(new HyperionAllowList()));
+        if (trust is not null) setup = setup.And(trust.SslSetup());
+        var console = config.Console(host.SubstrateAddress) with
+        {
+            Tls = trust is null ? null : new ConsoleTls(trust.Certificate, c => ClusterPki.IsIssuedBy(c, trust.Authority, out var why) ? null : why),
+        };
         var system = ActorSystem.Create("vnet", setup);
+        if (trust is null) system.Log.Warning("vnet.trust.mode = off: any machine that reaches this node's port can join the cluster and command it");
         var cluster = Cluster.Get(system);
 
         var mediator = DistributedPubSub.Get(system).Mediator;
@@ -95,7 +104,6 @@ public static class VnetDaemon
         var context = new CommandContext(system, hostActor, topology, host.Name);
         ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context), new HostsPalette(context)];
         if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(context, discovery));
-        var console = config.Console(host.SubstrateAddress);
         system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
         // Links go down before the node leaves the cluster (DESIGN.md §10: nothing half-made).
@@ -111,7 +119,7 @@ public static class VnetDaemon
             return Akka.Done.Instance;
         });
 
-        ready = $"node {cluster.SelfAddress}, console tcp {console.BindAddress}:{console.Port}{(console.UnixSocket is null ? "" : $" and unix {console.UnixSocket}")}, VM provider {vms.Name}";
+        ready = $"node {cluster.SelfAddress} ({trust?.Description ?? "no authentication"}), console tcp {console.BindAddress}:{console.Port}{(console.UnixSocket is null ? "" : $" and unix {console.UnixSocket}")}, VM provider {vms.Name}";
         return system;
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using VNet.Actors.Commands;
 using VNet.Host.Console;
+using VNet.Host.Trust;
 using VNet.Messages;
 
 namespace VNet.Host.Labs;
@@ -218,6 +219,11 @@ public sealed class LabRunner(TextWriter progress)
         ImmutableArray<string> seeds = options.NoSeedNodes || lab.DiscoveryBootstrap ? [] : [NodeAddress(lab.Hosts[0])];
         var group = options.DiscoveryGroup ?? Actors.Discovery.DiscoverySettings.DefaultGroup;
         state = state with { SeedNodes = seeds, DiscoveryGroup = group, ExtraConfig = options.ExtraConfig };
+        // Each lab is a cluster of its own with its own authority: a node of another lab (or any
+        // other process on the machine) cannot join it, and the demo stays one command.
+        var pki = PkiDirectory(state.Directory);
+        if (!System.IO.File.Exists(Path.Combine(pki, ClusterPki.CaCertificateFile))) ClusterPki.Init(pki, state.Id);
+        foreach (var host in lab.Hosts) ClusterPki.Issue(pki, host.Name, [host.Address]);
         var hosts = new List<LabHostState>();
         foreach (var host in lab.Hosts)
         {
@@ -234,8 +240,11 @@ public sealed class LabRunner(TextWriter progress)
         return state;
     }
 
+    /// <summary>Where a lab keeps its cluster authority and the hosts' certificates (beside their sockets).</summary>
+    public static string PkiDirectory(string labDirectory) => Path.Combine(labDirectory, "pki");
+
     /// <summary>The Akka address of a lab host's vnetd.</summary>
-    public static string NodeAddress(LabHost host) => $"akka.tcp://vnet@{host.Address}:{ClusterPort}";
+    public static string NodeAddress(LabHost host) => $"akka.ssl.tcp://vnet@{host.Address}:{ClusterPort}";
 
     /// <summary>The HOCON a lab host's vnetd runs with (the first host as the only seed).</summary>
     public static string HostConfig(LabHost host, string prefix, string seed, string socket, string? extra) =>
@@ -253,6 +262,7 @@ public sealed class LabRunner(TextWriter progress)
         sb.AppendLine($"vnet.host.name = \"{host.Name}\"");
         sb.AppendLine($"vnet.host.address = \"{host.Address}\"");
         sb.AppendLine($"vnet.console.unix-socket = \"{socket}\"");
+        sb.AppendLine($"vnet.trust.dir = \"{PkiDirectory(Path.GetDirectoryName(socket)!)}\"");
         // Lab VMs are namespaces <prefix><vm> whose eth0's peer in the host namespace is named <vm>.
         sb.AppendLine("vnet.vm-provider = netns");
         sb.AppendLine($"vnet.netns-prefix = \"{prefix}\"");

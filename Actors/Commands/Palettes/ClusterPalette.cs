@@ -13,7 +13,7 @@ public sealed class ClusterPalette(CommandContext context) : IPalette
         CommandDefinition.Of("show", "members with their host, status and reachability"),
         CommandDefinition.Of("status", "this node's own status"),
         CommandDefinition.Of("leader", "the current leader and the oldest node (where the topology manager runs)"),
-        CommandDefinition.Of("leave", "make a node leave the cluster gracefully", new SwitchDefinition("address", "member address (akka.tcp://vnet@ip:port); default: this node")),
+        CommandDefinition.Of("leave", "make a node leave the cluster gracefully", new SwitchDefinition("address", "member address (akka.ssl.tcp://vnet@ip:port; akka.tcp:// when vnet.trust.mode = off); default: this node")),
         CommandDefinition.Of("down-unreachable", "down every member marked unreachable"),
         CommandDefinition.Of("tail", "stream membership events", new SwitchDefinition("seconds", "how long to stream (default 10)")),
     ]);

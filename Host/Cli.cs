@@ -29,6 +29,9 @@ public static class Cli
                                                  certificate) signed by the authority: NAME.crt, NAME.key
           vnet [-H host:port | -S socket | -L lab] [--json] PALETTE COMMAND [--switch value]...
           vnet [-H ...]                          interactive console; `help` lists the node's palettes
+                                                 -H to a node off loopback is TLS with a client certificate:
+                                                 --pki DIR (ca.crt, NAME.crt, NAME.key; default /etc/vnet/pki
+                                                 or $VNET_PKI) --cert NAME (default console or $VNET_CERT)
         """;
 
     /// <summary>Runs the CLI; returns the exit code.</summary>

@@ -16,6 +16,7 @@ public static class ConsoleClient
     {
         var words = new List<string>();
         ConsoleEndpoint? endpoint = null;
+        string? pki = null, cert = null;
         var json = false;
         try
         {
@@ -28,10 +29,15 @@ public static class ConsoleClient
                     case "-S" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Unix(args[++i]); break;
                     case "-L" when i + 1 < args.Count: endpoint = LabEndpoint(args[++i]); break;
                     case "--json": json = true; break;
+                    // TLS credentials for a remote console: the cluster's PKI directory and the certificate's name in it.
+                    case "--pki" when i + 1 < args.Count && words.Count == 0: pki = args[++i]; break;
+                    case "--cert" when i + 1 < args.Count && words.Count == 0: cert = args[++i]; break;
                     default: words.Add(args[i]); break;
                 }
             }
             endpoint ??= DefaultEndpoint();
+            if (pki is not null) endpoint = endpoint with { PkiDirectory = pki };
+            if (cert is not null) endpoint = endpoint with { CertificateName = cert };
             await using var connection = await ConsoleConnection.ConnectAsync(endpoint);
             if (words.Count == 0) return await Interactive(connection, endpoint, output, error);
             return await RunOne(connection, words, json, output, error);

@@ -1,8 +1,12 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using VNet.Actors.Commands;
+using VNet.Host.Trust;
 
 namespace VNet.Host.Console;
 
@@ -22,6 +26,15 @@ public sealed record ConsoleEndpoint(string? Host, int Port, string? UnixPath)
     /// <summary>A UNIX socket endpoint.</summary>
     public static ConsoleEndpoint Unix(string path) => new(null, 0, path);
 
+    /// <summary>
+    /// The PKI directory whose <c>ca.crt</c> the node's certificate must chain to, and whose
+    /// <c>NAME.crt</c>/<c>NAME.key</c> the client presents, for a TCP console off loopback (TLS).
+    /// </summary>
+    public string PkiDirectory { get; init; } = Environment.GetEnvironmentVariable("VNET_PKI") is { Length: > 0 } d ? d : "/etc/vnet/pki";
+
+    /// <summary>The name of the client's certificate in <see cref="PkiDirectory"/>.</summary>
+    public string CertificateName { get; init; } = Environment.GetEnvironmentVariable("VNET_CERT") is { Length: > 0 } n ? n : "console";
+
     /// <inheritdoc/>
     public override string ToString() => UnixPath ?? $"{Host}:{Port}";
 }
@@ -36,10 +49,9 @@ public sealed class ConsoleConnection : IAsyncDisposable
     private readonly StreamReader _reader;
     private readonly StreamWriter _writer;
 
-    private ConsoleConnection(Socket socket, ConsoleLine.Hello hello)
+    private ConsoleConnection(Socket socket, Stream stream, ConsoleLine.Hello hello)
     {
         _socket = socket;
-        var stream = new NetworkStream(socket, ownsSocket: true);
         _reader = new StreamReader(stream, Encoding.UTF8);
         _writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n", AutoFlush = true };
         Hello = hello;
@@ -74,7 +86,9 @@ public sealed class ConsoleConnection : IAsyncDisposable
             var why = e is OperationCanceledException ? "timed out" : e.Message;
             throw new CommandException($"cannot reach the vnet node at {endpoint}: {why}", ExitCodes.Unreachable);
         }
-        var stream = new NetworkStream(socket, ownsSocket: false);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (endpoint.UnixPath is null && socket.RemoteEndPoint is IPEndPoint remote && !IPAddress.IsLoopback(remote.Address))
+            stream = await AuthenticateAsync(stream, endpoint, cts.Token);
         var reader = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
         string? first;
         try
@@ -92,7 +106,44 @@ public sealed class ConsoleConnection : IAsyncDisposable
             throw new CommandException($"{endpoint} is not a vnet console (unexpected greeting)", ExitCodes.Unreachable);
         }
         reader.Dispose();
-        return new ConsoleConnection(socket, hello);
+        return new ConsoleConnection(socket, stream, hello);
+    }
+
+    /// <summary>
+    /// TLS to a node's console off loopback: the node must show a certificate of the cluster's
+    /// authority (the PKI directory's ca.crt), and the client shows its own (NAME.crt/NAME.key).
+    /// </summary>
+    private static async Task<Stream> AuthenticateAsync(Stream plain, ConsoleEndpoint endpoint, CancellationToken cancel)
+    {
+        X509Certificate2 ca, mine;
+        try
+        {
+            ca = ClusterPki.LoadCa(Path.Combine(endpoint.PkiDirectory, ClusterPki.CaCertificateFile));
+            mine = ClusterPki.LoadCertificate(Path.Combine(endpoint.PkiDirectory, endpoint.CertificateName + ".crt"), Path.Combine(endpoint.PkiDirectory, endpoint.CertificateName + ".key"));
+        }
+        catch (PkiException e)
+        {
+            await plain.DisposeAsync();
+            throw new CommandException($"{endpoint} is a remote console (TLS with a client certificate): {e.Message} (issue one with `vnet pki issue {endpoint.CertificateName}`; --pki DIR, --cert NAME)", ExitCodes.Usage);
+        }
+        string? why = null;
+        var ssl = new SslStream(plain, false, (_, cert, _, _) => ClusterPki.IsIssuedBy(cert as X509Certificate2, ca, out why));
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = endpoint.Host,
+                ClientCertificates = [mine],
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            }, cancel);
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
+        {
+            await ssl.DisposeAsync();
+            throw new CommandException($"TLS with {endpoint} failed: {why ?? e.Message}", ExitCodes.Unreachable);
+        }
     }
 
     private static ConsoleLine? TryParse(string line)

@@ -149,6 +149,11 @@ public sealed class DiscoveryActor : ReceiveActor, IWithTimers
                 continue;
             }
             counters.Received();
+            if (length < 0)
+            {
+                counters.Malformed("unauthenticated");
+                continue;
+            }
             if (!DiscoveryDatagram.TryDecode(buffer.AsSpan(0, length), out var message, out var error))
             {
                 counters.Malformed(error ?? "invalid");

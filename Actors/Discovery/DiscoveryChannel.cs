@@ -20,7 +20,10 @@ public interface IDiscoveryChannel : IDisposable
     /// <summary>Sends an answer to the querier.</summary>
     void SendAnswer(ReadOnlySpan<byte> datagram, IPEndPoint to);
 
-    /// <summary>Receives one datagram into <paramref name="buffer"/>; returns its length and sender.</summary>
+    /// <summary>
+    /// Receives one datagram into <paramref name="buffer"/>; returns its length and sender. Length -1
+    /// means the channel dropped a datagram whose authenticator did not verify (counted as such).
+    /// </summary>
     ValueTask<(int Length, IPEndPoint From)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancel);
 }
 

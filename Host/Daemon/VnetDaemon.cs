@@ -99,7 +99,7 @@ public static class VnetDaemon
         var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());
         var hostActor = system.ActorOf(HostActor.Props(host, new ProtocolNumberTable(), vms, describe.Describe,
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
-        var discovery = StartDiscovery(system, config, host, describe, topology);
+        var discovery = StartDiscovery(system, config, host, describe, topology, trust?.ClusterKey);
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
         ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context), new HostsPalette(context)];
@@ -128,7 +128,7 @@ public static class VnetDaemon
     /// /user/bootstrap, which finds or forms the cluster by discovery. Without a usable discovery
     /// socket the node still runs, joined only through seed nodes.
     /// </summary>
-    private static IActorRef? StartDiscovery(ActorSystem system, DaemonConfig config, HostSettings host, HostDescriber describe, IActorRef topology)
+    private static IActorRef? StartDiscovery(ActorSystem system, DaemonConfig config, HostSettings host, HostDescriber describe, IActorRef topology, byte[]? clusterKey)
     {
         var settings = config.Discovery();
         var cluster = Cluster.Get(system);
@@ -141,6 +141,10 @@ public static class VnetDaemon
         try
         {
             channel = new MulticastDiscoveryChannel(System.Net.IPAddress.Parse(settings.Group), settings.Port, settings.Interfaces);
+            // With the cluster key every datagram carries its tag; without it (no key in the PKI
+            // directory) discovery is open, and the log says so.
+            if (clusterKey is not null) channel = new SealedDiscoveryChannel(channel, clusterKey);
+            else system.Log.Warning("discovery is not authenticated: no cluster key (vnet.trust.cluster-key); any host can answer queries");
         }
         catch (System.Net.Sockets.SocketException e)
         {

@@ -8,7 +8,7 @@ namespace VNet.Actors.Commands;
 /// <summary>A switch of a console command (<c>--name value</c>, or <c>--name</c> alone for a flag).</summary>
 public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null)
 {
-    /// <summary>The value names a file the client reads and sends along (as argument <c>@name</c>).</summary>
+    /// <summary>The value names a file the client reads and sends along (as argument <c>@name</c>, base64).</summary>
     public bool InputFile { get; init; }
 
     /// <summary>The value names a file the client writes from the <see cref="ConsoleLine.File"/> the command returns.</summary>
@@ -71,8 +71,17 @@ public abstract record ConsoleLine
     /// <summary>End of a response: exit code (0 ok, 1 failed, 2 usage) and the error, if any.</summary>
     public sealed record End(int Exit, string? Error) : ConsoleLine;
 
+    /// <summary>
+    /// Longest line either side reads, in characters (8 MiB): room for a request carrying the largest
+    /// network file (<see cref="VNet.Actors.Networks.XmlFileLimits.DefaultMaxBytes"/>, 4 MiB, which base64
+    /// makes 5.4 MiB) and nothing so large that one line can exhaust a node's memory.
+    /// </summary>
+    public const int MaxLineChars = 8 << 20;
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
+        // A hand-written line may put "t" anywhere; the reader should not care.
+        AllowOutOfOrderMetadataProperties = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 

@@ -31,10 +31,9 @@ public static class TableRenderer
             case ConsoleLine.Data d: output.WriteLine(d.Value?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null"); break;
             case ConsoleLine.End { Error: { } message }: error.WriteLine($"error: {message}"); break;
             case ConsoleLine.File f:
-                var bytes = Convert.FromBase64String(f.Base64);
-                using (var file = new FileStream(f.Path, f.Append ? FileMode.Append : FileMode.Create))
-                    file.Write(bytes);
-                if (!f.Append) error.WriteLine($"writing {f.Path}");
+                // Files are written only by the client, to the path the user gave (ConsoleClient.OutputFile);
+                // a renderer never writes where a node says.
+                error.WriteLine($"error: ignored a file the node sent ('{f.Path}'): nothing was written");
                 break;
         }
     }

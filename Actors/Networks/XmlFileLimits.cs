@@ -55,9 +55,10 @@ public static class BoundedXml
         limits ??= XmlFileLimits.Default;
         if (SizeProblem(xml, file, limits) is { } tooLarge) throw new NetworkFileException([tooLarge]);
         var problems = new List<FileProblem>();
+        var reader = XmlReader.Create(new StringReader(xml), Settings(limits));
         try
         {
-            using (var reader = XmlReader.Create(new StringReader(xml), Settings(limits)))
+            using (reader)
                 Scan(reader, file, limits, expectedNamespace, problems);
             if (problems.Count > 0) throw new NetworkFileException(problems);
             using var loader = XmlReader.Create(new StringReader(xml), Settings(limits));
@@ -65,7 +66,10 @@ public static class BoundedXml
         }
         catch (XmlException e)
         {
-            problems.Add(new FileProblem(file, e.LineNumber, e.LinePosition, $"malformed XML: {e.Message}"));
+            // Some refusals (a DTD) carry no position; the reader is still where it stopped.
+            var info = (IXmlLineInfo)reader;
+            var (line, column) = e.LineNumber > 0 ? (e.LineNumber, e.LinePosition) : (Math.Max(1, info.LineNumber), Math.Max(1, info.LinePosition));
+            problems.Add(new FileProblem(file, line, column, $"malformed XML: {e.Message}"));
             throw new NetworkFileException(problems);
         }
     }

@@ -61,7 +61,10 @@ public abstract record ConsoleLine
     /// <summary>A JSON value for scripts (<c>--json</c>).</summary>
     public sealed record Data(JsonNode? Value) : ConsoleLine;
 
-    /// <summary>Bytes for the client to write to <paramref name="Path"/> (the value of an output-file switch).</summary>
+    /// <summary>
+    /// Bytes of the command's file output. <paramref name="Path"/> is the node's idea of where they go
+    /// (the value of the output-file switch); the client writes them only to the path its user gave.
+    /// </summary>
     public sealed record File(string Path, string Base64) : ConsoleLine
     {
         /// <summary>Append to what earlier File lines of this response wrote (streamed files).</summary>

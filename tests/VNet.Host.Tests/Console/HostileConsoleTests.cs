@@ -130,4 +130,12 @@ public sealed class HostileConsoleTests : IDisposable
         Assert.Contains("larger than the limit", err);
         Assert.Empty(node.Requests);
     }
+
+    [Fact]
+    public void Control_characters_from_a_node_reach_the_terminal_as_replacement_characters()
+    {
+        var output = new StringWriter();
+        TableRenderer.Write(new ConsoleLine.Text("a\u001b]52;c;b3duZWQ=\u0007b\tc"), output, TextWriter.Null);
+        Assert.Equal("a\uFFFD]52;c;b3duZWQ=\uFFFDb\tc", output.ToString().TrimEnd('\n', '\r'));
+    }
 }

@@ -65,6 +65,13 @@ public class BoundedFileTests
     }
 
     [Fact]
+    public void The_five_xml_entities_and_character_references_still_read()
+    {
+        var n = NetworkFile.Parse("<network name=\"a&amp;b&lt;&#x41;\">\n<!-- &lt; -->\n</network>", "ok.xml");
+        Assert.Equal("a&b<A", n.Name);
+    }
+
+    [Fact]
     public void A_foreign_namespace_is_refused_at_its_line_and_column()
     {
         var p = Refused("<?xml version=\"1.0\"?>\n  <network xmlns=\"urn:other\">\n</network>");

@@ -8,10 +8,16 @@ namespace VNet.Actors.Commands;
 /// <summary>A switch of a console command (<c>--name value</c>, or <c>--name</c> alone for a flag).</summary>
 public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null)
 {
-    /// <summary>The value names a file the client reads and sends along (as argument <c>@name</c>, base64).</summary>
+    /// <summary>
+    /// The value names a file the client reads and sends along (as argument <c>@name</c>, base64).
+    /// Informational for the client, which reads files only for the switches it knows to be input files.
+    /// </summary>
     public bool InputFile { get; init; }
 
-    /// <summary>The value names a file the client writes from the <see cref="ConsoleLine.File"/> the command returns.</summary>
+    /// <summary>
+    /// The value names a file the client writes from the <see cref="ConsoleLine.File"/> the command returns.
+    /// Informational for the client, which writes only for the switches it knows to be output files.
+    /// </summary>
     public bool OutputFile { get; init; }
 }
 

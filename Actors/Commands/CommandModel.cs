@@ -8,10 +8,16 @@ namespace VNet.Actors.Commands;
 /// <summary>A switch of a console command (<c>--name value</c>, or <c>--name</c> alone for a flag).</summary>
 public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null)
 {
-    /// <summary>The value names a file the client reads and sends along (as argument <c>@name</c>).</summary>
+    /// <summary>
+    /// The value names a file the client reads and sends along (as argument <c>@name</c>, base64).
+    /// Informational for the client, which reads files only for the switches it knows to be input files.
+    /// </summary>
     public bool InputFile { get; init; }
 
-    /// <summary>The value names a file the client writes from the <see cref="ConsoleLine.File"/> the command returns.</summary>
+    /// <summary>
+    /// The value names a file the client writes from the <see cref="ConsoleLine.File"/> the command returns.
+    /// Informational for the client, which writes only for the switches it knows to be output files.
+    /// </summary>
     public bool OutputFile { get; init; }
 }
 
@@ -61,7 +67,10 @@ public abstract record ConsoleLine
     /// <summary>A JSON value for scripts (<c>--json</c>).</summary>
     public sealed record Data(JsonNode? Value) : ConsoleLine;
 
-    /// <summary>Bytes for the client to write to <paramref name="Path"/> (the value of an output-file switch).</summary>
+    /// <summary>
+    /// Bytes of the command's file output. <paramref name="Path"/> is the node's idea of where they go
+    /// (the value of the output-file switch); the client writes them only to the path its user gave.
+    /// </summary>
     public sealed record File(string Path, string Base64) : ConsoleLine
     {
         /// <summary>Append to what earlier File lines of this response wrote (streamed files).</summary>
@@ -71,8 +80,17 @@ public abstract record ConsoleLine
     /// <summary>End of a response: exit code (0 ok, 1 failed, 2 usage) and the error, if any.</summary>
     public sealed record End(int Exit, string? Error) : ConsoleLine;
 
+    /// <summary>
+    /// Longest line either side reads, in characters (8 MiB): room for a request carrying the largest
+    /// network file (<see cref="VNet.Actors.Networks.XmlFileLimits.DefaultMaxBytes"/>, 4 MiB, which base64
+    /// makes 5.4 MiB) and nothing so large that one line can exhaust a node's memory.
+    /// </summary>
+    public const int MaxLineChars = 8 << 20;
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
+        // A hand-written line may put "t" anywhere; the reader should not care.
+        AllowOutOfOrderMetadataProperties = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 

@@ -13,7 +13,8 @@ namespace VNet.Actors.Commands;
 /// </summary>
 public sealed class CommandSession : ReceiveActor
 {
-    private sealed record LineReceived(string Line);
+    /// <summary>A request line; <see cref="BoundedLine.Text"/> is null when it was longer than the limit.</summary>
+    private sealed record LineReceived(BoundedLine Line);
 
     private sealed record Closed
     {
@@ -51,7 +52,11 @@ public sealed class CommandSession : ReceiveActor
     private readonly StreamWriter _writer;
     private readonly Sink _sink;
     private readonly CancellationTokenSource _cancel = new();
-    private readonly Queue<string> _queue = new();
+    private readonly Queue<BoundedLine> _queue = new();
+
+    // Lines read but not yet answered: the reader waits for a slot, so a client that pipelines
+    // requests cannot make the session buffer more than a few lines of the maximum length.
+    private readonly SemaphoreSlim _pending = new(4, 4);
     private bool _busy;
 
     /// <summary>Props.</summary>
@@ -77,6 +82,7 @@ public sealed class CommandSession : ReceiveActor
         Receive<Finished>(_ =>
         {
             _busy = false;
+            _pending.Release();
             RunNext();
         });
         Receive<Closed>(_ => Context.Stop(Self));
@@ -92,9 +98,15 @@ public sealed class CommandSession : ReceiveActor
             try
             {
                 await _sink.EmitAsync(hello);
-                using var reader = new StreamReader(_stream, Encoding.UTF8, false, 4096, leaveOpen: true);
-                while (await reader.ReadLineAsync(_cancel.Token) is { } line)
-                    if (line.Length > 0) self.Tell(new LineReceived(line));
+                using var text = new StreamReader(_stream, Encoding.UTF8, false, 4096, leaveOpen: true);
+                var reader = new BoundedLineReader(text, ConsoleLine.MaxLineChars);
+                while (true)
+                {
+                    await _pending.WaitAsync(_cancel.Token);
+                    if (await reader.ReadLineAsync(_cancel.Token) is not { } line) break;
+                    if (line.Length == 0) { _pending.Release(); continue; }
+                    self.Tell(new LineReceived(line));
+                }
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
             {
@@ -123,18 +135,45 @@ public sealed class CommandSession : ReceiveActor
         });
     }
 
-    private async Task<(int, string?)> Execute(string line)
+    /// <summary>Runs one request line; never throws, so every line gets its end line and the session goes on.</summary>
+    private async Task<(int, string?)> Execute(BoundedLine line)
     {
-        CommandRequest request;
         try
         {
-            if (ConsoleLine.Parse(line) is not ConsoleLine.Run run) return (ExitCodes.Usage, "expected a run request");
-            request = run.Request;
+            return await ExecuteLine(line);
         }
-        catch (JsonException e)
+        catch (Exception e)
         {
-            return (ExitCodes.Usage, $"malformed request: {e.Message}");
+            _log.Error(e, "console request failed");
+            return (ExitCodes.Failed, $"the request failed on {_node}: {e.Message}");
         }
+    }
+
+    /// <summary>The request a line carries, or why it carries none (every way a line can be malformed).</summary>
+    public static (CommandRequest? Request, string? Error) ParseRequest(BoundedLine line)
+    {
+        if (line.Text is not { } text) return (null, $"request line of {line.Length} characters is longer than the limit of {ConsoleLine.MaxLineChars}");
+        ConsoleLine parsed;
+        try
+        {
+            parsed = ConsoleLine.Parse(text);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return (null, $"malformed request: {e.Message}");
+        }
+        if (parsed is not ConsoleLine.Run run) return (null, $"expected a run request, not '{parsed.GetType().Name.ToLowerInvariant()}'");
+        if (run.Request is not { } r) return (null, "malformed request: a run request needs a 'request' object");
+        if (string.IsNullOrEmpty(r.Palette) || string.IsNullOrEmpty(r.Command)) return (null, "malformed request: the request needs a 'palette' and a 'command'");
+        var args = r.Args ?? ImmutableDictionary<string, string>.Empty;
+        if (args.FirstOrDefault(a => a.Value is null) is { Key: { } nullKey }) return (null, $"malformed request: argument '{nullKey}' has no value");
+        return (r with { Args = args }, null);
+    }
+
+    private async Task<(int, string?)> ExecuteLine(BoundedLine line)
+    {
+        var (parsedRequest, error) = ParseRequest(line);
+        if (parsedRequest is not { } request) return (ExitCodes.Usage, error);
         var palette = _palettes.FirstOrDefault(p => p.Definition.Name == request.Palette);
         if (palette is null) return (ExitCodes.Usage, $"unknown palette '{request.Palette}' (palettes: {string.Join(", ", _palettes.Select(p => p.Definition.Name))})");
         var command = palette.Definition.Commands.FirstOrDefault(c => c.Name == request.Command);

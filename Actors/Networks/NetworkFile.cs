@@ -13,6 +13,9 @@ public sealed record NetworkVm(string Name, MacAddress Mac, string? Host)
 {
     /// <summary>Line of the element in the file it was read from (0 when not read from a file).</summary>
     public int Line { get; init; }
+
+    /// <summary>Column of the element in the file it was read from (0 when not read from a file).</summary>
+    public int Column { get; init; }
 }
 
 /// <summary>A link of a network file: kind, the VMs it joins, its options and (optionally) a preferred protocol number.</summary>
@@ -20,6 +23,9 @@ public sealed record NetworkLink(string Id, LinkKind Kind, ImmutableArray<string
 {
     /// <summary>Line of the element in the file it was read from (0 when not read from a file).</summary>
     public int Line { get; init; }
+
+    /// <summary>Column of the element in the file it was read from (0 when not read from a file).</summary>
+    public int Column { get; init; }
 }
 
 /// <summary>A virtual network as saved to and loaded from XML (DESIGN.md §6, paper §III.C).</summary>
@@ -55,18 +61,14 @@ public static class NetworkFile
         return set;
     });
 
-    /// <summary>Parses a whole network file; throws <see cref="NetworkFileException"/> listing every problem.</summary>
-    public static NetworkDefinition Parse(string xml, string fileName)
+    /// <summary>
+    /// Parses a whole network file within <paramref name="limits"/> (<see cref="XmlFileLimits.Default"/>
+    /// when null); throws <see cref="NetworkFileException"/> listing every problem.
+    /// </summary>
+    public static NetworkDefinition Parse(string xml, string fileName, XmlFileLimits? limits = null)
     {
-        XDocument doc;
-        try
-        {
-            doc = XDocument.Parse(xml, LoadOptions.SetLineInfo);
-        }
-        catch (XmlException e)
-        {
-            throw new NetworkFileException([new FileProblem(fileName, e.LineNumber, e.LinePosition, $"malformed XML: {e.Message}")]);
-        }
+        // Limits, DTDs, entities and namespaces first, streaming: only a bounded file becomes a document.
+        var doc = BoundedXml.Load(xml, fileName, limits);
         var problems = new List<FileProblem>();
         var root = doc.Root!;
         if (root.Name.LocalName != "network") problems.Add(At(fileName, root, $"the root element is <{root.Name.LocalName}>, expected <network>"));
@@ -99,7 +101,7 @@ public static class NetworkFile
                     var macText = nic?.Attribute("mac")?.Value ?? e.Attribute("mac")?.Value;
                     if (macText is null) problems.Add(At(file, e, $"VM '{name}' has no <nic mac=\"...\"/>"));
                     else if (!MacAddress.TryParse(macText, out var mac)) problems.Add(At(file, nic ?? e, $"VM '{name}': '{macText}' is not a MAC address"));
-                    else if (name is not null) vms.Add(new NetworkVm(name, mac, e.Attribute("host")?.Value) { Line = ((IXmlLineInfo)e).LineNumber });
+                    else if (name is not null) vms.Add(new NetworkVm(name, mac, e.Attribute("host")?.Value) { Line = LineOf(e), Column = ColumnOf(e) });
                     break;
                 case "link":
                     if (ParseLink(e, file, problems) is { } link)
@@ -114,10 +116,20 @@ public static class NetworkFile
             }
         }
         var all = new Dictionary<string, NetworkVm>(knownVms ?? new Dictionary<string, NetworkVm>());
-        foreach (var g in vms.GroupBy(v => v.Name).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"VM '{g.Key}' is declared {g.Count()} times"));
+        // A duplicate is reported where it repeats, naming the line of the first one.
+        foreach (var g in vms.GroupBy(v => v.Name).Where(g => g.Count() > 1))
+            foreach (var again in g.Skip(1))
+                problems.Add(new FileProblem(file, again.Line, again.Column, $"VM '{g.Key}' is declared {g.Count()} times (first at line {g.First().Line})"));
         foreach (var vm in vms) all[vm.Name] = vm;
-        foreach (var g in all.Values.GroupBy(v => v.Mac).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"duplicate MAC {g.Key} on VMs {string.Join(", ", g.Select(v => v.Name))}"));
-        foreach (var g in links.GroupBy(l => l.Id).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"duplicate link id '{g.Key}'"));
+        foreach (var g in all.Values.GroupBy(v => v.Mac).Where(g => g.Count() > 1))
+        {
+            // VMs declared elsewhere (a lab's hosts) come first, so the repeat is in this element where there is one.
+            var again = g.LastOrDefault(v => v.Line > 0) ?? g.Last();
+            problems.Add(new FileProblem(file, again.Line, again.Column, $"duplicate MAC {g.Key} on VMs {string.Join(", ", g.Select(v => v.Line > 0 ? $"{v.Name} (line {v.Line})" : v.Name))}"));
+        }
+        foreach (var g in links.GroupBy(l => l.Id).Where(g => g.Count() > 1))
+            foreach (var again in g.Skip(1))
+                problems.Add(new FileProblem(file, again.Line, again.Column, $"duplicate link id '{g.Key}' (first at line {g.First().Line})"));
         foreach (var link in links)
             foreach (var vm in link.Vms.Where(v => !all.ContainsKey(v)))
                 problems.Add(At(file, linkAt[link], $"link {link.Id}: unknown VM '{vm}'"));
@@ -140,7 +152,7 @@ public static class NetworkFile
         var options = LinkOptions.Default;
         if (e.Elements().FirstOrDefault(x => x.Name.LocalName == "options") is { } o)
             options = ParseOptions(o, id, file, problems);
-        return problems.Count == before && id is not null ? new NetworkLink(id, kind, vms, options, protocol) { Line = ((IXmlLineInfo)e).LineNumber } : null;
+        return problems.Count == before && id is not null ? new NetworkLink(id, kind, vms, options, protocol) { Line = LineOf(e), Column = ColumnOf(e) } : null;
     }
 
     private static LinkOptions ParseOptions(XElement o, string? id, string file, List<FileProblem> problems)
@@ -230,6 +242,10 @@ public static class NetworkFile
             new XDocument(root).Save(w);
         return sb.ToString().Replace("encoding=\"utf-16\"", "encoding=\"utf-8\"") + "\n";
     }
+
+    private static int LineOf(XObject node) => node is IXmlLineInfo info && info.HasLineInfo() ? info.LineNumber : 0;
+
+    private static int ColumnOf(XObject node) => node is IXmlLineInfo info && info.HasLineInfo() ? info.LinePosition : 0;
 
     /// <summary>A problem located at an XML node.</summary>
     public static FileProblem At(string file, XObject node, string message)

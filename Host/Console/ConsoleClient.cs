@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
+using VNet.Actors.Networks;
 using VNet.Host.Labs;
 
 namespace VNet.Host.Console;
@@ -77,13 +78,79 @@ public static class ConsoleClient
             return ExitCodes.Ok;
         }
         var request = Parse(connection.Hello.Palettes, words, json);
+        var file = new OutputFile(OutputFileOf(request));
         var end = ExitCodes.Ok;
         await foreach (var line in connection.RunAsync(request))
         {
+            if (line is ConsoleLine.File f)
+            {
+                if (!file.Write(f, error)) end = ExitCodes.Failed;
+                continue;
+            }
             TableRenderer.Write(line, output, error);
-            if (line is ConsoleLine.End e) end = e.Exit;
+            if (line is ConsoleLine.End e && (e.Exit != ExitCodes.Ok || end == ExitCodes.Ok)) end = e.Exit;
         }
         return end;
+    }
+
+    /// <summary>
+    /// The switches whose value names a file the client reads and sends. Fixed here, not taken from
+    /// the node's greeting: a node must never make the client read a file for it.
+    /// </summary>
+    private static readonly (string Palette, string Command, string Switch)[] InputFiles = [("net", "load", "file")];
+
+    /// <summary>
+    /// The switches whose value names the file the client writes a command's file output to. Fixed
+    /// here for the same reason: the node chooses neither whether the client writes nor where.
+    /// </summary>
+    private static readonly (string Palette, string Command, string Switch)[] OutputFiles = [("net", "save", "file"), ("link", "capture", "file")];
+
+    /// <summary>The file the user asked this request to write, or null: the only file its output may go to.</summary>
+    public static string? OutputFileOf(CommandRequest request) =>
+        OutputFiles.Where(o => o.Palette == request.Palette && o.Command == request.Command)
+            .Select(o => request.Args.GetValueOrDefault(o.Switch)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
+
+    /// <summary>
+    /// Where a response's file lines go: to the path the user gave on the command line, whatever path
+    /// the line names; nowhere when the user asked for no file. The first line creates the file, the
+    /// rest append to it.
+    /// </summary>
+    public sealed class OutputFile(string? path)
+    {
+        private bool _started;
+
+        /// <summary>Writes one file line; false (and a message) when it was refused or could not be written.</summary>
+        public bool Write(ConsoleLine.File line, TextWriter error)
+        {
+            if (path is null)
+            {
+                error.WriteLine($"error: the node sent a file ('{line.Path}') although this command writes none; nothing was written");
+                return false;
+            }
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(line.Base64);
+            }
+            catch (FormatException)
+            {
+                error.WriteLine($"error: the node sent file content for {path} that is not base64; it was not written");
+                return false;
+            }
+            try
+            {
+                using (var file = new FileStream(path, _started ? FileMode.Append : FileMode.Create))
+                    file.Write(bytes);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"error: {path}: {e.Message}");
+                return false;
+            }
+            if (!_started) error.WriteLine($"writing {path}");
+            _started = true;
+            return true;
+        }
     }
 
     /// <summary>Turns words into a request, checking them against the palettes.</summary>
@@ -110,21 +177,31 @@ public static class ConsoleClient
             if (inline is null && (i + 1 >= words.Count || words[i + 1].StartsWith("--")))
                 throw new CommandException($"{palette.Name} {command.Name}: --{name} needs a value ({sw.Description})", ExitCodes.Usage);
             args[name] = inline ?? words[++i];
-            if (sw.InputFile)
-            {
-                try
-                {
-                    args["@" + name] = File.ReadAllText(args[name]);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new CommandException($"--{name} {args[name]}: {e.Message}", ExitCodes.Usage);
-                }
-            }
+            if (InputFiles.Contains((palette.Name, command.Name, name)))
+                args["@" + name] = ReadInputFile(name, args[name]);
         }
         foreach (var missing in command.Switches.Where(s => s.Required && !args.ContainsKey(s.Name)))
             throw new CommandException($"{palette.Name} {command.Name}: --{missing.Name} is required ({missing.Description})", ExitCodes.Usage);
         return new CommandRequest(palette.Name, command.Name, args.ToImmutable(), json);
+    }
+
+    /// <summary>
+    /// An input file as base64, refused here already when it is over the network-file size limit
+    /// (reading at most one byte past it); the node checks the size again and everything else.
+    /// </summary>
+    private static string ReadInputFile(string name, string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            if (BoundedXml.SizeProblem(stream, path, XmlFileLimits.Default, out var bytes) is { } tooLarge)
+                throw new CommandException($"{tooLarge}; nothing was sent", ExitCodes.Failed);
+            return Convert.ToBase64String(bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CommandException($"--{name} {path}: {e.Message}", ExitCodes.Usage);
+        }
     }
 
     /// <summary>Help text from the node's palettes.</summary>

@@ -45,14 +45,23 @@ public sealed record ConsoleEndpoint(string? Host, int Port, string? UnixPath)
 /// </summary>
 public sealed class ConsoleConnection : IAsyncDisposable
 {
+    /// <summary>
+    /// Longest line the client reads from a node: above the node's own request limit, as a reply
+    /// (say <c>net show --json</c> of the largest network) may be longer than the file it describes,
+    /// but bounded, so a hostile node cannot exhaust the client's memory with one line.
+    /// </summary>
+    public const int MaxReplyLineChars = 4 * ConsoleLine.MaxLineChars;
+
     private readonly Socket _socket;
-    private readonly StreamReader _reader;
+    private readonly StreamReader _text;
+    private readonly BoundedLineReader _reader;
     private readonly StreamWriter _writer;
 
-    private ConsoleConnection(Socket socket, Stream stream, ConsoleLine.Hello hello)
+    private ConsoleConnection(Socket socket, Stream stream, StreamReader text, BoundedLineReader reader, ConsoleLine.Hello hello)
     {
         _socket = socket;
-        _reader = new StreamReader(stream, Encoding.UTF8);
+        _text = text;
+        _reader = reader;
         _writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n", AutoFlush = true };
         Hello = hello;
     }
@@ -86,14 +95,17 @@ public sealed class ConsoleConnection : IAsyncDisposable
             var why = e is OperationCanceledException ? "timed out" : e.Message;
             throw new CommandException($"cannot reach the vnet node at {endpoint}: {why}", ExitCodes.Unreachable);
         }
+        // One reader for the connection's life: a reader used only for the greeting could buffer, and
+        // lose, the start of what follows it.
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         if (endpoint.UnixPath is null && socket.RemoteEndPoint is IPEndPoint remote && !IPAddress.IsLoopback(remote.Address))
             stream = await AuthenticateAsync(stream, endpoint, cts.Token);
-        var reader = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
+        var text = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
+        var reader = new BoundedLineReader(text, MaxReplyLineChars);
         string? first;
         try
         {
-            first = await reader.ReadLineAsync(cts.Token);
+            first = (await reader.ReadLineAsync(cts.Token))?.Text;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
         {
@@ -105,8 +117,7 @@ public sealed class ConsoleConnection : IAsyncDisposable
             socket.Dispose();
             throw new CommandException($"{endpoint} is not a vnet console (unexpected greeting)", ExitCodes.Unreachable);
         }
-        reader.Dispose();
-        return new ConsoleConnection(socket, stream, hello);
+        return new ConsoleConnection(socket, stream, text, reader, hello);
     }
 
     /// <summary>
@@ -152,7 +163,7 @@ public sealed class ConsoleConnection : IAsyncDisposable
         {
             return ConsoleLine.Parse(line);
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or NotSupportedException)
         {
             return null;
         }
@@ -164,13 +175,17 @@ public sealed class ConsoleConnection : IAsyncDisposable
         await _writer.WriteLineAsync(new ConsoleLine.Run(request).ToJson().AsMemory(), cancel);
         while (true)
         {
-            var line = await _reader.ReadLineAsync(cancel);
-            if (line is null)
+            if (await _reader.ReadLineAsync(cancel) is not { } line)
             {
                 yield return new ConsoleLine.End(ExitCodes.Unreachable, "the node closed the connection");
                 yield break;
             }
-            var parsed = TryParse(line) ?? new ConsoleLine.Text(line);
+            if (line.Text is not { } lineText)
+            {
+                yield return new ConsoleLine.End(ExitCodes.Failed, $"the node sent a line of {line.Length} characters, longer than the limit of {MaxReplyLineChars}");
+                yield break;
+            }
+            var parsed = TryParse(lineText) ?? new ConsoleLine.Text(lineText);
             yield return parsed;
             if (parsed is ConsoleLine.End) yield break;
         }
@@ -195,7 +210,7 @@ public sealed class ConsoleConnection : IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
-        _reader.Dispose();
+        _text.Dispose();
         _writer.Dispose();
         _socket.Dispose();
         return ValueTask.CompletedTask;

@@ -21,20 +21,33 @@ public static class TableRenderer
         return sb.ToString().TrimEnd('\n', '\r');
     }
 
+    /// <summary>
+    /// The text with control characters other than tab and newline replaced by U+FFFD: what a node
+    /// sends is shown, never obeyed by the terminal (escape sequences set titles, clipboards, ...).
+    /// JSON output needs nothing, as the serializer escapes them.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        if (!text.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r'))) return text;
+        return string.Create(text.Length, text, (span, t) =>
+        {
+            for (var i = 0; i < t.Length; i++) span[i] = char.IsControl(t[i]) && t[i] is not ('\t' or '\n' or '\r') ? '\uFFFD' : t[i];
+        });
+    }
+
     /// <summary>Writes one output line to <paramref name="output"/>; errors go to <paramref name="error"/>.</summary>
     public static void Write(ConsoleLine line, TextWriter output, TextWriter error)
     {
         switch (line)
         {
-            case ConsoleLine.Table t: output.WriteLine(Render(t)); break;
-            case ConsoleLine.Text t: output.WriteLine(t.Line); break;
+            case ConsoleLine.Table t: output.WriteLine(Printable(Render(t))); break;
+            case ConsoleLine.Text t: output.WriteLine(Printable(t.Line)); break;
             case ConsoleLine.Data d: output.WriteLine(d.Value?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? "null"); break;
-            case ConsoleLine.End { Error: { } message }: error.WriteLine($"error: {message}"); break;
+            case ConsoleLine.End { Error: { } message }: error.WriteLine($"error: {Printable(message)}"); break;
             case ConsoleLine.File f:
-                var bytes = Convert.FromBase64String(f.Base64);
-                using (var file = new FileStream(f.Path, f.Append ? FileMode.Append : FileMode.Create))
-                    file.Write(bytes);
-                if (!f.Append) error.WriteLine($"writing {f.Path}");
+                // Files are written only by the client, to the path the user gave (ConsoleClient.OutputFile);
+                // a renderer never writes where a node says.
+                error.WriteLine($"error: ignored a file the node sent ('{f.Path}'): nothing was written");
                 break;
         }
     }

@@ -53,25 +53,26 @@ public static class LabFile
     /// <summary>Longest node name: namespace names are prefix+node and VM names are interface names (15 chars).</summary>
     public const int MaxNodeName = 12;
 
-    /// <summary>Reads and checks a lab file.</summary>
-    public static LabDefinition Load(string path)
+    /// <summary>Reads and checks a lab file, reading no more of it than <see cref="XmlFileLimits.MaxBytes"/> allows.</summary>
+    public static LabDefinition Load(string path, XmlFileLimits? limits = null)
     {
+        limits ??= XmlFileLimits.Default;
         if (!System.IO.File.Exists(path)) throw new NetworkFileException([new FileProblem(path, 0, 0, "no such file")]);
-        return Parse(System.IO.File.ReadAllText(path), path);
+        byte[] bytes;
+        using (var stream = System.IO.File.OpenRead(path))
+            if (BoundedXml.SizeProblem(stream, path, limits, out bytes) is { } tooLarge) throw new NetworkFileException([tooLarge]);
+        using var text = new StreamReader(new MemoryStream(bytes, writable: false), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Parse(text.ReadToEnd(), path, limits);
     }
 
-    /// <summary>Parses and checks lab XML; throws <see cref="NetworkFileException"/> with every problem.</summary>
-    public static LabDefinition Parse(string xml, string file)
+    /// <summary>
+    /// Parses and checks lab XML within <paramref name="limits"/> (<see cref="XmlFileLimits.Default"/>
+    /// when null); throws <see cref="NetworkFileException"/> with every problem.
+    /// </summary>
+    public static LabDefinition Parse(string xml, string file, XmlFileLimits? limits = null)
     {
-        XDocument doc;
-        try
-        {
-            doc = XDocument.Parse(xml, LoadOptions.SetLineInfo);
-        }
-        catch (XmlException e)
-        {
-            throw new NetworkFileException([new FileProblem(file, e.LineNumber, e.LinePosition, $"malformed XML: {e.Message}")]);
-        }
+        // Limits, DTDs, entities and namespaces first, streaming: only a bounded file becomes a document.
+        var doc = BoundedXml.Load(xml, file, limits);
         var problems = new List<FileProblem>();
         var root = doc.Root!;
         if (root.Name.LocalName != "lab") problems.Add(NetworkFile.At(file, root, $"the root element is <{root.Name.LocalName}>, expected <lab>"));
@@ -82,6 +83,8 @@ public static class LabFile
         var routers = new List<LabRouter>();
         var hosts = new List<LabHost>();
         XElement? network = null;
+        // Where each router, host, interface and VM was declared, so problems found across them name a line.
+        var at = new Dictionary<object, XElement>(ReferenceEqualityComparer.Instance);
         foreach (var e in root.Elements())
         {
             switch (e.Name.LocalName)
@@ -90,20 +93,25 @@ public static class LabFile
                 {
                     var n = Node(e, file, problems);
                     var multicast = e.Attribute("multicast")?.Value is "on" or "true" or "yes";
-                    routers.Add(new LabRouter(n, [.. Interfaces(e, n, file, problems, allowGateway: false)], multicast));
+                    var router = new LabRouter(n, [.. Interfaces(e, n, file, problems, allowGateway: false, at)], multicast);
+                    at[router] = e;
+                    routers.Add(router);
                     break;
                 }
                 case "host":
                 {
                     var n = Node(e, file, problems);
-                    var ifs = Interfaces(e, n, file, problems, allowGateway: true);
+                    var ifs = Interfaces(e, n, file, problems, allowGateway: true, at);
                     if (ifs.Count == 0) problems.Add(NetworkFile.At(file, e, $"host {n} has no <interface>"));
-                    var vms = e.Elements().Where(x => x.Name.LocalName == "vm").Select(v => Vm(v, n, file, problems)).OfType<LabVm>().ToImmutableArray();
-                    hosts.Add(new LabHost(n, [.. ifs], vms));
+                    var vms = e.Elements().Where(x => x.Name.LocalName == "vm").Select(v => Vm(v, n, file, problems, at)).OfType<LabVm>().ToImmutableArray();
+                    var host = new LabHost(n, [.. ifs], vms);
+                    at[host] = e;
+                    hosts.Add(host);
                     break;
                 }
                 case "network":
-                    network = e;
+                    if (network is not null) problems.Add(NetworkFile.At(file, e, $"a second <network> (the first is at line {((IXmlLineInfo)network).LineNumber}); a lab has one"));
+                    else network = e;
                     break;
                 default:
                     problems.Add(NetworkFile.At(file, e, $"unknown element <{e.Name.LocalName}> in <lab> (expected <router>, <host> or <network>)"));
@@ -112,26 +120,36 @@ public static class LabFile
         }
         if (hosts.Count == 0) problems.Add(NetworkFile.At(file, root, "a lab needs at least one <host>"));
 
-        var nodes = routers.Select(r => r.Name).Concat(hosts.Select(h => h.Name)).Concat(hosts.SelectMany(h => h.Vms).Select(v => v.Name)).ToList();
-        foreach (var g in nodes.GroupBy(n => n).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"name '{g.Key}' is used by {g.Count()} routers/hosts/VMs; names must be unique"));
+        int Line(object o) => ((IXmlLineInfo)at[o]).LineNumber;
+        // Duplicates are reported where they repeat, naming the line of the first.
+        var nodes = routers.Select(r => (r.Name, (object)r)).Concat(hosts.Select(h => (h.Name, (object)h))).Concat(hosts.SelectMany(h => h.Vms).Select(v => (v.Name, (object)v))).ToList();
+        foreach (var g in nodes.GroupBy(n => n.Name).Where(g => g.Count() > 1))
+            foreach (var again in g.Skip(1))
+                problems.Add(NetworkFile.At(file, at[again.Item2], $"name '{g.Key}' is used by {g.Count()} routers/hosts/VMs (first at line {Line(g.First().Item2)}); names must be unique"));
         var allIfs = routers.SelectMany(r => r.Interfaces).Concat(hosts.SelectMany(h => h.Interfaces)).ToList();
-        foreach (var g in allIfs.GroupBy(i => i.Address).Where(g => g.Count() > 1)) problems.Add(new FileProblem(file, 0, 0, $"address {g.Key} is used by {string.Join(", ", g.Select(i => $"{i.Node}/{i.Name}"))}"));
+        foreach (var g in allIfs.GroupBy(i => i.Address).Where(g => g.Count() > 1))
+            foreach (var again in g.Skip(1))
+                problems.Add(NetworkFile.At(file, at[again], $"address {g.Key} is used by {string.Join(", ", g.Select(i => $"{i.Node}/{i.Name} (line {Line(i)})"))}"));
         foreach (var subnet in allIfs.GroupBy(i => i.Subnet))
         {
-            if (subnet.Count() < 2) problems.Add(new FileProblem(file, 0, 0, $"subnet '{subnet.Key}' has only one member ({subnet.First().Node})"));
+            if (subnet.Count() < 2) problems.Add(NetworkFile.At(file, at[subnet.First()], $"subnet '{subnet.Key}' has only one member ({subnet.First().Node})"));
             var first = subnet.First();
             foreach (var i in subnet.Skip(1).Where(i => i.PrefixLength != first.PrefixLength || !SameNetwork(i.Address, first.Address, first.PrefixLength)))
-                problems.Add(new FileProblem(file, 0, 0, $"subnet '{subnet.Key}': {i.Node} has {i.Cidr}, not in {first.Node}'s {first.Cidr}"));
+                problems.Add(NetworkFile.At(file, at[i], $"subnet '{subnet.Key}': {i.Node} has {i.Cidr}, not in {first.Node}'s {first.Cidr} (line {Line(first)})"));
         }
         foreach (var i in allIfs.Where(i => i.Gateway is not null && !allIfs.Any(o => o.Subnet == i.Subnet && o.Address.Equals(i.Gateway))))
-            problems.Add(new FileProblem(file, 0, 0, $"{i.Node}/{i.Name}: gateway {i.Gateway} is not an address on subnet '{i.Subnet}'"));
+            problems.Add(NetworkFile.At(file, at[i], $"{i.Node}/{i.Name}: gateway {i.Gateway} is not an address on subnet '{i.Subnet}'"));
 
-        var known = hosts.SelectMany(h => h.Vms).GroupBy(v => v.Name).ToDictionary(g => g.Key, g => new NetworkVm(g.Key, g.First().Mac, g.First().Host));
+        var known = hosts.SelectMany(h => h.Vms).GroupBy(v => v.Name).ToDictionary(g => g.Key, g => new NetworkVm(g.Key, g.First().Mac, g.First().Host)
+        {
+            Line = Line(g.First()),
+            Column = ((IXmlLineInfo)at[g.First()]).LinePosition,
+        });
         var net = network is null
             ? new NetworkDefinition(name, [], [])
             : NetworkFile.ParseElement(network, file, problems, known);
         foreach (var vm in net.Vms.Where(v => known.TryGetValue(v.Name, out var k) && (k.Mac != v.Mac || (v.Host is not null && v.Host != k.Host))))
-            problems.Add(new FileProblem(file, 0, 0, $"VM {vm.Name} in <network> differs from the one on host {known[vm.Name].Host} (MAC or host)"));
+            problems.Add(new FileProblem(file, vm.Line, vm.Column, $"VM {vm.Name} in <network> differs from the one on host {known[vm.Name].Host} at line {known[vm.Name].Line} (MAC or host)"));
         if (problems.Count > 0) throw new NetworkFileException(problems);
         var vmsInNetwork = known.Values.Where(v => net.Vms.All(n => n.Name != v.Name)).Concat(net.Vms).ToImmutableArray();
         return new LabDefinition(name, [.. routers], [.. hosts], net with { Vms = vmsInNetwork, Name = name }, file) { DiscoveryBootstrap = bootstrap == "discovery" };
@@ -146,7 +164,7 @@ public static class LabFile
         return n;
     }
 
-    private static List<LabInterface> Interfaces(XElement node, string nodeName, string file, List<FileProblem> problems, bool allowGateway)
+    private static List<LabInterface> Interfaces(XElement node, string nodeName, string file, List<FileProblem> problems, bool allowGateway, Dictionary<object, XElement> at)
     {
         var list = new List<LabInterface>();
         var index = 0;
@@ -164,13 +182,15 @@ public static class LabFile
                 if (!allowGateway) problems.Add(NetworkFile.At(file, g, $"router {nodeName} does not take a gateway"));
                 else if (!IPAddress.TryParse(g.Value, out gw) || gw.AddressFamily != AddressFamily.InterNetwork) { problems.Add(NetworkFile.At(file, g, $"{nodeName}/{name}: gateway '{g.Value}' is not an IPv4 address")); gw = null; }
             }
-            list.Add(new LabInterface(nodeName, name, subnet, ip, prefix, gw));
+            var added = new LabInterface(nodeName, name, subnet, ip, prefix, gw);
+            at[added] = e;
+            list.Add(added);
         }
-        foreach (var g in list.GroupBy(i => i.Name).Where(g => g.Count() > 1)) problems.Add(NetworkFile.At(file, node, $"{nodeName} has two interfaces named {g.Key}"));
+        foreach (var g in list.GroupBy(i => i.Name).Where(g => g.Count() > 1)) problems.Add(NetworkFile.At(file, at[g.Skip(1).First()], $"{nodeName} has two interfaces named {g.Key}"));
         return list;
     }
 
-    private static LabVm? Vm(XElement e, string host, string file, List<FileProblem> problems)
+    private static LabVm? Vm(XElement e, string host, string file, List<FileProblem> problems, Dictionary<object, XElement> at)
     {
         var name = Node(e, file, problems);
         var macText = e.Attribute("mac")?.Value;
@@ -179,7 +199,9 @@ public static class LabFile
         IPAddress? ip = null;
         var prefix = 0;
         if (e.Attribute("address") is { } a && !TryCidr(a.Value, out ip, out prefix)) { problems.Add(NetworkFile.At(file, a, $"VM {name}: address '{a.Value}' is not IPv4/prefix")); return null; }
-        return new LabVm(name, host, mac, ip, prefix);
+        var vm = new LabVm(name, host, mac, ip, prefix);
+        at[vm] = e;
+        return vm;
     }
 
     /// <summary>Parses "a.b.c.d/len".</summary>

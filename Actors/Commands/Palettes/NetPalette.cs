@@ -43,7 +43,7 @@ public sealed class NetPalette(CommandContext context) : IPalette
                 break;
             }
             case "load":
-                await Load(r, sink);
+                await Load(r, sink, cancel);
                 break;
         }
     }
@@ -57,19 +57,13 @@ public sealed class NetPalette(CommandContext context) : IPalette
             [.. links.Select(l => new NetworkLink(l.Link.Id, l.Link.Kind, [.. l.Link.Endpoints.Select(e => e.Vm)], l.Link.Options, l.Link.Protocol))]);
     }
 
-    private async Task Load(CommandRequest r, ICommandSink sink)
+    private async Task Load(CommandRequest r, ICommandSink sink, CancellationToken cancel)
     {
         var path = r.Required("file");
-        var text = r.Args.GetValueOrDefault("@file") ?? throw new CommandException($"--file {path}: the client sent no content", ExitCodes.Usage);
-        NetworkDefinition network;
-        try
-        {
-            network = NetworkFile.Parse(text, path);
-        }
-        catch (NetworkFileException e)
-        {
-            throw new CommandException($"{path} has {e.Problems.Count} problem(s), nothing was applied:{Environment.NewLine}{string.Join(Environment.NewLine, e.Problems)}");
-        }
+        var encoded = r.Args.GetValueOrDefault("@file") ?? throw new CommandException($"--file {path}: the client sent no content", ExitCodes.Usage);
+        // The parse runs here, on the node the console is connected to and off every actor's thread,
+        // bounded by the file limits; the topology manager only ever sees the checked network.
+        var network = await Task.Run(() => ParseContent(path, encoded), cancel);
         var problems = await CheckAgainstCluster(network, path);
         if (problems.Count > 0)
             throw new CommandException($"{path} does not fit this cluster ({problems.Count} problem(s)), nothing was applied:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");
@@ -94,6 +88,40 @@ public sealed class NetPalette(CommandContext context) : IPalette
         await sink.MessageAsync(r, $"loaded {path}: {created.Count} link(s)", new { file = path, links = created });
     }
 
+    /// <summary>
+    /// The network of a <c>net load</c> request: the file's bytes as the client sent them (base64),
+    /// checked against <see cref="XmlFileLimits.Default"/> — size first, before any parsing — then parsed.
+    /// </summary>
+    public static NetworkDefinition ParseContent(string path, string base64)
+    {
+        static CommandException Refused(string path, IReadOnlyList<FileProblem> problems) =>
+            new($"{path} has {problems.Count} problem(s), nothing was applied:{Environment.NewLine}{string.Join(Environment.NewLine, problems)}");
+        var limits = XmlFileLimits.Default;
+        // The request line is bounded (ConsoleLine.MaxLineChars), so decoding is too; the size check
+        // then names where the file crosses its limit.
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            throw new CommandException($"--file {path}: the client sent content that is not base64", ExitCodes.Usage);
+        }
+        using var stream = new MemoryStream(bytes, writable: false);
+        if (BoundedXml.SizeProblem(stream, path, limits, out _) is { } tooLarge) throw Refused(path, [tooLarge]);
+        // As File.ReadAllText would: UTF-8 unless a byte-order mark says otherwise.
+        var text = new StreamReader(new MemoryStream(bytes, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true).ReadToEnd();
+        try
+        {
+            return NetworkFile.Parse(text, path, limits);
+        }
+        catch (NetworkFileException e)
+        {
+            throw Refused(path, e.Problems);
+        }
+    }
+
     /// <summary>What the file asks that the cluster cannot give: unknown hosts or VMs, MACs that differ, ids in use.</summary>
     private async Task<List<FileProblem>> CheckAgainstCluster(NetworkDefinition network, string path)
     {
@@ -104,21 +132,21 @@ public sealed class NetPalette(CommandContext context) : IPalette
         {
             if (vm.Host is not null && hosts.All(h => h.Info.Name != vm.Host))
             {
-                problems.Add(new FileProblem(path, vm.Line, 0, $"VM {vm.Name} is pinned to unknown host '{vm.Host}' (hosts: {string.Join(", ", hosts.Select(h => h.Info.Name))})"));
+                problems.Add(new FileProblem(path, vm.Line, vm.Column, $"VM {vm.Name} is pinned to unknown host '{vm.Host}' (hosts: {string.Join(", ", hosts.Select(h => h.Info.Name))})"));
                 continue;
             }
             var offering = hosts.Where(h => (vm.Host is null || h.Info.Name == vm.Host) && h.Info.Vm(vm.Name) is not null).ToList();
             if (offering.Count == 0)
             {
-                problems.Add(new FileProblem(path, vm.Line, 0, vm.Host is null ? $"unknown VM '{vm.Name}': no host in the cluster offers it" : $"unknown VM '{vm.Name}': host {vm.Host} does not offer it"));
+                problems.Add(new FileProblem(path, vm.Line, vm.Column, vm.Host is null ? $"unknown VM '{vm.Name}': no host in the cluster offers it" : $"unknown VM '{vm.Name}': host {vm.Host} does not offer it"));
                 continue;
             }
             var macs = offering.SelectMany(h => h.Info.Vm(vm.Name)!.Nics.Select(n => n.Mac)).ToImmutableHashSet();
             if (!macs.Contains(vm.Mac))
-                problems.Add(new FileProblem(path, vm.Line, 0, $"VM {vm.Name} has MAC {string.Join("/", macs)} in the cluster, the file says {vm.Mac}"));
+                problems.Add(new FileProblem(path, vm.Line, vm.Column, $"VM {vm.Name} has MAC {string.Join("/", macs)} in the cluster, the file says {vm.Mac}"));
         }
         foreach (var link in network.Links.Where(l => existing.Contains(l.Id)))
-            problems.Add(new FileProblem(path, link.Line, 0, $"link id '{link.Id}' is already in use (delete it first, or rename it in the file)"));
+            problems.Add(new FileProblem(path, link.Line, link.Column, $"link id '{link.Id}' is already in use (delete it first, or rename it in the file)"));
         return problems;
     }
 }

@@ -154,7 +154,7 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
 }
 
 /// <summary>Bad input gets a clear message naming the problem, a non-zero exit, and leaves the cluster as it was.</summary>
-public sealed class ConsoleBadInputTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
+public sealed partial class ConsoleBadInputTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
 {
     private LabSession Session => lab.Session;
 

@@ -147,7 +147,7 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// negotiation messages and never shown, logged or saved (an <see cref="ImmutableArray{T}"/>
     /// prints as its type name in the record's <c>ToString</c>, not its bytes).
     /// </summary>
-    public ImmutableArray<byte> Key { get; init; }
+    public ImmutableArray<byte> Key { get; init; } = ImmutableArray<byte>.Empty; // not default: Hyperion cannot write a default ImmutableArray
 
     /// <summary>True when <see cref="Key"/> has the length of a link key.</summary>
     public bool HasKey => !Key.IsDefault && Key.Length == KeyLength;

@@ -162,6 +162,97 @@ public class ForwarderTests
     }
 }
 
+/// <summary>The forwarders with the link key: what one end seals the other opens; forgeries and replays stop at the receiver.</summary>
+public class AuthenticatedForwardingTests
+{
+    private static byte[] Frame(int length, int seed)
+    {
+        var f = new byte[length];
+        new Random(seed).NextBytes(f);
+        return f;
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Frames_cross_from_sender_to_receiver_sealed_and_encrypted_when_asked(bool encrypt, bool compress)
+    {
+        var captureTap = new MemoryTap();
+        var substrate = new MemoryTransport();
+        var options = new LinkOptions { Encrypt = encrypt, Compression = compress ? Compression.Lz4 : Compression.None };
+        using var sender = new VmToSubstrateForwarder(captureTap, substrate, new DirectionStats(), () => options, TestSecurity.Sender());
+        var frames = Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? Frame(200 + i, i) : Enumerable.Repeat((byte)i, 900).ToArray()).ToList();
+        foreach (var f in frames) captureTap.ToCapture.Enqueue(f);
+        sender.RunOnce();
+        Assert.Equal(10, substrate.Sent.Count);
+        Assert.All(substrate.Sent, c => Assert.Equal(encrypt, (c[0] & VNet.Capture.Frames.Capsule.FlagEncrypted) != 0));
+        // Sequence numbers 1, 2, 3 ... from sender id 0.
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (ulong)i), substrate.Sent.Select(c => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(c.AsSpan(8))));
+        if (encrypt) Assert.DoesNotContain(substrate.Sent, c => c.AsSpan().IndexOf(frames[0].AsSpan(20, 40)) >= 0);
+
+        var injectTap = new MemoryTap();
+        var receiveStats = new DirectionStats();
+        var incoming = new MemoryTransport();
+        foreach (var c in substrate.Sent) incoming.ToReceive.Enqueue(c);
+        using var receiver = new SubstrateToVmForwarder(incoming, injectTap, receiveStats, TestSecurity.Receiver());
+        receiver.RunOnce();
+        Assert.Equal(frames.Select(Convert.ToHexString), injectTap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(0, receiveStats.Drops.Sum());
+    }
+
+    [Fact]
+    public void Replays_forgeries_wrong_keys_unauthenticated_and_reflected_capsules_are_dropped_and_counted()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        var frame = Frame(100, 1);
+        var genuine = TestSecurity.Seal(frame, 5);
+        var tampered = TestSecurity.Seal(frame, 6);
+        tampered[40] ^= 1;
+        var otherKey = (byte[])TestSecurity.Key.Clone();
+        otherKey[0] ^= 0xff;
+        byte[] unauthenticated = [0x10, 0, 0, 100, .. frame];
+        transport.ToReceive.Enqueue(genuine);
+        transport.ToReceive.Enqueue(genuine);                                          // replayed
+        transport.ToReceive.Enqueue(tampered);                                         // auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 7, key: otherKey));       // auth-failed
+        transport.ToReceive.Enqueue(unauthenticated);                                  // auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 8, sender: 1));           // the receiver's own id: auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 9, sender: 2));           // no such member: auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 0));                      // sequence 0: replayed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 6));                      // 6 was only forged: the window did not take it
+        var security = TestSecurity.Receiver();
+        using (var f = new SubstrateToVmForwarder(transport, tap, stats, security)) f.RunOnce();
+        Assert.Equal(2, tap.Injected.Count);
+        Assert.Equal(5, stats.Drops[(int)DropReason.AuthFailed]);
+        Assert.Equal(2, stats.Drops[(int)DropReason.Replayed]);
+        Assert.Equal(2, stats.Frames);
+        Assert.Equal(["auth-failed", "replayed"], stats.Snapshot().Drops.Keys.Order().ToArray());
+
+        // A restarted receiving worker shares the link's window: the old capsules stay refused.
+        transport.ToReceive.Enqueue(genuine);
+        using (var f = new SubstrateToVmForwarder(transport, tap, stats, security)) f.RunOnce();
+        Assert.Equal(3, stats.Drops[(int)DropReason.Replayed]);
+    }
+
+    [Fact]
+    public void A_restarted_sending_worker_continues_the_sequence_so_no_nonce_is_used_twice()
+    {
+        var security = TestSecurity.Sender();
+        var transport = new MemoryTransport();
+        for (var run = 0; run < 2; run++)
+        {
+            var tap = new MemoryTap();
+            tap.ToCapture.Enqueue(Frame(80, run));
+            using var f = new VmToSubstrateForwarder(tap, transport, new DirectionStats(), () => LinkOptions.Default, security);
+            f.RunOnce();
+        }
+        Assert.Equal([1UL, 2UL], transport.Sent.Select(c => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(c.AsSpan(8))).ToArray());
+    }
+}
+
 /// <summary>The receiving forwarder with slots that hold several datagrams (UDP_GRO) and with trains.</summary>
 public class TrainReceiveTests
 {

@@ -144,8 +144,8 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// <summary>
     /// The link key (32 random bytes) that authenticates every capsule, chosen by the initiator
     /// during negotiation, one per link or segment; default before that. It is carried in the
-    /// negotiation messages and never shown, logged or saved (an <see cref="ImmutableArray{T}"/>
-    /// prints as its type name in the record's <c>ToString</c>, not its bytes).
+    /// negotiation messages and never shown, logged or saved: the record's <c>ToString</c> says only
+    /// whether it is set, and `link show`, `link stats` and network files do not carry it.
     /// </summary>
     public ImmutableArray<byte> Key { get; init; } = ImmutableArray<byte>.Empty; // not default: Hyperion cannot write a default ImmutableArray
 

@@ -39,6 +39,7 @@ public sealed class CapsuleAuthenticationTests(TwoHostsAttackLab lab) : IClassFi
         try
         {
             var protocol = link["protocol"]!.GetValue<int>();
+            Assert.DoesNotContain("key", link.ToJsonString(), StringComparison.OrdinalIgnoreCase); // `link show` never carries the link key
             // 1. A genuine capsule, as it arrives at h2 from the router: the template and the replay.
             var template = CaptureGenuineCapsule(kind, protocol);
             var capsule = Payload(template, kind);

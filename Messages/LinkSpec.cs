@@ -81,6 +81,12 @@ public sealed record LinkOptions
     /// <summary>Probability in percent (0–100) that a frame is dropped.</summary>
     public double LossPercent { get; init; }
 
+    /// <summary>
+    /// Encrypt each frame with the link key (AES-GCM), not only authenticate it. Every capsule is
+    /// authenticated either way; a receiver follows the capsule's own flag, so this can change live.
+    /// </summary>
+    public bool Encrypt { get; init; }
+
     /// <summary>The options of a link created without any.</summary>
     public static LinkOptions Default { get; } = new();
 
@@ -135,6 +141,20 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// <summary>UDP port of the group (udp-multipoint).</summary>
     public int GroupPort { get; init; }
 
+    /// <summary>
+    /// The link key (32 random bytes) that authenticates every capsule, chosen by the initiator
+    /// during negotiation, one per link or segment; default before that. It is carried in the
+    /// negotiation messages and never shown, logged or saved: the record's <c>ToString</c> says only
+    /// whether it is set, and `link show`, `link stats` and network files do not carry it.
+    /// </summary>
+    public ImmutableArray<byte> Key { get; init; } = ImmutableArray<byte>.Empty; // not default: Hyperion cannot write a default ImmutableArray
+
+    /// <summary>True when <see cref="Key"/> has the length of a link key.</summary>
+    public bool HasKey => !Key.IsDefault && Key.Length == KeyLength;
+
+    /// <summary>Bytes of a link key.</summary>
+    public const int KeyLength = 32;
+
     /// <summary>First unassigned IP protocol number usable for links (IANA: 143–252 unassigned).</summary>
     public const int FirstProtocol = 143;
 
@@ -164,4 +184,12 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
 
     /// <summary>The endpoint carried by <paramref name="host"/>, or null.</summary>
     public LinkEndpoint? EndpointOn(string host) => Endpoints.FirstOrDefault(e => e.Host == host);
+
+    // The record's ToString (used by logs and exception texts) lists every member but the key.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Id = {Id}, Kind = {Kind}, Endpoints = [{string.Join(", ", Endpoints.IsDefault ? [] : Endpoints)}], Options = {Options}, ");
+        builder.Append($"Protocol = {Protocol}, PreferredProtocol = {PreferredProtocol}, Group = {Group}, GroupPort = {GroupPort}, Key = {(HasKey ? "(set)" : "(none)")}");
+        return true;
+    }
 }

@@ -194,6 +194,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         string? refusal = null;
         if (_links.ContainsKey(link.Id)) refusal = $"link {link.Id} already exists on {_settings.Name}";
         var problems = link.Problems().ToList();
+        if (!link.HasKey) problems.Add($"link {link.Id}: the proposal carries no link key");
         if (problems.Count > 0) refusal = string.Join("; ", problems);
         LinkSpec prepared = link;
         if (refusal is null)

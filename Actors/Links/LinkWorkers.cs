@@ -103,7 +103,7 @@ public sealed class VmCaptureWorker : LinkWorker
     {
         IFrameTap tap = _plane.OpenCapture();
         owned.Add(tap);
-        var forwarder = new VmToSubstrateForwarder(tap, _plane.Transport, _stats, _options, spinMicros: _plane.SpinMicros);
+        var forwarder = new VmToSubstrateForwarder(tap, _plane.Transport, _stats, _options, _plane.Security, spinMicros: _plane.SpinMicros);
         owned.Add(forwarder);
         return (forwarder.RunOnce, tap.Break);
     }
@@ -130,7 +130,7 @@ public sealed class NetCaptureWorker : LinkWorker
     {
         IFrameTap tap = _plane.OpenInjector();
         owned.Add(tap);
-        var forwarder = new SubstrateToVmForwarder(_plane.Transport, tap, _stats, spinMicros: _plane.SpinMicros);
+        var forwarder = new SubstrateToVmForwarder(_plane.Transport, tap, _stats, _plane.Security, spinMicros: _plane.SpinMicros);
         owned.Add(forwarder);
         return (forwarder.RunOnce, null);
     }

@@ -69,6 +69,9 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
         _limits = limits;
         if (initiator)
         {
+            // The initiator chooses the link key, a new one per negotiation (so a re-created link never
+            // reuses the nonces of its previous life); it reaches the responders inside the proposal.
+            _link = link with { Key = ImmutableArray.Create(System.Security.Cryptography.RandomNumberGenerator.GetBytes(LinkSpec.KeyLength)) };
             var responders = link.Endpoints.Select(e => e.Host).Where(h => h != self).Distinct().ToList();
             _initiator = new InitiatorCore(table, random, id.ToString(), link.Id, responders, limits);
             Proposing();

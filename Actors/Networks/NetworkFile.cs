@@ -190,6 +190,10 @@ public static class NetworkFile
                         };
                     else problems.Add(At(file, a, $"link {id}: {a.Name.LocalName} '{v}' is out of range 0-{max}"));
                     break;
+                case "encrypt":
+                    if (v is "true" or "false") options = options with { Encrypt = v == "true" };
+                    else problems.Add(At(file, a, $"link {id}: encrypt '{v}' must be true or false"));
+                    break;
                 default:
                     problems.Add(At(file, a, $"link {id}: unknown option '{a.Name.LocalName}'"));
                     break;
@@ -234,6 +238,7 @@ public static class NetworkFile
             if (o.DelayMs != 0) options.Add(new XAttribute("delay", o.DelayMs.ToString(CultureInfo.InvariantCulture)));
             if (o.JitterMs != 0) options.Add(new XAttribute("jitter", o.JitterMs.ToString(CultureInfo.InvariantCulture)));
             if (o.LossPercent != 0) options.Add(new XAttribute("loss", o.LossPercent.ToString(CultureInfo.InvariantCulture)));
+            if (o.Encrypt) options.Add(new XAttribute("encrypt", "true"));
             if (options.HasAttributes) e.Add(options);
             root.Add(e);
         }

@@ -48,7 +48,20 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         };
         var warnings = new List<string>();
         if (settings.DisableOffloads) Offloads.TryDisable(local.HostInterface, warnings);
-        return new KernelDataPlane(transport, local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
+        return new KernelDataPlane(transport, Security(link, local), local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
+    }
+
+    /// <summary>
+    /// The authentication state of <paramref name="local"/>'s end: the negotiated key, and as sender
+    /// id the endpoint's index in the link (the same list at every end, so ids are unique per key).
+    /// </summary>
+    public static LinkSecurity Security(LinkSpec link, LinkEndpoint local)
+    {
+        if (link.Key.IsDefault || link.Key.Length != Frames.CapsuleAuthenticator.KeyLength)
+            throw new InvalidOperationException($"link {link.Id} has no key (it was not negotiated)");
+        var index = link.Endpoints.IndexOf(local);
+        if (index < 0) throw new InvalidOperationException($"link {link.Id}: endpoint {local} is not one of its endpoints");
+        return new LinkSecurity(link.Key.AsSpan(), (uint)index, link.Endpoints.Length);
     }
 
     private static IPAddress Group(LinkSpec link) =>
@@ -67,10 +80,11 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         return 1500;
     }
 
-    private sealed class KernelDataPlane(ITransport transport, string vmInterface, MacAddress vmMac, int pcapBuffer, List<string> warnings) : ILinkDataPlane
+    private sealed class KernelDataPlane(ITransport transport, LinkSecurity security, string vmInterface, MacAddress vmMac, int pcapBuffer, List<string> warnings) : ILinkDataPlane
     {
         public ITransport Transport => transport;
-        public int MaxFrame => transport.PathMtu - transport.Overhead - Capsule.HeaderLength;
+        public LinkSecurity Security => security;
+        public int MaxFrame => transport.PathMtu - transport.Overhead - Capsule.Overhead;
         public int VmMtu => MaxFrame - 14;
         public IReadOnlyList<string> Warnings => warnings;
         public int SpinMicros { get; init; }

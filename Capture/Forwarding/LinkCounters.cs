@@ -24,6 +24,10 @@ public enum DropReason
     CaptureOverflow,
     /// <summary>The kernel dropped capsules before the link's socket could read them (receive buffer full).</summary>
     SocketOverflow,
+    /// <summary>A received capsule whose authenticator is wrong or missing (forged, altered, or unauthenticated): never injected.</summary>
+    AuthFailed,
+    /// <summary>A received capsule already seen, or older than the replay window: never injected.</summary>
+    Replayed,
 }
 
 /// <summary>
@@ -68,6 +72,8 @@ public sealed class DirectionStats
         DropReason.Foreign => "foreign",
         DropReason.CaptureOverflow => "capture-overflow",
         DropReason.SocketOverflow => "socket-overflow",
+        DropReason.AuthFailed => "auth-failed",
+        DropReason.Replayed => "replayed",
         _ => reason.ToString(),
     };
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using VNet.Capture.Frames;
 using VNet.Capture.Taps;
 using VNet.Capture.Transports;
@@ -15,6 +16,8 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     private readonly IFrameTap _tap;
     private readonly DirectionStats _stats;
     private readonly PacketBatch _batch;
+    private readonly LinkSecurity _security;
+    private readonly CapsuleAuthenticator _auth; // one per forwarder, created at start: AesGcm is not thread-safe
     // One decompression area per queued frame: queued frames must stay put until they are flushed.
     private const int ScratchSlot = PacketSocketTap.MaxFrame;
     private readonly byte* _scratch;
@@ -25,8 +28,10 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     private int _queued;                 // frames queued for injection since the last flush
 
     /// <summary>Creates the forwarder; <paramref name="spinMicros"/> &gt; 0 keeps polling that long after traffic before sleeping.</summary>
-    public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, int batchSize = 64, int spinMicros = 0)
+    public SubstrateToVmForwarder(ITransport transport, IFrameTap tap, DirectionStats stats, LinkSecurity security, int batchSize = 64, int spinMicros = 0)
     {
+        _security = security;
+        _auth = security.CreateAuthenticator();
         _spinTicks = spinMicros * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
         _transport = transport;
         _tap = tap;
@@ -83,8 +88,34 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
             if (status == TrainStatus.Dropped) _stats.Drop(DropReason.DecodeError); // a segment of no train
             if (status != TrainStatus.Complete) return;
         }
+        // Authenticate before anything else is believed: the replay window first (cheap), then the tag.
+        if (!Capsule.TryReadSender(capsule, out var sender, out var sequence, out var headerStatus))
+        {
+            _stats.Drop(headerStatus == CapsuleStatus.Unauthenticated ? DropReason.AuthFailed : DropReason.DecodeError);
+            return;
+        }
+        var window = _security.WindowOf(sender);
+        if (window is null)
+        {
+            _stats.Drop(DropReason.AuthFailed); // no peer of this link sends with that id
+            return;
+        }
+        if (!window.Check(sequence))
+        {
+            _stats.Drop(DropReason.Replayed);
+            return;
+        }
+        // The capsule lies in memory this forwarder owns (a receive slot or a train region), so an
+        // encrypted body may be decrypted in place.
+        var writable = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(capsule), capsule.Length);
+        if (!_auth.Open(writable, out var sealedLength))
+        {
+            _stats.Drop(DropReason.AuthFailed);
+            return;
+        }
+        window.Accept(sequence);
         var scratch = new Span<byte>(_scratch + _queued * ScratchSlot, ScratchSlot);
-        if (Capsule.Decode(capsule, scratch, out var frame, out var compressed, out var offload) != CapsuleStatus.Ok)
+        if (Capsule.Decode(capsule[..sealedLength], scratch, out var frame, out var compressed, out var offload) != CapsuleStatus.Ok)
         {
             _stats.Drop(DropReason.DecodeError);
             return;
@@ -116,6 +147,7 @@ public sealed unsafe class SubstrateToVmForwarder : IDisposable
     {
         _batch.Dispose();
         _trains.Dispose();
+        _auth.Dispose();
         System.Runtime.InteropServices.NativeMemory.Free(_scratch);
     }
 }

@@ -15,8 +15,8 @@ namespace VNet.Capture.Forwarding;
 /// </summary>
 public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
 {
-    /// <summary>Bytes per batch slot: the largest frame (a 64 KB TSO super-frame) with the capsule and offload headers.</summary>
-    public const int SlotSize = PacketSocketTap.MaxFrame + Capsule.HeaderLength + OffloadHeader.Length;
+    /// <summary>Bytes per batch slot: the largest frame (a 64 KB TSO super-frame) with the capsule and offload headers and the tag.</summary>
+    public const int SlotSize = PacketSocketTap.MaxFrame + Capsule.Overhead + OffloadHeader.Length;
 
     /// <summary>Longest wait for frames when nothing is queued, in microseconds.</summary>
     public const int IdleWaitMicros = 100_000;
@@ -26,6 +26,9 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private readonly DirectionStats _stats;
     private readonly PacketBatch _batch;
     private readonly Func<LinkOptions> _options;
+    private readonly LinkSecurity _security;
+    private readonly CapsuleAuthenticator _auth; // one per forwarder: AesGcm is not thread-safe, and creating it per frame would allocate
+    private bool _encrypt;
     private readonly int _maxUnfragmentedCapsule;
     private readonly int _maxCapsule;
     private readonly byte[] _scratch = new byte[SlotSize];
@@ -44,8 +47,10 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private long _lastActivity;
 
     /// <summary>Creates the forwarder; <paramref name="options"/> is read once per wake-up (options change live).</summary>
-    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, int batchSize = 64, int delayLineBytes = 32 << 20, ulong seed = 0, int spinMicros = 0)
+    public VmToSubstrateForwarder(IFrameTap tap, ITransport transport, DirectionStats stats, Func<LinkOptions> options, LinkSecurity security, int batchSize = 64, int delayLineBytes = 32 << 20, ulong seed = 0, int spinMicros = 0)
     {
+        _security = security;
+        _auth = security.CreateAuthenticator();
         _spinTicks = spinMicros * Stopwatch.Frequency / 1_000_000;
         _tap = tap;
         _transport = transport;
@@ -94,6 +99,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         if (ReferenceEquals(options, _applied)) return;
         _applied = options;
         _compress = options.Compression == Compression.Lz4;
+        _encrypt = options.Encrypt;
         _scheduler.Configure(options);
     }
 
@@ -109,7 +115,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         ApplyOptions();
         // Oversize policy (docs/wire-format.md): a capsule that fits one IPv4 datagram is carried, as IP
         // fragments when it exceeds the substrate MTU (counted); larger ones cannot be carried and are counted.
-        if (frame.Length + Capsule.HeaderLength + (offload.IsNone ? 0 : OffloadHeader.Length) > _maxCapsule)
+        if (frame.Length + Capsule.Overhead + (offload.IsNone ? 0 : OffloadHeader.Length) > _maxCapsule)
         {
             _stats.Drop(DropReason.Oversize);
             return;
@@ -118,7 +124,8 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         if (_scheduler.IsPassThrough && _queue is not { Count: > 0 })
         {
             var index = _batch.Count;
-            var length = Capsule.Encode(frame, offload, _batch.Slot(index), tryCompress, out var compressed);
+            var slot = _batch.Slot(index);
+            var length = _auth.Seal(slot, Capsule.Encode(frame, offload, slot, tryCompress, out var compressed, _security.LocalSender, _security.NextSequence++, _encrypt));
             if (tryCompress) Learn(compressed);
             _batch.SetLength(index, length);
             _batch.Count = index + 1;
@@ -136,7 +143,8 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
                 _stats.Drop(DropReason.Shaper);
                 return;
         }
-        var capsuleLength = Capsule.Encode(frame, offload, _scratch, tryCompress, out var wasCompressed);
+        // Sealed now, with the next sequence number: delay and jitter may reorder, which the receiver's window allows.
+        var capsuleLength = _auth.Seal(_scratch, Capsule.Encode(frame, offload, _scratch, tryCompress, out var wasCompressed, _security.LocalSender, _security.NextSequence++, _encrypt));
         if (tryCompress) Learn(wasCompressed);
         _queue ??= new DelayLine(_delayLineBytes);
         if (!_queue.TryEnqueue(_scratch.AsSpan(0, capsuleLength), departure))
@@ -207,5 +215,6 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     {
         _batch.Dispose();
         _queue?.Dispose();
+        _auth.Dispose();
     }
 }

@@ -16,6 +16,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         new("delay", "added one-way delay in ms"),
         new("jitter", "uniform jitter in ms (at most the delay)"),
         new("loss", "loss in percent, 0-100"),
+        new("encrypt", "encrypt every frame, not only authenticate it (--encrypt=false turns it off)", IsFlag: true),
     ];
 
     /// <inheritdoc/>
@@ -89,6 +90,8 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         if (r.Double("delay", 0, LinkOptions.MaxDelayMs) is { } delay) o = o with { DelayMs = delay };
         if (r.Double("jitter", 0, LinkOptions.MaxDelayMs) is { } jitter) o = o with { JitterMs = jitter };
         if (r.Double("loss", 0, 100) is { } loss) o = o with { LossPercent = loss };
+        if (r.Optional("encrypt") is { } enc)
+            o = o with { Encrypt = enc.ToLowerInvariant() switch { "" or "on" or "true" or "yes" => true, "off" or "false" or "no" => false, _ => throw new CommandException($"--encrypt '{enc}' must be on or off", ExitCodes.Usage) } };
         var problems = o.Problems().ToList();
         if (problems.Count > 0) throw new CommandException(string.Join("; ", problems), ExitCodes.Usage);
         return o;
@@ -134,6 +137,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         if (o.DelayMs != 0) parts.Add(FormattableString.Invariant($"delay={o.DelayMs}ms"));
         if (o.JitterMs != 0) parts.Add(FormattableString.Invariant($"jitter={o.JitterMs}ms"));
         if (o.LossPercent != 0) parts.Add(FormattableString.Invariant($"loss={o.LossPercent}%"));
+        if (o.Encrypt) parts.Add("encrypt");
         return parts.Count == 0 ? "-" : string.Join(' ', parts);
     }
 

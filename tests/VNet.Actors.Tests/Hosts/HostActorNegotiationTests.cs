@@ -89,10 +89,18 @@ public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
         AwaitAssert(() => Assert.Equal(new[] { (HostA, p), (HostB, p) },
             a.DataPlanes.Created.Concat(b.DataPlanes.Created).Select(d => (d.Local.Host, d.Link.Protocol)).ToArray()));
         Assert.Equal("veth-b1", b.DataPlanes.Created.Single().Local.HostInterface);
+        // The initiator chose a 32-byte key and the responder received the same one inside the proposal;
+        // each end is a different sender of it (its endpoint's index), so their nonces never collide.
+        var planeA = a.DataPlanes.Created.Single();
+        var planeB = b.DataPlanes.Created.Single();
+        Assert.True(planeA.Link.HasKey);
+        Assert.Equal(planeA.Link.Key.ToArray(), planeB.Link.Key.ToArray());
+        Assert.Equal((0u, 1u), (planeA.Security.LocalSender, planeB.Security.LocalSender));
+        Assert.DoesNotContain(Convert.ToHexString(planeA.Link.Key.AsSpan()), created.Link.ToString(), StringComparison.OrdinalIgnoreCase);
         await AwaitAssertAsync(async () =>
         {
             var row = Assert.Single((await TableOfAsync(b)).Rows);
-            Assert.Equal((p, LinkStatus.Established, 1500 - 20 - 4 - 14), (row.Link.Protocol, row.Status, row.VmMtu));
+            Assert.Equal((p, LinkStatus.Established, 1500 - 20 - 16 - 16 - 14), (row.Link.Protocol, row.Status, row.VmMtu)); // IPv4, capsule header, tag, Ethernet
         });
         var reports = new[] { _topology.FishForMessage<TopologyProtocol.LinkReport>(_ => true), _topology.FishForMessage<TopologyProtocol.LinkReport>(_ => true) };
         Assert.Equal(new[] { HostA, HostB }, reports.Select(r => r.Host).Order());

@@ -77,7 +77,10 @@ internal sealed class FakeDataPlane(LinkSpec link, LinkEndpoint local) : ILinkDa
     public bool Disposed => _disposed;
 
     public ITransport Transport { get; } = new IdleTransport($"fake proto {link.Protocol}");
-    public int MaxFrame => Transport.PathMtu - Transport.Overhead - Capsule.HeaderLength;
+    public int MaxFrame => Transport.PathMtu - Transport.Overhead - Capsule.Overhead;
+
+    /// <summary>Built from the negotiated key: throws (and so fails the test) when negotiation did not carry one.</summary>
+    public LinkSecurity Security { get; } = KernelDataPlaneFactory.Security(link, local);
     public int VmMtu => MaxFrame - 14;
     public IReadOnlyList<string> Warnings { get; } = [];
 

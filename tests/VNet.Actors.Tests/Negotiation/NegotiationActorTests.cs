@@ -69,6 +69,45 @@ public sealed class NegotiationActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Initiator_chooses_a_new_link_key_carries_it_in_every_proposal_and_keeps_it_in_the_agreed_link()
+    {
+        var initiator = StartInitiator();
+        var propose = ExpectPublishedProposal();
+        Assert.True(propose.Link.HasKey);
+        Assert.Equal(LinkSpec.KeyLength, propose.Link.Key.Length);
+        Assert.False(Link().HasKey);                                       // the key is the negotiation's, not the request's
+        var again = ExpectPublishedProposal();                             // a retransmission: the same key
+        Assert.Equal(propose.Link.Key.ToArray(), again.Link.Key.ToArray());
+        initiator.Tell(new Msg.Ok(_id, HostB, propose.Protocol, 1, propose.Link with { Protocol = propose.Protocol }), _peer.Ref);
+        _peer.ExpectMsg<Msg.Confirm>();
+        var succeeded = ExpectMsg<NegotiationActor.Succeeded>();
+        Assert.Equal(propose.Link.Key.ToArray(), succeeded.Link.Key.ToArray());
+        Assert.DoesNotContain(Convert.ToHexString(propose.Link.Key.AsSpan()), succeeded.Link.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Two_negotiations_choose_different_keys()
+    {
+        var first = NegotiationActor.Initiator(Guid.NewGuid(), Link(), HostA, new ProtocolNumberTable(), _mediator.Ref, Limits, new Random(1));
+        ChildActorOf(first);
+        var a = ExpectPublishedProposal();
+        ChildActorOf(NegotiationActor.Initiator(Guid.NewGuid(), Link(), HostA, new ProtocolNumberTable(), _mediator.Ref, Limits, new Random(1)));
+        var b = _mediator.FishForMessage<Publish>(p => p.Message is Msg.Propose q && q.NegotiationId != a.NegotiationId).Message as Msg.Propose;
+        Assert.NotEqual(a.Link.Key.ToArray(), b!.Link.Key.ToArray());
+    }
+
+    [Fact]
+    public void Responder_keeps_the_key_of_the_proposal_in_the_agreed_link()
+    {
+        var key = System.Collections.Immutable.ImmutableArray.Create(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        var responder = ChildActorOf(NegotiationActor.Responder(_id, Link() with { Key = key }, HostB, _table, Limits, new Random(2)));
+        responder.Tell(new Msg.Propose(_id, Link() with { Key = key }, 200, 1), _peer.Ref);
+        var ok = _peer.ExpectMsg<Msg.Ok>();
+        responder.Tell(new Msg.Confirm(_id, ok.Protocol), _peer.Ref);
+        Assert.Equal(key.ToArray(), ExpectMsg<NegotiationActor.Succeeded>().Link.Key.ToArray());
+    }
+
+    [Fact]
     public void Initiator_takes_the_udp_port_of_the_responder_end_from_its_ok()
     {
         var initiator = StartInitiator();

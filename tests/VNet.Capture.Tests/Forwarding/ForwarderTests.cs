@@ -74,12 +74,7 @@ public class ForwarderTests
         return f;
     }
 
-    private static byte[] Encode(byte[] frame, bool compress)
-    {
-        var b = new byte[frame.Length + 8];
-        var n = Capsule.Encode(frame, b, compress, out _);
-        return b[..n];
-    }
+    private static byte[] Encode(byte[] frame, bool compress, ulong sequence) => TestSecurity.Seal(frame, sequence, compress);
 
     [Fact]
     public void Captured_frames_leave_as_capsules_and_are_counted()
@@ -87,12 +82,12 @@ public class ForwarderTests
         var tap = new MemoryTap();
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
-        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default);
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default, TestSecurity.Sender());
         var frames = Enumerable.Range(0, 40).Select(i => Frame(60 + i)).ToList();
         foreach (var fr in frames) tap.ToCapture.Enqueue(fr);
         f.RunOnce();
         f.RunOnce();
-        Assert.Equal(frames.Select(fr => Convert.ToHexString(Encode(fr, false))), transport.Sent.Select(Convert.ToHexString));
+        Assert.Equal(frames.Select((fr, i) => Convert.ToHexString(Encode(fr, false, (ulong)i + 1))), transport.Sent.Select(Convert.ToHexString));
         Assert.Equal(40, stats.Frames);
         Assert.Equal(frames.Sum(fr => fr.Length), stats.Bytes);
     }
@@ -103,13 +98,13 @@ public class ForwarderTests
         var tap = new MemoryTap();
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
-        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { Compression = Compression.Lz4 });
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { Compression = Compression.Lz4 }, TestSecurity.Sender());
         tap.ToCapture.Enqueue(Frame(1400, 0x55));
         tap.ToCapture.Enqueue(Frame(1400));
         f.RunOnce();
-        Assert.Equal(0x11, transport.Sent[0][0]);
+        Assert.Equal(0x31, transport.Sent[0][0]);
         Assert.True(transport.Sent[0].Length < 100);
-        Assert.Equal(0x10, transport.Sent[1][0]);
+        Assert.Equal(0x30, transport.Sent[1][0]);
         Assert.Equal(1, stats.Compressed);
     }
 
@@ -119,7 +114,7 @@ public class ForwarderTests
         var tap = new MemoryTap();
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
-        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default);
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => LinkOptions.Default, TestSecurity.Sender());
         tap.ToCapture.Enqueue(Frame(65535)); // with its capsule header, more than one IPv4 datagram holds
         tap.ToCapture.Enqueue(Frame(9000));
         f.RunOnce();
@@ -134,7 +129,7 @@ public class ForwarderTests
         var tap = new MemoryTap();
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
-        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { DelayMs = 50 });
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { DelayMs = 50 }, TestSecurity.Sender());
         tap.ToCapture.Enqueue(Frame(100));
         var start = Stopwatch.StartNew();
         f.RunOnce();
@@ -150,13 +145,13 @@ public class ForwarderTests
         var tap = new MemoryTap();
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
-        using var f = new SubstrateToVmForwarder(transport, tap, stats);
+        using var f = new SubstrateToVmForwarder(transport, tap, stats, TestSecurity.Receiver());
         var good = Frame(300);
         var packed = Frame(1000, 0x42);
-        transport.ToReceive.Enqueue(Encode(good, false));
-        transport.ToReceive.Enqueue([0x10, 0, 0, 9, 1, 2]);           // length says 9, body has 2
-        transport.ToReceive.Enqueue(Encode(packed, true));
-        transport.ToReceive.Enqueue(Encode(good, false));
+        transport.ToReceive.Enqueue(Encode(good, false, 1));
+        transport.ToReceive.Enqueue([0x30, 0, 0, 9, 1, 2]);           // shorter than a header and a tag
+        transport.ToReceive.Enqueue(Encode(packed, true, 2));
+        transport.ToReceive.Enqueue(Encode(good, false, 3));
         transport.Foreign.Add(3);                                     // the 4th is from a stranger
         f.RunOnce();
         Assert.Equal([Convert.ToHexString(good), Convert.ToHexString(packed)], tap.Injected.Select(Convert.ToHexString));
@@ -167,18 +162,108 @@ public class ForwarderTests
     }
 }
 
+/// <summary>The forwarders with the link key: what one end seals the other opens; forgeries and replays stop at the receiver.</summary>
+public class AuthenticatedForwardingTests
+{
+    private static byte[] Frame(int length, int seed)
+    {
+        var f = new byte[length];
+        new Random(seed).NextBytes(f);
+        return f;
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Frames_cross_from_sender_to_receiver_sealed_and_encrypted_when_asked(bool encrypt, bool compress)
+    {
+        var captureTap = new MemoryTap();
+        var substrate = new MemoryTransport();
+        var options = new LinkOptions { Encrypt = encrypt, Compression = compress ? Compression.Lz4 : Compression.None };
+        using var sender = new VmToSubstrateForwarder(captureTap, substrate, new DirectionStats(), () => options, TestSecurity.Sender());
+        var frames = Enumerable.Range(0, 10).Select(i => i % 2 == 0 ? Frame(200 + i, i) : Enumerable.Repeat((byte)i, 900).ToArray()).ToList();
+        foreach (var f in frames) captureTap.ToCapture.Enqueue(f);
+        sender.RunOnce();
+        Assert.Equal(10, substrate.Sent.Count);
+        Assert.All(substrate.Sent, c => Assert.Equal(encrypt, (c[0] & VNet.Capture.Frames.Capsule.FlagEncrypted) != 0));
+        // Sequence numbers 1, 2, 3 ... from sender id 0.
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (ulong)i), substrate.Sent.Select(c => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(c.AsSpan(8))));
+        if (encrypt) Assert.DoesNotContain(substrate.Sent, c => c.AsSpan().IndexOf(frames[0].AsSpan(20, 40)) >= 0);
+
+        var injectTap = new MemoryTap();
+        var receiveStats = new DirectionStats();
+        var incoming = new MemoryTransport();
+        foreach (var c in substrate.Sent) incoming.ToReceive.Enqueue(c);
+        using var receiver = new SubstrateToVmForwarder(incoming, injectTap, receiveStats, TestSecurity.Receiver());
+        receiver.RunOnce();
+        Assert.Equal(frames.Select(Convert.ToHexString), injectTap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(0, receiveStats.Drops.Sum());
+    }
+
+    [Fact]
+    public void Replays_forgeries_wrong_keys_unauthenticated_and_reflected_capsules_are_dropped_and_counted()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        var frame = Frame(100, 1);
+        var genuine = TestSecurity.Seal(frame, 5);
+        var tampered = TestSecurity.Seal(frame, 6);
+        tampered[40] ^= 1;
+        var otherKey = (byte[])TestSecurity.Key.Clone();
+        otherKey[0] ^= 0xff;
+        byte[] unauthenticated = [0x10, 0, 0, 100, .. frame];
+        transport.ToReceive.Enqueue(genuine);
+        transport.ToReceive.Enqueue(genuine);                                          // replayed
+        transport.ToReceive.Enqueue(tampered);                                         // auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 7, key: otherKey));       // auth-failed
+        transport.ToReceive.Enqueue(unauthenticated);                                  // auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 8, sender: 1));           // the receiver's own id: auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 9, sender: 2));           // no such member: auth-failed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 0));                      // sequence 0: replayed
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 6));                      // 6 was only forged: the window did not take it
+        var security = TestSecurity.Receiver();
+        using (var f = new SubstrateToVmForwarder(transport, tap, stats, security)) f.RunOnce();
+        Assert.Equal(2, tap.Injected.Count);
+        Assert.Equal(5, stats.Drops[(int)DropReason.AuthFailed]);
+        Assert.Equal(2, stats.Drops[(int)DropReason.Replayed]);
+        Assert.Equal(2, stats.Frames);
+        Assert.Equal(["auth-failed", "replayed"], stats.Snapshot().Drops.Keys.Order().ToArray());
+
+        // A restarted receiving worker shares the link's window: the old capsules stay refused.
+        transport.ToReceive.Enqueue(genuine);
+        using (var f = new SubstrateToVmForwarder(transport, tap, stats, security)) f.RunOnce();
+        Assert.Equal(3, stats.Drops[(int)DropReason.Replayed]);
+    }
+
+    [Fact]
+    public void A_restarted_sending_worker_continues_the_sequence_so_no_nonce_is_used_twice()
+    {
+        var security = TestSecurity.Sender();
+        var transport = new MemoryTransport();
+        for (var run = 0; run < 2; run++)
+        {
+            var tap = new MemoryTap();
+            tap.ToCapture.Enqueue(Frame(80, run));
+            using var f = new VmToSubstrateForwarder(tap, transport, new DirectionStats(), () => LinkOptions.Default, security);
+            f.RunOnce();
+        }
+        Assert.Equal([1UL, 2UL], transport.Sent.Select(c => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(c.AsSpan(8))).ToArray());
+    }
+}
+
 /// <summary>The receiving forwarder with slots that hold several datagrams (UDP_GRO) and with trains.</summary>
 public class TrainReceiveTests
 {
     private readonly MemoryTap _tap = new();
     private readonly MemoryTransport _transport = new();
     private readonly DirectionStats _stats = new();
+    private readonly LinkSecurity _security = TestSecurity.Receiver(); // one per test: the replay window outlives each forwarder
 
-    private static byte[] Capsule(byte[] frame)
-    {
-        var b = new byte[frame.Length + 8];
-        return b[..VNet.Capture.Frames.Capsule.Encode(frame, b, false, out _)];
-    }
+    private ulong _sequence;
+
+    private byte[] Capsule(byte[] frame) => TestSecurity.Seal(frame, ++_sequence);
 
     private static byte[] Frame(Random rng, int length)
     {
@@ -189,7 +274,7 @@ public class TrainReceiveTests
 
     private void RunOnce()
     {
-        using var f = new SubstrateToVmForwarder(_transport, _tap, _stats);
+        using var f = new SubstrateToVmForwarder(_transport, _tap, _stats, _security);
         f.RunOnce();
     }
 
@@ -197,9 +282,9 @@ public class TrainReceiveTests
     public void A_slot_holding_several_datagrams_gives_each_frame_and_a_whole_train_in_order()
     {
         var rng = new Random(5);
-        var small = Enumerable.Range(0, 3).Select(_ => Frame(rng, 96)).ToList();
+        var small = Enumerable.Range(0, 3).Select(_ => Frame(rng, 100 - VNet.Capture.Frames.Capsule.Overhead)).ToList();
         var large = Frame(rng, 5000);
-        // Slot 0: three 100-byte capsules coalesced. Slot 1: the six segments of a train (5004-byte capsule in pieces of 1000).
+        // Slot 0: three 100-byte capsules coalesced (64-byte frames). Slot 1: the six segments of a train (5032-byte capsule in pieces of 1000).
         _transport.ToReceive.Enqueue([.. small.SelectMany(Capsule)]);
         _transport.Coalesced[0] = 100;
         _transport.ToReceive.Enqueue([.. Train.Split(Capsule(large), 1000, 9).SelectMany(s => s)]);
@@ -234,7 +319,7 @@ public class AdaptiveCompressionTests
         var tap = new MemoryTap();
         var transport = new MemoryTransport();
         var stats = new DirectionStats();
-        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { Compression = Compression.Lz4 });
+        using var f = new VmToSubstrateForwarder(tap, transport, stats, () => new LinkOptions { Compression = Compression.Lz4 }, TestSecurity.Sender());
         var random = new Random(3);
         for (var i = 0; i < 200; i++)
         {
@@ -246,8 +331,13 @@ public class AdaptiveCompressionTests
         while (tap.ToCapture.Count > 0) f.RunOnce();
         Assert.Equal(300, transport.Sent.Count);
         // Every compressible frame from the 65th on went compressed, and every capsule decodes.
-        Assert.All(transport.Sent.Skip(200 + 64), c => Assert.Equal(0x11, c[0]));
+        Assert.All(transport.Sent.Skip(200 + 64), c => Assert.Equal(0x31, c[0]));
         Assert.InRange(stats.Compressed, 36, 100);
-        Assert.All(transport.Sent, c => Assert.Equal(VNet.Capture.Frames.CapsuleStatus.Ok, VNet.Capture.Frames.Capsule.Decode(c, new byte[2000], out _, out _)));
+        using var auth = new CapsuleAuthenticator(TestSecurity.Key);
+        Assert.All(transport.Sent, c =>
+        {
+            Assert.True(auth.Open(c, out var length));
+            Assert.Equal(VNet.Capture.Frames.CapsuleStatus.Ok, VNet.Capture.Frames.Capsule.Decode(c.AsSpan(0, length), new byte[2000], out _, out _));
+        });
     }
 }

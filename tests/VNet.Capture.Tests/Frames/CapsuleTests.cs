@@ -37,7 +37,7 @@ public class CapsuleTests
         var written = Capsule.Encode(frame, capsule, compress: true, out var compressed);
         Assert.False(compressed);
         Assert.Equal(1000 + Capsule.HeaderLength, written);
-        Assert.Equal(0x10, capsule[0]);
+        Assert.Equal(0x30, capsule[0]);
     }
 
     [Fact]
@@ -48,14 +48,14 @@ public class CapsuleTests
         var written = Capsule.Encode(frame, capsule, compress: true, out var compressed);
         Assert.True(compressed);
         Assert.True(written < 200, $"capsule of {written} bytes");
-        Assert.Equal(0x11, capsule[0]);
+        Assert.Equal(0x31, capsule[0]);
     }
 
     [Theory]
-    [InlineData(new byte[] { 0x10, 0 }, CapsuleStatus.Truncated)]
-    [InlineData(new byte[] { 0x20, 0, 0, 1, 0xaa }, CapsuleStatus.BadVersion)]
-    [InlineData(new byte[] { 0x10, 0, 0, 5, 0xaa }, CapsuleStatus.BadLength)]
-    [InlineData(new byte[] { 0x11, 0, 0, 40, 0xff, 0xff, 0xff }, CapsuleStatus.BadCompression)]
+    [InlineData(new byte[] { 0x30, 0 }, CapsuleStatus.Truncated)]
+    [InlineData(new byte[] { 0x20, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xaa }, CapsuleStatus.BadVersion)]
+    [InlineData(new byte[] { 0x30, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xaa }, CapsuleStatus.BadLength)]
+    [InlineData(new byte[] { 0x31, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff }, CapsuleStatus.BadCompression)]
     public void Malformed_capsules_are_rejected_not_thrown(byte[] capsule, CapsuleStatus expected)
     {
         Assert.Equal(expected, Capsule.Decode(capsule, new byte[100], out _, out _));

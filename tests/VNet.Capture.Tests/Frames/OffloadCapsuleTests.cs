@@ -12,11 +12,11 @@ public class OffloadCapsuleTests
     {
         var frame = new byte[65226];
         new Random(3).NextBytes(frame);
-        var capsule = new byte[frame.Length + 14];
-        var written = Capsule.Encode(frame, Tso, capsule, compress: false, out _);
-        Assert.Equal(frame.Length + 14, written);
-        Assert.Equal("1200feca01010042 05a8002200 10".Replace(" ", ""), Convert.ToHexString(capsule, 0, 14).ToLowerInvariant());
-        Assert.Equal(frame, capsule[14..]);
+        var capsule = new byte[frame.Length + 26];
+        var written = Capsule.Encode(frame, Tso, capsule, compress: false, out _, 1, 7, false);
+        Assert.Equal(frame.Length + 26, written);
+        Assert.Equal("3200feca 00000001 0000000000000007 01010042 05a8002200 10".Replace(" ", ""), Convert.ToHexString(capsule, 0, 26).ToLowerInvariant());
+        Assert.Equal(frame, capsule[26..]);
     }
 
     [Theory]
@@ -26,7 +26,7 @@ public class OffloadCapsuleTests
     {
         var frame = new byte[3000];
         if (compressible) Array.Fill(frame, (byte)0x41); else new Random(5).NextBytes(frame);
-        var capsule = new byte[frame.Length + 14];
+        var capsule = new byte[frame.Length + 26];
         var written = Capsule.Encode(frame, Tso, capsule, compress: true, out var compressed);
         Assert.Equal(compressible, compressed);
         var status = Capsule.Decode(capsule.AsSpan(0, written), new byte[65536], out var decoded, out var wasCompressed, out var offload);
@@ -42,8 +42,8 @@ public class OffloadCapsuleTests
         var frame = new byte[100];
         var capsule = new byte[200];
         var written = Capsule.Encode(frame, default, capsule, compress: false, out _);
-        Assert.Equal(104, written);
-        Assert.Equal(0x10, capsule[0]);
+        Assert.Equal(116, written);
+        Assert.Equal(0x30, capsule[0]);
         Assert.Equal(CapsuleStatus.Ok, Capsule.Decode(capsule.AsSpan(0, written), new byte[256], out _, out _, out var offload));
         Assert.True(offload.IsNone);
     }

@@ -40,9 +40,11 @@ public class UdpTrainLoopbackTests
         int[] sizes = [60, 1400, 1468, 1469, 3000, 9000, 65000, 65226, 64];
         var frames = sizes.Select((s, i) => Frame(s, i)).ToList();
         using var batch = new PacketBatch(16, VmToSubstrateForwarder.SlotSize);
+        using var auth = new CapsuleAuthenticator(TestSecurity.Key);
         for (var i = 0; i < frames.Count; i++)
         {
-            var length = Capsule.Encode(frames[i], batch.Slot(i), false, out _);
+            var slot = batch.Slot(i);
+            var length = auth.Seal(slot, Capsule.Encode(frames[i], default, slot, false, out _, 0, (ulong)i + 1, false));
             batch.SetLength(i, length);
         }
         batch.Count = frames.Count;
@@ -50,7 +52,7 @@ public class UdpTrainLoopbackTests
 
         var tap = new MemoryTap();
         var stats = new DirectionStats();
-        using var forwarder = new SubstrateToVmForwarder(b, tap, stats);
+        using var forwarder = new SubstrateToVmForwarder(b, tap, stats, TestSecurity.Receiver());
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (tap.Injected.Count < frames.Count && DateTime.UtcNow < deadline) forwarder.RunOnce();
         Assert.Equal(frames.Select(Convert.ToHexString), tap.Injected.Select(Convert.ToHexString));

@@ -17,7 +17,7 @@ public class NetworkFileTests
           <link id="l1" kind="udp-p2p" protocol="200">
             <end vm="vm1" />
             <end vm="vm2" />
-            <options compression="lz4" dscp="46" bandwidth="100M" burst="65536" delay="5" jitter="1" loss="0.5" />
+            <options compression="lz4" dscp="46" bandwidth="100M" burst="65536" delay="5" jitter="1" loss="0.5" encrypt="true" />
           </link>
         </network>
         """;
@@ -32,7 +32,7 @@ public class NetworkFileTests
         var l = Assert.Single(n.Links);
         Assert.Equal(LinkKind.UdpP2P, l.Kind);
         Assert.Equal(200, l.Protocol);
-        Assert.Equal(new LinkOptions { Compression = Compression.Lz4, Dscp = 46, BandwidthBitsPerSecond = 100_000_000, BurstBytes = 65536, DelayMs = 5, JitterMs = 1, LossPercent = 0.5 }, l.Options);
+        Assert.Equal(new LinkOptions { Compression = Compression.Lz4, Dscp = 46, BandwidthBitsPerSecond = 100_000_000, BurstBytes = 65536, DelayMs = 5, JitterMs = 1, LossPercent = 0.5, Encrypt = true }, l.Options);
         Assert.Equal(9, l.Line);
     }
 
@@ -42,6 +42,7 @@ public class NetworkFileTests
         var first = NetworkFile.Write(NetworkFile.Parse(Good, "demo.xml"));
         var second = NetworkFile.Write(NetworkFile.Parse(first, "again.xml"));
         Assert.Equal(first, second);
+        Assert.Contains("encrypt=\"true\"", first);
         Assert.StartsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>", first);
     }
 

@@ -178,6 +178,10 @@ public static class NetworkFile
                         };
                     else problems.Add(At(file, a, $"link {id}: {a.Name.LocalName} '{v}' is out of range 0-{max}"));
                     break;
+                case "filter-src":
+                    if (v is "true" or "false") options = options with { FilterSource = v == "true" };
+                    else problems.Add(At(file, a, $"link {id}: filter-src '{v}' must be true or false"));
+                    break;
                 default:
                     problems.Add(At(file, a, $"link {id}: unknown option '{a.Name.LocalName}'"));
                     break;
@@ -222,6 +226,7 @@ public static class NetworkFile
             if (o.DelayMs != 0) options.Add(new XAttribute("delay", o.DelayMs.ToString(CultureInfo.InvariantCulture)));
             if (o.JitterMs != 0) options.Add(new XAttribute("jitter", o.JitterMs.ToString(CultureInfo.InvariantCulture)));
             if (o.LossPercent != 0) options.Add(new XAttribute("loss", o.LossPercent.ToString(CultureInfo.InvariantCulture)));
+            if (o.FilterSource) options.Add(new XAttribute("filter-src", "true"));
             if (options.HasAttributes) e.Add(options);
             root.Add(e);
         }

@@ -107,6 +107,12 @@ public sealed class VmPortIsolation : IDisposable
         }
     }
 
+    /// <summary>True when a link of this process holds <paramref name="interfaceName"/> as a VM port (it is no substrate interface then).</summary>
+    public static bool IsHeld(string interfaceName)
+    {
+        lock (HeldPorts) return HeldPorts.ContainsKey(interfaceName);
+    }
+
     /// <summary>Releases every port this process holds (clean shutdown, after the links went down).</summary>
     public static void ReleaseAll(ICommandRunner? runner = null)
     {

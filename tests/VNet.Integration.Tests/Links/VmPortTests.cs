@@ -182,14 +182,17 @@ public sealed class VmPortTests(VmPortLab lab) : IClassFixture<VmPortLab>
         }
     }
 
-    /// <summary>h1's and h2's UDP ports of k3, from h1's connected UDP socket (<c>ss</c>).</summary>
+    /// <summary>h1's and h2's UDP ports of k3, from h1's connected UDP socket (<c>ss</c>; it shows a bound device as <c>addr%dev:port</c>).</summary>
     private (int Local, int Remote) UdpPorts()
     {
-        var line = Session.Exec("h1", "ss", "-Hnu", "state", "established").Output
-            .Split('\n').First(l => l.Contains($"{H1}:") && l.Contains($"{H2}:"));
-        var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        int Port(string address) => int.Parse(words.First(w => w.StartsWith(address + ":", StringComparison.Ordinal))[(address.Length + 1)..]);
-        return (Port(H1), Port(H2));
+        var output = Session.Exec("h1", "ss", "-Hnua").Output;
+        foreach (var line in output.Split('\n'))
+        {
+            var ends = System.Text.RegularExpressions.Regex.Matches(line, @"(\d+\.\d+\.\d+\.\d+)(?:%\S+)?:(\d+)");
+            if (ends.Count == 2 && ends[0].Groups[1].Value == H1 && ends[1].Groups[1].Value == H2)
+                return (int.Parse(ends[0].Groups[2].Value), int.Parse(ends[1].Groups[2].Value));
+        }
+        throw new Xunit.Sdk.XunitException($"no UDP socket {H1} -> {H2} on h1:{Environment.NewLine}{output}");
     }
 
     /// <summary>A VNet capsule (version 1, no flags) of a broadcast frame from <see cref="ForgedSource"/>.</summary>

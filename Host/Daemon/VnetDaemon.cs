@@ -90,7 +90,7 @@ public static class VnetDaemon
         var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
 
         // Nothing is held yet, so every VM port table here was left by a vnetd that did not stop cleanly.
-        foreach (var line in VmPortIsolation.CleanStale()) system.Log.Info("{0}", line);
+        foreach (var line in VmPortIsolation.CleanStale()) system.Log.Warning("{0}", line);
 
         var vms = CreateVmProvider(config, host);
         var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());

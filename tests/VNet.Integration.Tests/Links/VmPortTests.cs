@@ -269,3 +269,42 @@ public sealed class VmPortTests(VmPortLab lab) : IClassFixture<VmPortLab>
         return address;
     }
 }
+
+/// <summary>
+/// A vnetd that stops cleanly gives its VM ports back; one that was killed leaves its table, and the
+/// next vnetd on that host removes it at start with the values its comment recorded.
+/// </summary>
+public sealed class VmPortLifetimeTests
+{
+    [Fact]
+    public async Task A_clean_stop_restores_the_port_and_a_killed_vnetds_table_is_removed_at_the_next_start()
+    {
+        var session = await LabSession.UpAsync("two-hosts");
+        try
+        {
+            string Tables() => session.Exec("h1", "nft", "list", "tables").Output;
+            string ArpIgnore() => session.Exec("h1", "sysctl", "-n", "net.ipv4.conf.vm1.arp_ignore").Output.Trim();
+            await session.WaitUntilAsync(() => Task.FromResult(Tables().Contains("vnet-port-vm1")), TimeSpan.FromSeconds(15), "h1 isolating vm1");
+            Assert.Equal("8", ArpIgnore());
+
+            session.Stop("h1");
+            Assert.DoesNotContain("vnet-port-vm1", Tables());
+            Assert.Equal("0", ArpIgnore());
+
+            // A killed vnetd cannot clean up: isolate by hand as it would have, then let the next one start.
+            session.Start("h1");
+            await session.WaitUntilAsync(() => Task.FromResult(Tables().Contains("vnet-port-vm1")), TimeSpan.FromSeconds(60), "h1 isolating vm1 again");
+            session.Kill("h1");
+            Assert.Contains("vnet-port-vm1", Tables());
+            Assert.Equal("8", ArpIgnore());
+            var log = session.State.Processes.First(p => p.Name == "vnetd-h1").Log;
+            session.Start("h1");
+            await session.WaitUntilAsync(() => Task.FromResult(File.ReadAllText(log).Contains("removed stale VM port table vnet-port-vm1, restored net.ipv4.conf.vm1.arp_ignore=0")),
+                TimeSpan.FromSeconds(30), "the restarted vnetd removing the stale table");
+        }
+        finally
+        {
+            await session.DisposeAsync();
+        }
+    }
+}

@@ -87,6 +87,14 @@ public sealed record LinkOptions
     /// </summary>
     public bool Encrypt { get; init; }
 
+    /// <summary>
+    /// Capture only frames whose source MAC is the VM NIC's own (<c>ether src &lt;vm-mac&gt;</c>), for
+    /// a host interface shared with other traffic. Off by default: the VM port is dedicated, so every
+    /// frame the VM sends crosses whatever its source MAC (bridges, nested guests, VRRP). Set at
+    /// creation; the capture socket is opened with it.
+    /// </summary>
+    public bool FilterSource { get; init; }
+
     /// <summary>The options of a link created without any.</summary>
     public static LinkOptions Default { get; } = new();
 

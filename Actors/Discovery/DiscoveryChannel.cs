@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using VNet.Capture.Ports;
 
 namespace VNet.Actors.Discovery;
 
@@ -32,6 +33,11 @@ public interface IDiscoveryChannel : IDisposable
 /// on each substrate interface (<c>MulticastOption(group, ifIndex)</c>), loopback off; a query is
 /// sent once per interface with <c>MulticastInterface</c> and <c>MulticastTimeToLive</c> set.
 /// Answers leave the same socket unicast, so they come back from the group port.
+/// <para>
+/// Only datagrams that arrived on a substrate interface are taken: the arrival interface of each
+/// (IP_PKTINFO) must be one the group was joined on and no VM port a link holds, so a VM cannot
+/// query the host or answer its searches through its own port.
+/// </para>
 /// </summary>
 public sealed class MulticastDiscoveryChannel : IDiscoveryChannel
 {
@@ -53,6 +59,7 @@ public sealed class MulticastDiscoveryChannel : IDiscoveryChannel
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _socket.Bind(new IPEndPoint(IPAddress.Any, port));
         _socket.MulticastLoopback = false;
+        _socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
         JoinInterfaces();
     }
 
@@ -77,6 +84,8 @@ public sealed class MulticastDiscoveryChannel : IDiscoveryChannel
             if (nic.NetworkInterfaceType == NetworkInterfaceType.Loopback || nic.OperationalStatus == OperationalStatus.Down) continue;
             if (!nic.SupportsMulticast || !nic.Supports(NetworkInterfaceComponent.IPv4)) continue;
             if (!wanted.IsEmpty && !wanted.Contains(nic.Name)) continue;
+            if (VmPortIsolation.IsHeld(nic.Name)) continue; // a VM port, even one someone gave an address
+
             var props = nic.GetIPProperties();
             if (!props.UnicastAddresses.Any(a => a.Address.AddressFamily == AddressFamily.InterNetwork)) continue;
             var index = props.GetIPv4Properties()?.Index;
@@ -137,8 +146,25 @@ public sealed class MulticastDiscoveryChannel : IDiscoveryChannel
     /// <inheritdoc/>
     public async ValueTask<(int Length, IPEndPoint From)> ReceiveAsync(Memory<byte> buffer, CancellationToken cancel)
     {
-        var result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancel);
-        return (result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
+        while (true)
+        {
+            var result = await _socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancel);
+            if (ArrivedOnSubstrate(result.PacketInformation.Interface)) return (result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
+        }
+    }
+
+    /// <summary>True when interface <paramref name="index"/> is a substrate interface the group was joined on, and not a VM port.</summary>
+    private bool ArrivedOnSubstrate(int index)
+    {
+        string? name;
+        lock (_gate) _joined.TryGetValue(index, out name);
+        if (name is null)
+        {
+            // An interface that appeared since the last query: join it if it qualifies, then decide.
+            JoinInterfaces();
+            lock (_gate) _joined.TryGetValue(index, out name);
+        }
+        return name is not null && !VmPortIsolation.IsHeld(name);
     }
 
     /// <inheritdoc/>

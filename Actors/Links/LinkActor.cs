@@ -14,6 +14,9 @@ public sealed class LinkActor : ReceiveActor
     /// <summary>The data plane is up; sent to the parent with what the user should know.</summary>
     public sealed record Started(string LinkId, int VmMtu, string Transport, IReadOnlyList<string> Warnings);
 
+    /// <summary>The capture worker could not isolate the VM port: the link runs, and `link show` says so.</summary>
+    public sealed record PortWarnings(IReadOnlyList<string> Warnings);
+
     /// <summary>Change the link's options while it runs.</summary>
     public sealed record SetOptions(LinkOptions Options);
 
@@ -26,6 +29,7 @@ public sealed class LinkActor : ReceiveActor
     private readonly int _maxRestarts;
     private volatile LinkOptions _options;
     private ILinkDataPlane? _plane;
+    private readonly List<string> _portWarnings = new();
 
     /// <summary>Props of the link <paramref name="link"/> at its endpoint <paramref name="local"/>.</summary>
     public static Props Props(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts = 10) =>
@@ -45,6 +49,16 @@ public sealed class LinkActor : ReceiveActor
             _options = s.Options;
             _plane?.Transport.SetTos(s.Options.Dscp << 2);
             Sender.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, "options changed"));
+        });
+        Receive<PortWarnings>(w =>
+        {
+            // After Started (this actor sent that first), so the host's detail is not overwritten by it.
+            var fresh = w.Warnings.Where(x => !_portWarnings.Contains(x)).ToList();
+            if (fresh.Count == 0) return;
+            _portWarnings.AddRange(fresh);
+            foreach (var x in fresh) _log.Warning("link {0}: {1}", _link.Id, x);
+            var detail = string.Join("; ", _plane?.Warnings.Concat(_portWarnings) ?? _portWarnings);
+            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, detail));
         });
         Receive<Terminated>(t =>
         {

@@ -101,6 +101,10 @@ public sealed class VmCaptureWorker : LinkWorker
     /// <inheritdoc/>
     protected override (Func<int>, Action?) Open(List<IDisposable> owned)
     {
+        // The port is isolated before the capture opens: from then on only VNet sees what the VM sends.
+        // Here, not in the LinkActor: nft is an external process, and this runs on the worker's start.
+        var warnings = _plane.IsolatePort();
+        if (warnings.Count > 0) Context.Parent.Tell(new LinkActor.PortWarnings(warnings));
         IFrameTap tap = _plane.OpenCapture();
         owned.Add(tap);
         var forwarder = new VmToSubstrateForwarder(tap, _plane.Transport, _stats, _options, _plane.Security, spinMicros: _plane.SpinMicros);

@@ -194,6 +194,10 @@ public static class NetworkFile
                     if (v is "true" or "false") options = options with { Encrypt = v == "true" };
                     else problems.Add(At(file, a, $"link {id}: encrypt '{v}' must be true or false"));
                     break;
+                case "filter-src":
+                    if (v is "true" or "false") options = options with { FilterSource = v == "true" };
+                    else problems.Add(At(file, a, $"link {id}: filter-src '{v}' must be true or false"));
+                    break;
                 default:
                     problems.Add(At(file, a, $"link {id}: unknown option '{a.Name.LocalName}'"));
                     break;
@@ -239,6 +243,7 @@ public static class NetworkFile
             if (o.JitterMs != 0) options.Add(new XAttribute("jitter", o.JitterMs.ToString(CultureInfo.InvariantCulture)));
             if (o.LossPercent != 0) options.Add(new XAttribute("loss", o.LossPercent.ToString(CultureInfo.InvariantCulture)));
             if (o.Encrypt) options.Add(new XAttribute("encrypt", "true"));
+            if (o.FilterSource) options.Add(new XAttribute("filter-src", "true"));
             if (options.HasAttributes) e.Add(options);
             root.Add(e);
         }

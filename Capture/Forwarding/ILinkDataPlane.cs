@@ -28,6 +28,14 @@ public interface ILinkDataPlane : IDisposable
     /// <summary>Notes for the operator found while setting up (e.g. offloads that could not be turned off).</summary>
     IReadOnlyList<string> Warnings { get; }
 
+    /// <summary>
+    /// Takes the VM interface away from the host's own stack (an nftables ingress drop and sysctls,
+    /// see <see cref="Ports.VmPortIsolation"/>) so that only the data plane sees what the VM sends.
+    /// Called by the capture worker before it opens the capture; idempotent; returns what could not
+    /// be done (empty when the port is isolated). Released when the data plane is disposed.
+    /// </summary>
+    IReadOnlyList<string> IsolatePort() => [];
+
     /// <summary>Opens the capture of the frames the local VM sends.</summary>
     IFrameTap OpenCapture();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using VNet.Capture.Frames;
+using VNet.Capture.Ports;
 using VNet.Capture.Taps;
 using VNet.Capture.Transports;
 using VNet.Messages;
@@ -48,7 +49,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         };
         var warnings = new List<string>();
         if (settings.DisableOffloads) Offloads.TryDisable(local.HostInterface, warnings);
-        return new KernelDataPlane(transport, Security(link, local), local.HostInterface, local.Mac, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
+        return new KernelDataPlane(transport, Security(link, local), local.HostInterface, link.Options.FilterSource ? local.Mac : null, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
     }
 
     /// <summary>
@@ -80,17 +81,46 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         return 1500;
     }
 
-    private sealed class KernelDataPlane(ITransport transport, LinkSecurity security, string vmInterface, MacAddress vmMac, int pcapBuffer, List<string> warnings) : ILinkDataPlane
+    /// <summary>
+    /// <paramref name="sourceFilter"/>: the VM NIC's MAC when the link captures only what that NIC sends
+    /// (the <c>filter-src</c> option, for an interface shared with other traffic); null captures every
+    /// source MAC (a VM that bridges, runs nested guests or VRRP).
+    /// </summary>
+    private sealed class KernelDataPlane(ITransport transport, LinkSecurity security, string vmInterface, MacAddress? sourceFilter, int pcapBuffer, List<string> warnings) : ILinkDataPlane
     {
+        private readonly object _gate = new();
+        private VmPortIsolation? _isolation;
+        private bool _disposed;
+
         public ITransport Transport => transport;
         public LinkSecurity Security => security;
         public int MaxFrame => transport.PathMtu - transport.Overhead - Capsule.Overhead;
         public int VmMtu => MaxFrame - 14;
         public IReadOnlyList<string> Warnings => warnings;
         public int SpinMicros { get; init; }
-        public IFrameTap OpenCapture() => PacketSocketTap.OpenCapture(vmInterface, vmMac, pcapBuffer);
+        public IReadOnlyList<string> IsolatePort()
+        {
+            lock (_gate)
+            {
+                if (_disposed) return [];
+                _isolation ??= VmPortIsolation.Hold(vmInterface);
+                return _isolation.Warnings;
+            }
+        }
+
+        public IFrameTap OpenCapture() => PacketSocketTap.OpenCapture(vmInterface, sourceFilter, pcapBuffer);
         public IFrameTap OpenInjector() => PacketSocketTap.OpenInjector(vmInterface);
-        public void Dispose() => transport.Dispose();
+
+        public void Dispose()
+        {
+            transport.Dispose();
+            lock (_gate)
+            {
+                _disposed = true;
+                _isolation?.Dispose();
+                _isolation = null;
+            }
+        }
     }
 }
 

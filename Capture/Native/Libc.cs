@@ -14,6 +14,7 @@ internal static unsafe partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SO_RCVTIMEO = 20;
+    public const int SO_BINDTODEVICE = 25;
     public const int SO_RXQ_OVFL = 40;
     public const int SO_SNDBUFFORCE = 32;
     public const int SO_RCVBUFFORCE = 33;

@@ -18,8 +18,11 @@ namespace VNet.Capture.Taps;
 /// 64 KB instead of ~45. Frames are received with recvmmsg and injected with sendmmsg, a batch per
 /// system call, into native slots allocated once.
 /// <para>
-/// A capture socket sees only what the VM sent: a classic BPF program for <c>ether src &lt;vm-mac&gt;</c>
-/// (what libpcap compiles for that filter) and PACKET_IGNORE_OUTGOING. VLAN tags, which the kernel
+/// A capture socket sees what the VM sent on its port, whatever the source MAC (a VM that bridges,
+/// runs nested guests or VRRP sends frames from other MACs), and never what VNet injects toward the
+/// VM: PACKET_IGNORE_OUTGOING drops the socket's outgoing direction, so there is no loop and no echo.
+/// For an interface shared with other traffic, a classic BPF program for <c>ether src &lt;vm-mac&gt;</c>
+/// (what libpcap compiles for that filter) keeps only the VM NIC's own frames. VLAN tags, which the kernel
 /// moves into packet metadata, are put back from PACKET_AUXDATA as libpcap does (PLATFORM-NOTES).
 /// </para>
 /// </summary>
@@ -63,8 +66,15 @@ public sealed unsafe class PacketSocketTap : IFrameTap
     /// <inheritdoc/>
     public bool SupportsOffload => true;
 
-    /// <summary>Opens a capture of the frames <paramref name="vmMac"/> sends on <paramref name="interfaceName"/>.</summary>
-    public static PacketSocketTap OpenCapture(string interfaceName, MacAddress vmMac, int bufferBytes = 16 << 20, int batch = 64)
+    /// <summary>
+    /// Opens a capture of the frames arriving from the VM on <paramref name="interfaceName"/>: all of
+    /// them, or only those from <paramref name="sourceMac"/> when it is given.
+    /// </summary>
+    public static PacketSocketTap OpenCapture(string interfaceName, MacAddress? sourceMac, int bufferBytes = 16 << 20, int batch = 64) =>
+        Open(interfaceName, sourceMac is { } mac ? SourceFilter(mac) : null, capture: true, bufferBytes, batch);
+
+    /// <summary>The classic BPF program of <c>ether src <paramref name="vmMac"/></c>.</summary>
+    private static Libc.SockFilter[] SourceFilter(MacAddress vmMac)
     {
         var mac = vmMac.ToString().Split(':').Select(h => Convert.ToByte(h, 16)).ToArray();
         var low = (uint)(mac[2] << 24 | mac[3] << 16 | mac[4] << 8 | mac[5]);
@@ -79,13 +89,13 @@ public sealed unsafe class PacketSocketTap : IFrameTap
             new() { Code = 0x06, K = 0x40000 },                             // ret #262144 (whole frame)
             new() { Code = 0x06, K = 0 },                                   // ret #0
         ];
-        return Open(interfaceName, program, bufferBytes, batch);
+        return program;
     }
 
     /// <summary>Opens a socket used only to inject frames toward the VM (it receives nothing).</summary>
-    public static PacketSocketTap OpenInjector(string interfaceName) => Open(interfaceName, null, 1 << 20, 0);
+    public static PacketSocketTap OpenInjector(string interfaceName) => Open(interfaceName, null, capture: false, 1 << 20, 0);
 
-    private static PacketSocketTap Open(string interfaceName, Libc.SockFilter[]? filter, int bufferBytes, int batch)
+    private static PacketSocketTap Open(string interfaceName, Libc.SockFilter[]? filter, bool capture, int bufferBytes, int batch)
     {
         var index = Libc.if_nametoindex(interfaceName);
         if (index == 0) throw new InvalidOperationException($"interface '{interfaceName}' does not exist on this host");
@@ -95,13 +105,16 @@ public sealed unsafe class PacketSocketTap : IFrameTap
         try
         {
             Libc.SetInt(fd, Libc.SOL_PACKET, Libc.PACKET_VNET_HDR, 1, "PACKET_VNET_HDR");
-            if (filter is not null)
+            if (capture)
             {
-                fixed (Libc.SockFilter* f = filter)
+                if (filter is not null)
                 {
-                    var prog = new Libc.SockFprog { Length = (ushort)filter.Length, Filter = f };
-                    if (Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, &prog, (uint)sizeof(Libc.SockFprog)) != 0)
-                        throw new InvalidOperationException($"cannot attach the capture filter on {interfaceName}: {LibcErrors.GetLastPInvokePErrorMessage()}");
+                    fixed (Libc.SockFilter* f = filter)
+                    {
+                        var prog = new Libc.SockFprog { Length = (ushort)filter.Length, Filter = f };
+                        if (Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ATTACH_FILTER, &prog, (uint)sizeof(Libc.SockFprog)) != 0)
+                            throw new InvalidOperationException($"cannot attach the capture filter on {interfaceName}: {LibcErrors.GetLastPInvokePErrorMessage()}");
+                    }
                 }
                 Libc.SetInt(fd, Libc.SOL_PACKET, Libc.PACKET_AUXDATA, 1, "PACKET_AUXDATA");
                 Libc.SetInt(fd, Libc.SOL_PACKET, Libc.PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING");
@@ -115,12 +128,12 @@ public sealed unsafe class PacketSocketTap : IFrameTap
             var address = new Libc.SockAddrLl
             {
                 Family = Libc.AF_PACKET,
-                ProtocolBigEndian = filter is null ? (ushort)0 : Libc.ETH_P_ALL_BigEndian,
+                ProtocolBigEndian = capture ? Libc.ETH_P_ALL_BigEndian : (ushort)0,
                 InterfaceIndex = (int)index,
             };
             if (Libc.bind_ll(fd, &address, (uint)sizeof(Libc.SockAddrLl)) != 0)
                 throw new InvalidOperationException($"cannot bind a packet socket to {interfaceName}: {LibcErrors.GetLastPInvokePErrorMessage()}");
-            if (filter is not null)
+            if (capture)
             {
                 var mreq = new Libc.PacketMreq { InterfaceIndex = (int)index, Type = Libc.PACKET_MR_PROMISC };
                 if (Libc.setsockopt(fd, Libc.SOL_PACKET, Libc.PACKET_ADD_MEMBERSHIP, &mreq, (uint)sizeof(Libc.PacketMreq)) != 0)

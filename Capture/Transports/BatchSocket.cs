@@ -65,6 +65,25 @@ internal sealed unsafe class BatchSocket : IDisposable
         if (Libc.connect(_fd, &sa, (uint)sizeof(Libc.SockAddrIn)) != 0) throw Error($"connect {address}:{port}");
     }
 
+    /// <summary>
+    /// SO_BINDTODEVICE: the socket takes only packets that arrived on <paramref name="interfaceName"/>
+    /// (and sends only through it), whatever their addresses say.
+    /// </summary>
+    public void BindToDevice(string interfaceName)
+    {
+        var name = System.Text.Encoding.ASCII.GetBytes(interfaceName + "\0");
+        fixed (byte* p = name)
+            if (Libc.setsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_BINDTODEVICE, p, (uint)name.Length) != 0)
+                throw Error($"SO_BINDTODEVICE {interfaceName}");
+    }
+
+    /// <summary>
+    /// Binds the socket to the interface that holds <paramref name="local"/>, the substrate
+    /// interface. A packet that claims a peer's address but arrives from a VM port (a VM that forges
+    /// a capsule) is then never taken, with or without the VM port's nftables drop.
+    /// </summary>
+    public void BindToSubstrate(IPAddress local) => BindToDevice(SubstrateInterface.Of(local));
+
     /// <summary>The local port the socket is bound to.</summary>
     public int LocalPort
     {

@@ -6,8 +6,9 @@ namespace VNet.Capture.Transports;
 
 /// <summary>
 /// raw-p2p: each capsule is the payload of an IPv4 packet whose protocol field is the link's
-/// negotiated number (paper §III.B.1). The socket is bound to the local substrate address and
-/// connected to the peer, so the kernel delivers only that peer's packets of that protocol.
+/// negotiated number (paper §III.B.1). The socket is bound to the substrate interface and address
+/// and connected to the peer, so the kernel delivers only that peer's packets of that protocol,
+/// and only when they arrived from the substrate (never a forged one from a VM port).
 /// </summary>
 public sealed class RawIpTransport : SocketTransport
 {
@@ -15,6 +16,7 @@ public sealed class RawIpTransport : SocketTransport
     public RawIpTransport(IPAddress local, IPAddress remote, int protocol, int tos, int bufferBytes, TimeSpan receiveTimeout)
         : base(Prepared(BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout), s =>
         {
+            s.BindToSubstrate(local);
             s.Bind(local, 0);
             s.Connect(remote, 0);
         }))

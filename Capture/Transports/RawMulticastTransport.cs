@@ -10,8 +10,9 @@ namespace VNet.Capture.Transports;
 /// kernel sends the IGMPv3 membership report (RFC 3376) and routers forward the group to it.
 /// Several segments may share a group: they differ by protocol number, and the socket only sees
 /// its own protocol. Only packets to the group from the segment's other members are accepted
-/// (the receive filter the paper writes as <c>ip proto P and dst host G</c>); multicast loopback
-/// is off, so a host never receives its own capsules.
+/// (the receive filter the paper writes as <c>ip proto P and dst host G</c>), and only when they
+/// arrived on the substrate interface (the socket is bound to it); multicast loopback is off, so a
+/// host never receives its own capsules.
 /// </summary>
 public sealed class RawMulticastTransport : MulticastTransport
 {
@@ -19,7 +20,11 @@ public sealed class RawMulticastTransport : MulticastTransport
 
     /// <summary>Opens the raw socket, joins <paramref name="group"/> on the interface of <paramref name="local"/>.</summary>
     public RawMulticastTransport(IPAddress local, IPAddress group, int protocol, MulticastMembers members, int tos, int ttl, int interfaceMtu, int bufferBytes, TimeSpan receiveTimeout)
-        : base(Prepared(BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout), s => Multicast.Join(s, local, group, ttl)), group, 0, members)
+        : base(Prepared(BatchSocket.Open(Libc.SOCK_RAW, protocol, bufferBytes, receiveTimeout), s =>
+        {
+            s.BindToSubstrate(local);
+            Multicast.Join(s, local, group, ttl);
+        }), group, 0, members)
     {
         SetTos(tos);
         _group = MulticastMembers.ToNetworkOrder(group);

@@ -20,6 +20,8 @@ public sealed unsafe class UdpMulticastTransport : MulticastTransport
         {
             // Bound to the group address (not INADDR_ANY): the socket gets this group's datagrams only.
             s.SetInt(Libc.SOL_SOCKET, 2 /* SO_REUSEADDR */, 1, "SO_REUSEADDR");
+            // Only what arrived on the substrate interface: a VM port's forged datagram is never taken.
+            s.BindToSubstrate(local);
             s.Bind(group, port);
             Multicast.Join(s, local, group, ttl);
         }), group, port, members)

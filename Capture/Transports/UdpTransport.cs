@@ -8,7 +8,8 @@ namespace VNet.Capture.Transports;
 /// udp-p2p: each capsule is one UDP datagram between the two ports agreed during negotiation, or a
 /// train of them when it is larger than one datagram (<see cref="Train"/>), sent with UDP
 /// segmentation offload where the kernel has it. The socket is connected, so the kernel drops
-/// datagrams from anyone but the peer's port; with UDP_GRO it hands over a train in one piece.
+/// datagrams from anyone but the peer's port, and bound to the substrate interface, so it drops
+/// those that arrived from anywhere else (a VM port); with UDP_GRO it hands over a train in one piece.
 /// </summary>
 public sealed class UdpTransport : SocketTransport
 {
@@ -21,6 +22,7 @@ public sealed class UdpTransport : SocketTransport
     public UdpTransport(IPAddress local, int localPort, IPAddress remote, int remotePort, int tos, int bufferBytes, TimeSpan receiveTimeout, int pathMtu = 0)
         : base(Prepared(BatchSocket.Open(Libc.SOCK_DGRAM, 0, bufferBytes, receiveTimeout), s =>
         {
+            s.BindToSubstrate(local);
             s.Bind(local, localPort);
             s.Connect(remote, remotePort);
         }))

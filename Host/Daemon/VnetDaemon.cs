@@ -16,6 +16,7 @@ using VNet.Actors.Topology;
 using VNet.Capture.Forwarding;
 using VNet.Capture.Inventory;
 using VNet.Host.Trust;
+using VNet.Capture.Ports;
 using VNet.Messages;
 
 namespace VNet.Host.Daemon;
@@ -60,6 +61,8 @@ public static class VnetDaemon
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         System.Console.WriteLine($"vnetd {host.Name} at {host.SubstrateAddress}: {ready}");
         await system.WhenTerminated;
+        // The links restored their ports as they stopped; this catches any a stop did not reach.
+        VmPortIsolation.ReleaseAll();
         System.Console.WriteLine($"vnetd {host.Name}: stopped");
         return 0;
 
@@ -94,6 +97,9 @@ public static class VnetDaemon
         TopologyReplica.StartReplicator(system);
         system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(config.Topology()), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
         var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
+
+        // Nothing is held yet, so every VM port table here was left by a vnetd that did not stop cleanly.
+        foreach (var line in VmPortIsolation.CleanStale()) system.Log.Warning("{0}", line);
 
         var vms = CreateVmProvider(config, host);
         var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());

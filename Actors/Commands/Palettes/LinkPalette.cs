@@ -25,6 +25,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
             [new("id", "link id (letters, digits, - _ .)", Required: true),
              new("vms", "the VMs joined, comma-separated (two for p2p kinds, two or more for multipoint)", Required: true),
              new("kind", "raw-p2p | udp-p2p | raw-multipoint | udp-multipoint", Default: "raw-p2p"),
+             new("filter-src", "on: carry only frames from the VM NIC's own MAC (an interface shared with other traffic); default off: every source MAC crosses"),
              .. OptionSwitches]),
         CommandDefinition.Of("show", "links with their kind, ends, protocol number, status and VM MTU", new SwitchDefinition("id", "only this link")),
         CommandDefinition.Of("stats", "per-direction counters of each link on each host", new SwitchDefinition("id", "only this link")),
@@ -62,6 +63,16 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)", ExitCodes.Usage);
         var vms = r.Required("vms").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableArray();
         var options = ParseOptions(r, LinkOptions.Default);
+        if (r.Optional("filter-src") is { } fs)
+            options = options with
+            {
+                FilterSource = fs.ToLowerInvariant() switch
+                {
+                    "on" or "true" or "yes" or "" => true,
+                    "off" or "false" or "no" => false,
+                    _ => throw new CommandException($"--filter-src '{fs}' must be on or off", ExitCodes.Usage),
+                },
+            };
         var reply = await context.AskAsync(context.Topology, new TopologyProtocol.CreateLink(r.Required("id"), kind, vms, options), "link create", TimeSpan.FromSeconds(40));
         switch (reply)
         {
@@ -138,6 +149,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         if (o.JitterMs != 0) parts.Add(FormattableString.Invariant($"jitter={o.JitterMs}ms"));
         if (o.LossPercent != 0) parts.Add(FormattableString.Invariant($"loss={o.LossPercent}%"));
         if (o.Encrypt) parts.Add("encrypt");
+        if (o.FilterSource) parts.Add("filter-src");
         return parts.Count == 0 ? "-" : string.Join(' ', parts);
     }
 

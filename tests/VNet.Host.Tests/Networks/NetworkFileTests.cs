@@ -47,6 +47,17 @@ public class NetworkFileTests
     }
 
     [Fact]
+    public void Filter_src_reads_writes_back_and_is_off_by_default()
+    {
+        Assert.False(NetworkFile.Parse(Good, "demo.xml").Links[0].Options.FilterSource);
+        var on = NetworkFile.Parse(Good.Replace("loss=\"0.5\"", "loss=\"0.5\" filter-src=\"true\""), "on.xml");
+        Assert.True(on.Links[0].Options.FilterSource);
+        Assert.Contains("filter-src=\"true\"", NetworkFile.Write(on));
+        var e = Assert.Throws<NetworkFileException>(() => NetworkFile.Parse(Good.Replace("loss=\"0.5\"", "filter-src=\"1\""), "bad.xml"));
+        Assert.Contains(e.Problems, p => p.Message.Contains("filter-src '1' must be true or false"));
+    }
+
+    [Fact]
     public void Malformed_xml_is_reported_with_its_line_and_column()
     {
         var e = Assert.Throws<NetworkFileException>(() => NetworkFile.Parse("<network>\n  <vm name=\"a\">\n</network>", "bad.xml"));

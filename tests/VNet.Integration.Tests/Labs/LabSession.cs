@@ -116,6 +116,9 @@ public sealed class LabSession : IAsyncDisposable
         return await c.RunToEndAsync(c.Request(palette, command, args, json));
     }
 
+    /// <summary>Stops a host's vnetd cleanly (SIGTERM: coordinated shutdown takes its links down).</summary>
+    public void Stop(string host) => State = LabRunner.StopHost(State, host, kill: false);
+
     /// <summary>Kills a host's vnetd with SIGKILL (a crash).</summary>
     public void Kill(string host) => State = LabRunner.StopHost(State, host, kill: true);
 

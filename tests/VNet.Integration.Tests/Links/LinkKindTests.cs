@@ -39,10 +39,11 @@ public sealed class UdpMultipointLab : LinkKindLab { public override string Kind
 /// What every link kind must do (issue #3): be as transparent as a cable at layer 2, carry
 /// frames up to its announced size, and apply compression, DSCP, shaping and loss — live.
 /// </summary>
-public abstract class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where TLab : LinkKindLab
+public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where TLab : LinkKindLab
 {
     private const string Vm2Ip = "10.250.0.2";
     private LabSession Session => lab.Session;
+    private TLab Fixture => lab;
 
     private static byte[] Hex(string hex) => Convert.FromHexString(hex.Replace(" ", ""));
 

@@ -139,6 +139,13 @@ public sealed class ClusterBootstrap : ReceiveActor, IWithTimers
     {
         var seed = BootstrapRule.Decide(_join.SelfAddress, _peers.Values);
         var self = seed == _join.SelfAddress;
+        if (self && _settings.BootstrapJoinOnly)
+        {
+            // Downed and started again: the cluster still runs somewhere, maybe out of reach for now.
+            _log.Info("bootstrap: rejoining; no member of the cluster answered yet ({0} fresh node(s) heard); searching again", _peers.Count);
+            StartSearch();
+            return;
+        }
         _log.Info(self
             ? "bootstrap: forming the cluster ({0} fresh node(s) heard, this one has the lowest address)"
             : "bootstrap: joining through {1} ({0} node(s) heard)", _peers.Count, seed);

@@ -52,6 +52,12 @@ public sealed record DiscoverySettings
     /// <summary>How long a bootstrapping node waits to become Up after choosing its seed before it searches again.</summary>
     public TimeSpan BootstrapJoinTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Only join a cluster that answers, never form one: set for a node that was downed and starts
+    /// again, so that while it is cut off it does not found a second cluster beside the running one.
+    /// </summary>
+    public bool BootstrapJoinOnly { get; init; }
+
     /// <summary>Every problem with these settings, naming the key; empty when valid.</summary>
     public IEnumerable<string> Problems()
     {

@@ -408,7 +408,8 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
                 link.Detail = null;
                 link.NeedsCheck = false;
                 link.Attempts = 0;
-                link.Intent = link.Intent with { Placement = created.Link };
+                // The intent is replicated and kept on disk by every node: never with the link's key.
+                link.Intent = link.Intent with { Placement = created.Link with { Key = ImmutableArray<byte>.Empty } };
                 _replica?.WriteLink(link.Intent);
                 if (outcome.ReplyTo is null) _log.Info("link {0} is back: {1}, protocol number {2}", created.Link.Id, string.Join(" <-> ", created.Link.Endpoints), created.Link.Protocol);
                 outcome.ReplyTo?.Tell(created);

@@ -3,7 +3,7 @@ using System.Net;
 
 namespace VNet.Messages;
 
-/// <summary>The four ways a link carries frames over the substrate (DESIGN.md §5).</summary>
+/// <summary>The four ways a link carries frames over the substrate.</summary>
 public enum LinkKind
 {
     /// <summary>One IPv4 packet per frame with the negotiated IP protocol number.</summary>

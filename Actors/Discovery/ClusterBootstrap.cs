@@ -32,8 +32,8 @@ public sealed class AkkaClusterJoin(Cluster cluster) : IClusterJoin
 }
 
 /// <summary>
-/// /user/bootstrap: forms or joins a cluster by discovery when no seed node is configured
-/// (DESIGN.md §3). Searches with the bootstrap schedule, listens to the queries of other fresh
+/// /user/bootstrap: forms or joins a cluster by discovery when no seed node is configured.
+/// Searches with the bootstrap schedule, listens to the queries of other fresh
 /// nodes, decides with <see cref="BootstrapRule"/> as soon as an Up member answers or when the
 /// search ends, tells peers its choice (through the DiscoveryActor's datagrams), joins, and stops
 /// once this node is Up. If it is not Up within the join timeout, it searches and decides again.

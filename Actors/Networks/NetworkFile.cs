@@ -28,7 +28,7 @@ public sealed record NetworkLink(string Id, LinkKind Kind, ImmutableArray<string
     public int Column { get; init; }
 }
 
-/// <summary>A virtual network as saved to and loaded from XML (DESIGN.md §6, paper §III.C).</summary>
+/// <summary>A virtual network as saved to and loaded from XML.</summary>
 public sealed record NetworkDefinition(string Name, ImmutableArray<NetworkVm> Vms, ImmutableArray<NetworkLink> Links);
 
 /// <summary>One problem found in a file, with where it is.</summary>

@@ -5,7 +5,7 @@ using VNet.Messages;
 namespace VNet.Actors.Topology;
 
 /// <summary>
-/// How the TopologyManager brings links back (DESIGN.md §10): every reconcile tick, a link marked
+/// How the TopologyManager brings links back: every reconcile tick, a link marked
 /// for a check whose endpoint hosts are all up and settled is checked against the hosts' link
 /// tables; one that some host lost (a restarted host has lost them all) is dropped everywhere and
 /// negotiated anew by its initiator. Failures wait with back-off before the next attempt.

@@ -9,7 +9,7 @@ using static VNet.Messages.TopologyProtocol;
 namespace VNet.Actors.Topology;
 
 /// <summary>
-/// The cluster singleton (DESIGN.md §2, §10): the registry of hosts and their VMs (from host
+/// The cluster singleton: the registry of hosts and their VMs (from host
 /// announces, discovery answers and membership events), the desired virtual network (links named
 /// by VM), and the state of each link. It places VMs (<see cref="Placement"/>), asks the initiating
 /// host to create a link, marks a host's links Down when the host goes, and brings them back by

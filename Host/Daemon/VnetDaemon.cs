@@ -118,7 +118,7 @@ public static class VnetDaemon
         var cluster = Cluster.Get(system);
 
         var mediator = DistributedPubSub.Get(system).Mediator;
-        // Every node replicates the desired network, so it survives the node of the singleton (DESIGN.md §10).
+        // Every node replicates the desired network, so it survives the node of the singleton.
         TopologyReplica.StartReplicator(system);
         system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(config.Topology()), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
         var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
@@ -137,7 +137,7 @@ public static class VnetDaemon
         if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(context, discovery));
         system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
-        // Links go down before the node leaves the cluster (DESIGN.md §10: nothing half-made).
+        // Links go down before the node leaves the cluster (nothing half-made).
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "vnet-links-down", async () =>
         {
             try
@@ -200,7 +200,7 @@ public static class VnetDaemon
         });
 }
 
-/// <summary>Reads what the host tells about itself when it announces (DESIGN.md §3): interfaces from the kernel, VMs from the provider, and the load C_n.</summary>
+/// <summary>Reads what the host tells about itself when it announces: interfaces from the kernel, VMs from the provider, and the load C_n.</summary>
 public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nodeAddress)
 {
     private readonly IHostInventory _inventory = new KernelHostInventory();

@@ -27,7 +27,7 @@ public sealed record LabOptions
 
     /// <summary>
     /// Start every vnetd without seed nodes, so the nodes find each other by discovery and form one
-    /// cluster (DESIGN.md §3); also set by <c>&lt;lab bootstrap="discovery"&gt;</c>. The default
+    /// cluster; also set by <c>&lt;lab bootstrap="discovery"&gt;</c>. The default
     /// gives every host the first host as its seed.
     /// </summary>
     public bool NoSeedNodes { get; init; }
@@ -37,7 +37,7 @@ public sealed record LabOptions
 }
 
 /// <summary>
-/// Builds a lab (DESIGN.md §7) from network namespaces and veths, starts one real vnetd process
+/// Builds a lab from network namespaces and veths, starts one real vnetd process
 /// per host namespace, waits for the cluster and creates the links through it — the same console
 /// commands an operator types. Tears everything down again on failure and on <c>lab down</c>.
 /// </summary>

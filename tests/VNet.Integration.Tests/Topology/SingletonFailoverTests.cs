@@ -6,7 +6,7 @@ using VNet.Integration.Tests.Labs;
 namespace VNet.Integration.Tests.Topology;
 
 /// <summary>
-/// The desired network outlives the node that runs the TopologyManager (DESIGN.md §10): kill -9 that
+/// The desired network outlives the node that runs the TopologyManager: kill -9 that
 /// node; the singleton starts on another node and still knows the hosts and the links made before.
 /// </summary>
 public sealed class SingletonFailoverTests(Xunit.Abstractions.ITestOutputHelper output)

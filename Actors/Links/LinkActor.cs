@@ -1,16 +1,35 @@
 using Akka.Actor;
 using Akka.Event;
 using VNet.Capture.Forwarding;
+using VNet.Capture.Interfaces;
 using VNet.Messages;
 
 namespace VNet.Actors.Links;
 
 /// <summary>
-/// One virtual link on one host (DESIGN.md §2): owns the link's data plane and supervises its two
-/// workers. Control only — frames never reach this actor.
+/// One virtual link on one host: owns the link's data plane and supervises its two workers.
+/// Control only — frames never reach this actor. A worker that fails is restarted alone with
+/// back-off. When the VM's interface has gone (deleted with its VM, or by hand), the link does not
+/// restart in a loop: it stops both workers, releases the data plane, says "waiting for interface
+/// vm2 on h2", and waits for the kernel to announce the interface again (netlink); then it opens
+/// capture and injection anew and is established again. Past <see cref="InterfaceWaitLimit"/> it
+/// reports Failed, and the topology manager retries it with back-off.
 /// </summary>
-public sealed class LinkActor : ReceiveActor
+public sealed class LinkActor : ReceiveActor, IWithTimers
 {
+    /// <summary>How long a link waits for its VM interface to come back before it reports Failed.</summary>
+    public static readonly TimeSpan InterfaceWaitLimit = TimeSpan.FromMinutes(5);
+
+    private sealed record InterfaceBack
+    {
+        public static InterfaceBack Instance { get; } = new();
+    }
+
+    private sealed record WaitLimit
+    {
+        public static WaitLimit Instance { get; } = new();
+    }
+
     /// <summary>The data plane is up; sent to the parent with what the user should know.</summary>
     public sealed record Started(string LinkId, int VmMtu, string Transport, IReadOnlyList<string> Warnings);
 
@@ -30,6 +49,13 @@ public sealed class LinkActor : ReceiveActor
     private volatile LinkOptions _options;
     private ILinkDataPlane? _plane;
     private readonly List<string> _portWarnings = new();
+    private readonly HashSet<IActorRef> _workers = new();
+    private IDisposable? _wait;
+    private bool _waiting;
+    private bool _back;
+
+    /// <inheritdoc/>
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props of the link <paramref name="link"/> at its endpoint <paramref name="local"/>.</summary>
     public static Props Props(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts = 10) =>
@@ -62,24 +88,106 @@ public sealed class LinkActor : ReceiveActor
         });
         Receive<Terminated>(t =>
         {
+            _workers.Remove(t.ActorRef);
+            if (_waiting)
+            {
+                // Stopped because the interface went: once both are gone, the data plane goes too.
+                if (_workers.Count == 0) ReleasePlane();
+                if (_workers.Count == 0 && _back) Resume();
+                return;
+            }
             // A worker stopped for good: the supervisor gave up after too many failures.
             Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, $"{t.ActorRef.Path.Name} failed {_backoff.Failures} times; link stopped"));
+            Context.Stop(Self);
+        });
+        Receive<InterfaceBack>(_ =>
+        {
+            if (!_waiting) return;
+            _back = true;
+            if (_workers.Count == 0) Resume();
+        });
+        Receive<WaitLimit>(_ =>
+        {
+            if (!_waiting) return;
+            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed,
+                $"interface {_local.HostInterface} on {_local.Host} did not come back within {InterfaceWaitLimit.TotalMinutes:0} min; link stopped"));
             Context.Stop(Self);
         });
     }
 
     /// <inheritdoc/>
-    protected override void PreStart()
+    protected override void PreStart() => StartPlane();
+
+    private void StartPlane()
     {
         _plane = _factory.Create(_link, _local);
-        Context.Watch(Context.ActorOf(VmCaptureWorker.Props(_plane, () => _options, _counters.ToSubstrate, _backoff), "vm-capture"));
-        Context.Watch(Context.ActorOf(NetCaptureWorker.Props(_plane, _counters.ToVm, _backoff), "net-capture"));
+        _plane.Transport.SetTos(_options.Dscp << 2);
+        _workers.Add(Context.Watch(Context.ActorOf(VmCaptureWorker.Props(_plane, () => _options, _counters.ToSubstrate, _backoff), "vm-capture")));
+        _workers.Add(Context.Watch(Context.ActorOf(NetCaptureWorker.Props(_plane, _counters.ToVm, _backoff), "net-capture")));
         foreach (var w in _plane.Warnings) _log.Warning("link {0}: {1}", _link.Id, w);
         Context.Parent.Tell(new Started(_link.Id, _plane.VmMtu, _plane.Transport.Description, _plane.Warnings));
     }
 
+    private void ReleasePlane()
+    {
+        _plane?.Dispose();
+        _plane = null;
+    }
+
+    /// <summary>The VM interface is gone: stop both workers and wait for the kernel to announce it again.</summary>
+    private void WaitForInterface(string name)
+    {
+        if (_waiting) return;
+        _waiting = true;
+        _back = false;
+        foreach (var worker in _workers) Context.Stop(worker);
+        var detail = $"waiting for interface {name} on {_local.Host}";
+        _log.Warning("link {0}: interface {1} is gone; {2}", _link.Id, name, detail);
+        Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, detail));
+        var self = Self;
+        try
+        {
+            _wait = InterfaceWatcher.Shared.WhenPresent(name, () => self.Tell(InterfaceBack.Instance));
+        }
+        catch (InvalidOperationException e)
+        {
+            _log.Warning("link {0}: cannot watch for interface {1} ({2}); the topology manager makes the link again instead", _link.Id, name, e.Message);
+            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, $"interface {name} on {_local.Host} is gone"));
+            Context.Stop(Self);
+            return;
+        }
+        Timers.StartSingleTimer(WaitLimit.Instance, WaitLimit.Instance, InterfaceWaitLimit);
+    }
+
+    /// <summary>The interface is back and both workers have stopped: open capture and injection anew.</summary>
+    private void Resume()
+    {
+        _waiting = false;
+        _back = false;
+        _wait?.Dispose();
+        _wait = null;
+        Timers.Cancel(WaitLimit.Instance);
+        _backoff.Failures = 0;
+        _log.Info("link {0}: interface {1} is back; starting the data plane again", _link.Id, _local.HostInterface);
+        try
+        {
+            StartPlane();
+        }
+        catch (Exception e)
+        {
+            // Back but not usable (yet): wait again rather than loop.
+            _log.Warning("link {0}: cannot start on the returned interface: {1}", _link.Id, e.Message);
+            ReleasePlane();
+            if (_local.HostInterface is { } name) WaitForInterface(name);
+        }
+    }
+
     /// <inheritdoc/>
-    protected override void PostStop() => _plane?.Dispose(); // children (and their threads) have stopped by now
+    protected override void PostStop()
+    {
+        _wait?.Dispose();
+        ReleasePlane(); // children (and their threads) have stopped by now
+    }
 
     /// <inheritdoc/>
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -87,6 +195,12 @@ public sealed class LinkActor : ReceiveActor
         // past the limit it is stopped and the link reports Failed.
         new OneForOneStrategy(_maxRestarts, TimeSpan.FromMinutes(1), e =>
         {
+            if (_local.HostInterface is { } name && !InterfaceWatcher.Exists(name))
+            {
+                WaitForInterface(name);
+                return Directive.Stop;
+            }
+            if (_waiting) return Directive.Stop;
             _backoff.Failures++;
             _log.Warning("link {0}: {1} (restart {2} in {3})", _link.Id, e.Message, _backoff.Failures, _backoff.NextDelay);
             Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, e.Message));

@@ -187,19 +187,26 @@ public sealed class LabRunner(TextWriter progress)
 
     private static void WireVms(LabDefinition lab, string prefix)
     {
-        foreach (var vm in lab.Vms)
-        {
-            string host = prefix + vm.Host, guest = prefix + vm.Name;
-            Shell.Ip("-n", host, "link", "add", vm.Name, "type", "veth", "peer", "name", "eth0", "netns", guest);
-            Shell.Ip("-n", guest, "link", "set", "eth0", "address", vm.Mac.ToString());
-            if (vm.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{vm.Address}/{vm.PrefixLength}", "dev", "eth0");
-            // The host side is a pure capture point: no addresses, no IPv6 chatter of the host into the VM's segment.
-            Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm.Name}.disable_ipv6=1"]);
-            Shell.Ip("-n", host, "link", "set", vm.Name, "up");
-            Shell.Ip("-n", guest, "link", "set", "eth0", "up");
-            // Offloads stay on, as on a real guest's virtio NIC: the data plane carries partial checksums and
-            // TSO super-frames with their offload header (PacketSocketTap).
-        }
+        foreach (var vm in lab.Vms) WireVm(vm, prefix);
+    }
+
+    /// <summary>
+    /// Makes a VM's NIC: a veth whose host side is named after the VM (in the host's namespace) and
+    /// whose VM side is <c>eth0</c> in the VM's namespace, with its MAC and address, both up. Also
+    /// used to give a VM its NIC back after it was deleted.
+    /// </summary>
+    public static void WireVm(LabVm vm, string prefix)
+    {
+        string host = prefix + vm.Host, guest = prefix + vm.Name;
+        Shell.Ip("-n", host, "link", "add", vm.Name, "type", "veth", "peer", "name", "eth0", "netns", guest);
+        Shell.Ip("-n", guest, "link", "set", "eth0", "address", vm.Mac.ToString());
+        if (vm.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{vm.Address}/{vm.PrefixLength}", "dev", "eth0");
+        // The host side is a pure capture point: no addresses, no IPv6 chatter of the host into the VM's segment.
+        Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm.Name}.disable_ipv6=1"]);
+        Shell.Ip("-n", host, "link", "set", vm.Name, "up");
+        Shell.Ip("-n", guest, "link", "set", "eth0", "up");
+        // Offloads stay on, as on a real guest's virtio NIC: the data plane carries partial checksums and
+        // TSO super-frames with their offload header (PacketSocketTap).
     }
 
     /// <summary>The vnetd executable and the arguments that precede "vnetd".</summary>

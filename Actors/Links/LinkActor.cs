@@ -36,6 +36,9 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     /// <summary>The capture worker could not isolate the VM port: the link runs, and `link show` says so.</summary>
     public sealed record PortWarnings(IReadOnlyList<string> Warnings);
 
+    /// <summary>A worker's loop runs (at start, and again after a restart).</summary>
+    public sealed record WorkerRunning(string Worker);
+
     /// <summary>Change the link's options while it runs.</summary>
     public sealed record SetOptions(LinkOptions Options);
 
@@ -53,6 +56,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private IDisposable? _wait;
     private bool _waiting;
     private bool _back;
+    private bool _restarting;
 
     /// <inheritdoc/>
     public ITimerScheduler Timers { get; set; } = null!;
@@ -99,6 +103,15 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             // A worker stopped for good: the supervisor gave up after too many failures.
             Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, $"{t.ActorRef.Path.Name} failed {_backoff.Failures} times; link stopped"));
             Context.Stop(Self);
+        });
+        Receive<WorkerRunning>(w =>
+        {
+            // A restarted worker runs again: the link is established again, with its usual detail.
+            if (!_restarting || _waiting || _plane is null) return;
+            _restarting = false;
+            _log.Info("link {0}: {1} runs again", _link.Id, w.Worker);
+            var detail = string.Join("; ", _plane.Warnings.Concat(_portWarnings));
+            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, detail.Length > 0 ? detail : _plane.Transport.Description));
         });
         Receive<InterfaceBack>(_ =>
         {
@@ -202,6 +215,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             }
             if (_waiting) return Directive.Stop;
             _backoff.Failures++;
+            _restarting = true;
             _log.Warning("link {0}: {1} (restart {2} in {3})", _link.Id, e.Message, _backoff.Failures, _backoff.NextDelay);
             Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, e.Message));
             return Directive.Restart;

@@ -56,4 +56,32 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(15), "l1 established again");
         output.WriteLine($"vm3's interface gone {outageSeconds} s: ping through l1 again {forwarding.TotalSeconds:0.0} s after it was back");
     }
+
+    [Fact]
+    public async Task A_failed_worker_restarts_alone_while_the_hosts_other_link_keeps_forwarding()
+    {
+        await using var session = await LabSession.UpAsync("chain");
+        // vm3's port set down under the capture: its socket fails (ENETDOWN), the interface still exists.
+        Shell.Ip("-n", session.Ns("h3"), "link", "set", "vm3", "down");
+        await session.WaitUntilAsync(async () =>
+        {
+            var l1 = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
+            return l1["status"]!.GetValue<string>() == "restarting";
+        }, TimeSpan.FromSeconds(15), "l1 restarting its worker on h3");
+        // l2 (vm2 ~ vm4) runs on h3 too and is not disturbed.
+        Assert.Equal(5, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 5, interval: 0.2).Received);
+        Shell.Ip("-n", session.Ns("h3"), "link", "set", "vm3", "up");
+        var up = Stopwatch.StartNew();
+        await session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 1, interval: 0.2).Received == 1),
+            TimeSpan.FromSeconds(30), "vm1 reaching vm3 again");
+        await session.WaitUntilAsync(async () =>
+        {
+            var l1 = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
+            return l1["status"]!.GetValue<string>() == "established";
+        }, TimeSpan.FromSeconds(15), "l1 established again");
+        // The worker restarted inside the link on h3 (its supervisor logged the failure).
+        var log = System.IO.File.ReadAllText(session.State.Processes.Single(p => p.Name == "vnetd-h3").Log);
+        Assert.Contains("link l1: vm-capture failed", log);
+        output.WriteLine($"vm3's port down then up: ping through l1 again {up.Elapsed.TotalSeconds:0.0} s after it was up");
+    }
 }

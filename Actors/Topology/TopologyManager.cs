@@ -451,6 +451,8 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             return;
         }
         var problems = set.Options.Problems().ToList();
+        // Both ends read the authentication setting once, when their data plane starts.
+        if (set.Options.Authenticate != link.Intent.Options.Authenticate) problems.Add($"auth is set when a link is created (this one has auth {(link.Intent.Options.Authenticate ? "on" : "off")}); delete and create it again to change it");
         if (problems.Count > 0)
         {
             Sender.Tell(new Failed($"link {set.Id}: {string.Join("; ", problems)}"));

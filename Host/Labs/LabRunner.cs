@@ -343,6 +343,8 @@ public sealed class LabRunner(TextWriter progress)
             if (o.DelayMs != 0) args["delay"] = o.DelayMs.ToString(CultureInfo.InvariantCulture);
             if (o.JitterMs != 0) args["jitter"] = o.JitterMs.ToString(CultureInfo.InvariantCulture);
             if (o.LossPercent != 0) args["loss"] = o.LossPercent.ToString(CultureInfo.InvariantCulture);
+            if (o.Encrypt) args["encrypt"] = "on";
+            if (!o.Authenticate) args["auth"] = "off";
             var (_, end) = await c.RunToEndAsync(c.Request("link", "create", args), cancel);
             if (end.Exit != 0) throw new ShellException($"link {link.Id}: {end.Error}");
         }

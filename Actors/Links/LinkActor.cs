@@ -36,8 +36,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     /// <summary>The capture worker could not isolate the VM port: the link runs, and `link show` says so.</summary>
     public sealed record PortWarnings(IReadOnlyList<string> Warnings);
 
-    /// <summary>A worker's loop runs (at start, and again after a restart).</summary>
-    public sealed record WorkerRunning(string Worker);
+    /// <summary>A worker's loop runs (at start, and again after a restart); <paramref name="Failures"/> = the link's failures when it started.</summary>
+    public sealed record WorkerRunning(string Worker, int Failures);
 
     /// <summary>Change the link's options while it runs.</summary>
     public sealed record SetOptions(LinkOptions Options);
@@ -107,7 +107,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
         Receive<WorkerRunning>(w =>
         {
             // A restarted worker runs again: the link is established again, with its usual detail.
-            if (!_restarting || _waiting || _plane is null) return;
+            // A report from before the latest failure (it can arrive after it) does not count.
+            if (!_restarting || _waiting || _plane is null || w.Failures != _backoff.Failures) return;
             _restarting = false;
             _log.Info("link {0}: {1} runs again", _link.Id, w.Worker);
             var detail = string.Join("; ", _plane.Warnings.Concat(_portWarnings));

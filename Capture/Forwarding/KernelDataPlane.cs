@@ -127,7 +127,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
 
 /// <summary>
 /// Checksum and segmentation offloads break pcap forwarding: captured frames carry partial
-/// checksums or are GRO super-frames (PLATFORM-NOTES). The data plane's packet-socket tap carries
+/// checksums or are GRO super-frames. The data plane's packet-socket tap carries
 /// them instead (<see cref="PacketSocketTap"/>), so this is only for comparisons that need them off
 /// (<c>vnet.data-plane.disable-offloads</c>, the benchmark's offloads-off setting).
 /// </summary>

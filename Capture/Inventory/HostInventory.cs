@@ -3,7 +3,7 @@ using VNet.Messages;
 
 namespace VNet.Capture.Inventory;
 
-/// <summary>Reads the host's network interfaces for discovery answers (DESIGN.md §3).</summary>
+/// <summary>Reads the host's network interfaces for discovery answers.</summary>
 public interface IHostInventory
 {
     /// <summary>

@@ -5,7 +5,7 @@ namespace VNet.Capture.Inventory;
 
 /// <summary>
 /// Where a host learns which VMs it offers and the host-side interface of each NIC
-/// (DESIGN.md §3): labs (netns), libvirt (virsh), VirtualBox (VBoxManage), or a static list.
+/// in these ways: labs (netns), libvirt (virsh), VirtualBox (VBoxManage), or a static list.
 /// </summary>
 public interface IVmProvider
 {

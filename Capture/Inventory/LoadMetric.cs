@@ -18,7 +18,7 @@ public sealed record LoadSample(int RunningVms, double FreeRamMiB, double CpuMHz
 }
 
 /// <summary>
-/// The host load metric of the paper (section III.A), DESIGN.md §3:
+/// The host load metric of the original VNet design:
 /// <c>C_n = N_vm / (δ + R_f × F_cpu × (N_cpu × F_cpu − C_cpu))</c>.
 /// Lower is better: the TopologyManager places a VM end on the offering host with the lowest C_n.
 /// </summary>

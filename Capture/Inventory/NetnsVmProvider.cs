@@ -4,7 +4,7 @@ using VNet.Messages;
 namespace VNet.Capture.Inventory;
 
 /// <summary>
-/// Lab VMs made of network namespaces (DESIGN.md §7). The convention, which lab builders must follow:
+/// Lab VMs made of network namespaces. The convention, which lab builders must follow:
 /// <list type="bullet">
 /// <item>a VM called <c>NAME</c> is the network namespace <c>&lt;prefix&gt;NAME</c> (as listed by <c>ip netns list</c>);</item>
 /// <item>inside it, <c>eth0</c> is the VM's NIC;</item>

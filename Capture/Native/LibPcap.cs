@@ -4,7 +4,7 @@ namespace VNet.Capture.Native;
 
 /// <summary>
 /// Direct libpcap calls on a handle SharpPcap opened: SharpPcap has no batched read, so the hot
-/// loop calls pcap_dispatch itself (PLATFORM-NOTES: SharpPcap does discovery, open and filters).
+/// loop calls pcap_dispatch itself (SharpPcap does discovery, open and filters).
 /// </summary>
 internal static unsafe partial class LibPcap
 {

@@ -4,7 +4,7 @@ namespace VNet.Capture.Native;
 
 /// <summary>
 /// The few libc calls .NET does not expose: raw sockets with any protocol number (the managed
-/// Socket constructor rejects unknown ones, PLATFORM-NOTES) and batched send/receive.
+/// Socket constructor rejects unknown ones) and batched send/receive.
 /// </summary>
 internal static unsafe partial class Libc
 {

@@ -12,7 +12,7 @@ namespace VNet.Capture.Taps;
 /// PACKET_VNET_HDR, so frames keep what the VM's kernel left undone. With offloads on (the Linux
 /// default for veth and virtio) a TCP sender hands over 64 KB TSO super-frames with partial
 /// checksums; libpcap shows those as oversized frames with wrong checksums and cannot inject them,
-/// which is why pcap forwarding needed offloads off (PLATFORM-NOTES). Here the kernel's
+/// which is why pcap forwarding needed offloads off. Here the kernel's
 /// <c>virtio_net_hdr</c> travels with the frame (<see cref="OffloadHeader"/>) and the far end's
 /// kernel segments and checksums it on injection — one capture, one capsule and one injection per
 /// 64 KB instead of ~45. Frames are received with recvmmsg and injected with sendmmsg, a batch per
@@ -23,7 +23,7 @@ namespace VNet.Capture.Taps;
 /// VM: PACKET_IGNORE_OUTGOING drops the socket's outgoing direction, so there is no loop and no echo.
 /// For an interface shared with other traffic, a classic BPF program for <c>ether src &lt;vm-mac&gt;</c>
 /// (what libpcap compiles for that filter) keeps only the VM NIC's own frames. VLAN tags, which the kernel
-/// moves into packet metadata, are put back from PACKET_AUXDATA as libpcap does (PLATFORM-NOTES).
+/// moves into packet metadata, are put back from PACKET_AUXDATA as libpcap does.
 /// </para>
 /// </summary>
 public sealed unsafe class PacketSocketTap : IFrameTap

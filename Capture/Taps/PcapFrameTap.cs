@@ -11,7 +11,7 @@ namespace VNet.Capture.Taps;
 /// A libpcap tap on the host-side interface of a VM NIC, for `link capture` (both directions, any
 /// BPF filter, written to a pcap file). SharpPcap finds, opens and filters the device; the loop
 /// calls pcap_dispatch on its handle directly, because SharpPcap has no batched read and its
-/// PacketCapture points at a reused native buffer anyway (PLATFORM-NOTES). The data plane itself
+/// PacketCapture points at a reused native buffer anyway. The data plane itself
 /// uses <see cref="PacketSocketTap"/>, which keeps the frames' offload headers.
 /// </summary>
 public sealed unsafe class PcapFrameTap : IFrameTap

@@ -10,7 +10,7 @@ namespace VNet.Capture.Transports;
 /// <summary>
 /// An IPv4 datagram or raw socket driven with sendmmsg/recvmmsg, with large kernel buffers.
 /// Batching and forced 4 MiB buffers were the two changes that made a userspace tunnel beat tinc
-/// here (PLATFORM-NOTES: the receive buffer overflowed first).
+/// here (measured: the receive buffer overflowed first).
 /// </summary>
 internal sealed unsafe class BatchSocket : IDisposable
 {

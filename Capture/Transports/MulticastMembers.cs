@@ -5,7 +5,7 @@ namespace VNet.Capture.Transports;
 
 /// <summary>
 /// The substrate addresses of a multipoint segment's other members: only their capsules are
-/// accepted (DESIGN.md §10: nothing reaches a VM unless it belongs to a link of that host).
+/// accepted (nothing reaches a VM unless it belongs to a link of that host).
 /// </summary>
 public sealed class MulticastMembers(IEnumerable<IPAddress> peers)
 {

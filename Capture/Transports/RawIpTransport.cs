@@ -6,7 +6,7 @@ namespace VNet.Capture.Transports;
 
 /// <summary>
 /// raw-p2p: each capsule is the payload of an IPv4 packet whose protocol field is the link's
-/// negotiated number (paper §III.B.1). The socket is bound to the substrate interface and address
+/// negotiated number. The socket is bound to the substrate interface and address
 /// and connected to the peer, so the kernel delivers only that peer's packets of that protocol,
 /// and only when they arrived from the substrate (never a forged one from a VM port).
 /// </summary>

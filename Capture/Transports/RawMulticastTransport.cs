@@ -6,7 +6,7 @@ namespace VNet.Capture.Transports;
 
 /// <summary>
 /// raw-multipoint: each capsule is an IPv4 packet with the segment's protocol number sent to a
-/// multicast group (paper §III.B.3). The host joins the group on its substrate interface, so the
+/// multicast group. The host joins the group on its substrate interface, so the
 /// kernel sends the IGMPv3 membership report (RFC 3376) and routers forward the group to it.
 /// Several segments may share a group: they differ by protocol number, and the socket only sees
 /// its own protocol. Only packets to the group from the segment's other members are accepted

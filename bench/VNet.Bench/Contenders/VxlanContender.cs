@@ -5,7 +5,7 @@ namespace VNet.Bench.Contenders;
 
 /// <summary>
 /// Linux kernel VXLAN (VNI 42, UDP 4789, unicast remote) bridged with the VM's veth in each host —
-/// the configuration of shared/anchors/lab.sh, but with the benchmark's common VM settings.
+/// the configuration of the rivals' reference lab, but with the benchmark's common VM settings.
 /// </summary>
 public sealed class VxlanContender : Contender
 {

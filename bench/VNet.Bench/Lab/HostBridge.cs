@@ -3,8 +3,7 @@ using VNet.Host.Labs;
 namespace VNet.Bench.Lab;
 
 /// <summary>
-/// The bridge a kernel or rival tunnel needs in each host namespace (as shared/anchors/lab.sh builds
-/// it): the VM's host-side veth and the tunnel device are its two ports. VNet captures on the VM's
+/// The bridge a kernel or rival tunnel needs in each host namespace: the VM's host-side veth and the tunnel device are its two ports. VNet captures on the VM's
 /// veth directly, so the bridge is removed again before VNet is measured.
 /// </summary>
 public static class HostBridge

@@ -67,6 +67,9 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
         return s.Length - 1;
     }
 
+    private static void Ok((int Exit, string Out, string Err) run) =>
+        Assert.True(run.Exit == 0, $"exit {run.Exit}: {run.Err}{run.Out}");
+
     private async Task<string> NetworkNow() => (await Vnet("h1", "net", "show")).Out;
 
     [Fact]
@@ -112,9 +115,9 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
 
         // delete / load / create, each in both forms.
         Assert.Contains("deleted", (await Vnet("h1", "link", "delete", "--id", "seg1")).Out);
-        Assert.Equal(0, (await Vnet("h1", "net", "load", "--file", file)).Exit);
-        Assert.Equal(0, (await Vnet("h1", "--json", "link", "delete", "--id", "seg1")).Exit);
-        Assert.Equal(0, (await Vnet("h1", "--json", "net", "load", "--file", file)).Exit);
+        Ok(await Vnet("h1", "net", "load", "--file", file));
+        Ok(await Vnet("h1", "--json", "link", "delete", "--id", "seg1"));
+        Ok(await Vnet("h1", "--json", "net", "load", "--file", file));
         covered.Add("link delete");
         covered.Add("net load");
         Assert.Equal(0, (await Vnet("h1", "link", "delete", "--id", "seg1")).Exit);

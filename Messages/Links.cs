@@ -11,7 +11,9 @@ public enum LinkStatus
     Established,
     /// <summary>A worker failed and is being restarted.</summary>
     Restarting,
-    /// <summary>Workers failed past the restart limit.</summary>
+    /// <summary>The VM interface vanished: the workers are stopped until an interface of that name is back and up.</summary>
+    Waiting,
+    /// <summary>Workers failed past the restart limit, or the VM interface stayed away too long.</summary>
     Failed,
     /// <summary>A host of the link is not in the cluster.</summary>
     Down,

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using VNet.Capture.Ports;
+using VNet.Host.Labs;
+using VNet.Integration.Tests.Labs;
+using Xunit.Abstractions;
+
+namespace VNet.Integration.Tests.Links;
+
+/// <summary>
+/// A link survives its VM interface vanishing and coming back: while the host-side veth is gone the
+/// link says it waits for it; once it is recreated (as `lab up` creates it) the link resumes both
+/// directions by itself, with the port isolated again and the MTU it had. A worker that fails for
+/// another reason is restarted alone, while the host's other links keep forwarding.
+/// </summary>
+public sealed class InterfaceReturnTests(ITestOutputHelper output)
+{
+    private const string Vm1Ip = "10.250.0.1", Vm2Ip = "10.250.0.2";
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(40)]
+    public async Task A_vm_interface_that_vanishes_and_comes_back_resumes_its_link(int outageSeconds)
+    {
+        await using var session = await LabSession.UpAsync("two-hosts");
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), Vm2Ip, count: 3).Received);
+        var vmMtu = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["vmMtu"]!.GetValue<int>();
+
+        var gone = Stopwatch.StartNew();
+        Shell.Ip("-n", session.Ns("h2"), "link", "del", "vm2"); // its peer, eth0 in vm2's namespace, goes with it
+        JsonNode link = null!;
+        await session.WaitUntilAsync(async () =>
+        {
+            link = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
+            return link["status"]!.GetValue<string>() == "waiting";
+        }, TimeSpan.FromSeconds(15), "link l1 waiting for vm2's interface");
+        Assert.Equal("waiting for interface vm2 on h2", link["detail"]!.GetValue<string>());
+
+        var rest = TimeSpan.FromSeconds(outageSeconds) - gone.Elapsed;
+        if (rest > TimeSpan.Zero) await Task.Delay(rest);
+        link = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
+        Assert.Equal("waiting", link["status"]!.GetValue<string>()); // still waiting: no restart loop, no failure
+
+        RecreateVm(session, "vm2", vmMtu);
+        var back = Stopwatch.StartNew();
+        double? firstAnswer = null;
+        while (back.Elapsed < TimeSpan.FromSeconds(30) && firstAnswer is null)
+            if (Measurements.Ping(session.Ns("vm1"), Vm2Ip, count: 1, interval: 0.2).Received == 1) firstAnswer = back.Elapsed.TotalSeconds;
+        output.WriteLine($"outage {outageSeconds} s: first ping answer {firstAnswer?.ToString("0.00", CultureInfo.InvariantCulture) ?? "none"} s after the interface was back");
+        Assert.True(firstAnswer is not null, $"vm1 does not reach vm2 30 s after its interface came back{Environment.NewLine}{session.Logs()}");
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), Vm2Ip, count: 3).Received);
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), Vm1Ip, count: 3).Received);
+
+        await session.WaitUntilAsync(async () =>
+            (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["status"]!.GetValue<string>() == "established",
+            TimeSpan.FromSeconds(10), "link l1 established again");
+        // vnetd gave the new interface the MTU the old one had, and isolated the port again.
+        var hostSide = JsonNode.Parse(Shell.Ip("-n", session.Ns("h2"), "-j", "link", "show", "vm2").Output)!.AsArray().Single()!;
+        Assert.Equal(vmMtu, hostSide["mtu"]!.GetValue<int>());
+        var tables = Shell.InNetns(session.Ns("h2"), ["nft", "list", "tables", "netdev"], check: false).Output;
+        Assert.Contains(VmPortRules.TableName("vm2"), tables);
+    }
+
+    [Fact]
+    public async Task A_failed_worker_restarts_alone_while_the_other_links_of_its_host_keep_forwarding()
+    {
+        // chain: l1 vm1@h1 ~ vm3@h3 and l2 vm2@h2 ~ vm4@h3; both links end on h3.
+        await using var session = await LabSession.UpAsync("chain");
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 3).Received);
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 3).Received);
+
+        // Taking vm3's port down fails l1's capture socket on h3 (ENETDOWN): a socket error, not a vanished interface.
+        var meanwhile = Task.Run(() => Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 25, interval: 0.2));
+        await Task.Delay(500);
+        Shell.Ip("-n", session.Ns("h3"), "link", "set", "vm3", "down");
+        await Task.Delay(2000);
+        Shell.Ip("-n", session.Ns("h3"), "link", "set", "vm3", "up");
+        var other = await meanwhile;
+        Assert.True(other.Received >= other.Sent - 1, $"l2 lost {other.Sent - other.Received}/{other.Sent} pings while l1's worker restarted{Environment.NewLine}{session.Logs()}");
+
+        await session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 1).Received == 1),
+            TimeSpan.FromSeconds(30), "vm1 reaching vm3 again through l1");
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm3"), Vm1Ip, count: 3).Received);
+        await session.WaitUntilAsync(async () =>
+            (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["status"]!.GetValue<string>() == "established",
+            TimeSpan.FromSeconds(10), "link l1 established again");
+        var log = File.ReadAllText(session.State.Processes.First(p => p.Name == "vnetd-h3").Log);
+        Assert.Contains("vm-capture failed", log); // it was restarted, not left alone
+        Assert.DoesNotContain(log.Split('\n'), l => l.Contains("link l2:", StringComparison.Ordinal) && l.Contains("restart", StringComparison.Ordinal));
+    }
+
+    /// <summary>Recreates VM <paramref name="vm"/>'s veth pair as the lab does (names, MAC, address, IPv6 off on the host side, both ends up; the VM's NIC gets the link MTU).</summary>
+    private static void RecreateVm(LabSession session, string vm, int mtu)
+    {
+        var definition = session.Lab.Vms.First(v => v.Name == vm);
+        string host = session.Ns(definition.Host), guest = session.Ns(vm);
+        Shell.Ip("-n", host, "link", "add", vm, "type", "veth", "peer", "name", "eth0", "netns", guest);
+        Shell.Ip("-n", guest, "link", "set", "eth0", "address", definition.Mac.ToString());
+        if (definition.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{definition.Address}/{definition.PrefixLength}", "dev", "eth0");
+        Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm}.disable_ipv6=1"]);
+        Shell.Ip("-n", host, "link", "set", vm, "up");
+        Shell.Ip("-n", guest, "link", "set", "eth0", "up");
+        // The VM's side gets the link's MTU (its guest's business); the host side is left at the
+        // kernel's default for vnetd to set back.
+        Shell.Ip("-n", guest, "link", "set", "eth0", "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+    }
+}

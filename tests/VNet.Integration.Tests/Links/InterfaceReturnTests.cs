@@ -61,6 +61,7 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
         Assert.Equal(vmMtu, hostSide["mtu"]!.GetValue<int>());
         var tables = Shell.InNetns(session.Ns("h2"), ["nft", "list", "tables", "netdev"], check: false).Output;
         Assert.Contains(VmPortRules.TableName("vm2"), tables);
+        Assert.Equal("8", Shell.InNetns(session.Ns("h2"), ["sysctl", "-n", "net.ipv4.conf.vm2.arp_ignore"]).Output.Trim()); // a new interface starts at 0
         // It waited instead of restarting in a loop: a few restarts at most, before the watch said the interface was gone.
         var restarts = File.ReadAllLines(session.State.Processes.First(p => p.Name == "vnetd-h2").Log).Count(l => l.Contains("link l1:", StringComparison.Ordinal) && l.Contains("(restart ", StringComparison.Ordinal));
         output.WriteLine($"outage {outageSeconds} s: {restarts} worker restart(s) on h2");

@@ -31,12 +31,8 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     /// <summary>Change the link's options while it runs.</summary>
     public sealed record SetOptions(LinkOptions Options);
 
-    /// <summary>Sent by a worker each time its loop has started (after a restart too).</summary>
-    public sealed record WorkerRunning
-    {
-        /// <summary>The single instance.</summary>
-        public static WorkerRunning Instance { get; } = new();
-    }
+    /// <summary>A worker's loop runs (at start, and again after a restart); <paramref name="Failures"/> = the link's failures when it started.</summary>
+    public sealed record WorkerRunning(string Worker, int Failures);
 
     private sealed record InterfaceChanged(InterfaceState? State);
 
@@ -59,7 +55,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
     private IActorRef? _vmWorker;
     private IActorRef? _netWorker;
     private int _generation;
-    private readonly HashSet<IActorRef> _restarting = new();
+    private readonly Dictionary<IActorRef, int> _restarting = new(); // worker → the failure count of its latest failure
     private IDisposable? _watch;
     private InterfaceState? _attached;   // the interface the workers use, as last seen
     private bool _waiting;
@@ -98,10 +94,15 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             foreach (var x in fresh) _log.Warning("link {0}: {1}", _link.Id, x);
             if (!_waiting) ReportEstablished([]);
         });
-        Receive<WorkerRunning>(_ =>
+        Receive<WorkerRunning>(w =>
         {
-            // A restarted worker runs again: once none is left restarting, the link is back.
-            if (_restarting.Remove(Sender) && _restarting.Count == 0 && !_waiting) ReportEstablished([]);
+            // A restarted worker runs again: once none is left restarting, the link is back. A report
+            // sent before the worker's latest failure (the failure, a system message, can overtake
+            // it) carries an older failure count and does not count.
+            if (!_restarting.TryGetValue(Sender, out var failedAt) || w.Failures < failedAt) return;
+            _restarting.Remove(Sender);
+            _log.Info("link {0}: {1} runs again", _link.Id, w.Worker);
+            if (_restarting.Count == 0 && !_waiting) ReportEstablished([]);
         });
         Receive<InterfaceChanged>(c => OnInterface(c.State));
         Receive<WatchFailed>(f =>
@@ -253,7 +254,7 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             var worker = WorkerOf(e);
             if (worker is null && e is ActorInitializationException or WorkerFailedException) return Directive.Stop; // a worker stopped on purpose
             _backoff.Failures++;
-            if (worker is not null) _restarting.Add(worker);
+            if (worker is not null) _restarting[worker] = _backoff.Failures;
             _log.Warning("link {0}: {1} (restart {2} in {3})", _link.Id, e.Message, _backoff.Failures, _backoff.NextDelay);
             Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, e.Message));
             return Directive.Restart;

@@ -66,7 +66,7 @@ public abstract class LinkWorker : ReceiveActor, IWithTimers
         var self = Self;
         var (step, wake) = Open(_owned);
         _owned.Add(new ForwarderThread($"vnet-{Context.Parent.Path.Name}-{Self.Path.Name}", step, wake, e => self.Tell(new LoopFailed(e))));
-        Context.Parent.Tell(LinkActor.WorkerRunning.Instance);
+        Context.Parent.Tell(new LinkActor.WorkerRunning(Self.Path.Name, _backoff.Failures));
     }
 
     /// <summary>Opens what the loop needs (added to <paramref name="owned"/> for disposal) and returns its step and wake-up.</summary>

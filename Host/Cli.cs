@@ -18,6 +18,8 @@ public static class Cli
                                                  find each other by discovery)
           vnet lab stop|kill|start|restart HOST [--lab ID]
                                                  stop (TERM), kill (-9), start or restart one host's vnetd
+          vnet lab cut|heal HOST [--lab ID]      cut a host off the substrate (a partition; vnetd keeps
+                                                 running), and end the cut
           vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
           vnet lab exec NODE [--lab ID] -- CMD   run CMD in a lab namespace (VM, host or router)
           vnet lab list                          running labs
@@ -47,7 +49,7 @@ public static class Cli
                 ["lab", "down", .. var rest] => LabDown(rest),
                 ["lab", "exec", .. var rest] => LabExec(rest),
                 ["lab", "list"] => LabList(),
-                ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" => LabHost(verb, rest),
+                ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
                 ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, stop, kill, start or restart\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
@@ -174,6 +176,18 @@ public static class Cli
         if (state is null)
             return Fail(ExitCodes.Usage, running.Count == 0 ? "no lab is up" : $"which lab? use --lab ID ({string.Join(", ", running.Select(r => r.Id))})");
         var host = args[0];
+        if (verb == "cut")
+        {
+            LabRunner.CutHost(LabFile.Load(state.File), state, host);
+            System.Console.WriteLine($"{host} cut off the substrate (its vnetd keeps running); `vnet lab heal {host}` ends it");
+            return 0;
+        }
+        if (verb == "heal")
+        {
+            LabRunner.HealHost(state, host);
+            System.Console.WriteLine($"{host}'s substrate interfaces pass traffic again");
+            return 0;
+        }
         if (verb is "stop" or "kill" or "restart")
         {
             state = LabRunner.StopHost(state, host, kill: verb == "kill");

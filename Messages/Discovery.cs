@@ -37,7 +37,7 @@ public sealed record FoundHost(HostInfo Info, int Ttl, TimeSpan Elapsed, MemberS
 }
 
 /// <summary>
-/// Resource discovery (DESIGN.md §3, paper §III.A): the expanding-TTL multicast search. The
+/// Resource discovery: the expanding-TTL multicast search. The
 /// DiscoveryActor (/user/discovery) answers every query with this host's <see cref="HostInfo"/>;
 /// a <see cref="Search"/> streams what it finds to whoever asked.
 /// </summary>
@@ -51,7 +51,7 @@ public static class DiscoveryProtocol
     /// <param name="Want">Stop as soon as this many other hosts answered; 0 = search up to <paramref name="TtlMax"/>.</param>
     public sealed record Search(int? TtlMax, int Want) : IDiscoveryMessage
     {
-        /// <summary>Time between two queries; null = the configured step (2 s, paper §III.A).</summary>
+        /// <summary>Time between two queries; null = the configured step (2 s).</summary>
         public TimeSpan? Step { get; init; }
     }
 

@@ -11,7 +11,7 @@ public sealed record VmNic(MacAddress Mac, string HostInterface);
 /// <summary>A VM a host offers.</summary>
 public sealed record VmInfo(string Name, ImmutableArray<VmNic> Nics, string State);
 
-/// <summary>What a host tells about itself (DESIGN.md §3): identity, interfaces, VMs and load C_n.</summary>
+/// <summary>What a host tells about itself: identity, interfaces, VMs and load C_n.</summary>
 public sealed record HostInfo(string Name, string SubstrateAddress, ImmutableArray<InterfaceInfo> Interfaces, ImmutableArray<VmInfo> Vms, double Load)
 {
     /// <summary>When the information was read (UTC).</summary>

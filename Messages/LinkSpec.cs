@@ -3,7 +3,7 @@ using System.Net;
 
 namespace VNet.Messages;
 
-/// <summary>The four ways a link carries frames over the substrate (DESIGN.md §5).</summary>
+/// <summary>The four ways a link carries frames over the substrate.</summary>
 public enum LinkKind
 {
     /// <summary>One IPv4 packet per frame with the negotiated IP protocol number.</summary>
@@ -88,6 +88,14 @@ public sealed record LinkOptions
     public bool Encrypt { get; init; }
 
     /// <summary>
+    /// Authenticate every capsule with the link key (the default). Off (<c>--auth off</c>) is only for
+    /// a trusted substrate or for measuring: capsules then carry no tag and are not checked, so any
+    /// host that can reach the link's address or port can inject frames into the VM. Set at creation
+    /// (both ends have it from the link's spec); cannot be combined with <see cref="Encrypt"/>.
+    /// </summary>
+    public bool Authenticate { get; init; } = true;
+
+    /// <summary>
     /// Capture only frames whose source MAC is the VM NIC's own (<c>ether src &lt;vm-mac&gt;</c>), for
     /// a host interface shared with other traffic. Off by default: the VM port is dedicated, so every
     /// frame the VM sends crosses whatever its source MAC (bridges, nested guests, VRRP). Set at
@@ -114,6 +122,7 @@ public sealed record LinkOptions
         if (!(JitterMs >= 0 && JitterMs <= MaxDelayMs)) yield return $"jitter {JitterMs} ms is out of range 0-{MaxDelayMs}";
         if (JitterMs > DelayMs) yield return $"jitter {JitterMs} ms is larger than delay {DelayMs} ms";
         if (!(LossPercent >= 0 && LossPercent <= 100)) yield return $"loss {LossPercent} % is out of range 0-100";
+        if (Encrypt && !Authenticate) yield return "encrypt needs authentication: --encrypt cannot be used on a link with --auth off";
     }
 }
 

@@ -6,7 +6,7 @@ namespace VNet.Messages;
 /// </summary>
 public interface IVNetMessage;
 
-/// <summary>Messages of the OK/NOK protocol-number negotiation (DESIGN.md §4).</summary>
+/// <summary>Messages of the OK/NOK protocol-number negotiation.</summary>
 public interface INegotiationMessage : IVNetMessage;
 
 /// <summary>Messages that create, change, inspect or delete links on a host.</summary>

@@ -2,12 +2,12 @@ namespace VNet.Messages;
 
 /// <summary>
 /// The OK/NOK protocol-number negotiation between the initiator's host and the remote endpoint's
-/// host (DESIGN.md §4, paper §III.B.1). Proposals are published on <see cref="Topic"/>; hosts that
+/// host. Proposals are published on <see cref="Topic"/>; hosts that
 /// own neither endpoint ignore them. Replies go straight back to the sender.
 /// </summary>
 public static class NegotiationProtocol
 {
-    /// <summary>The DistributedPubSub topic that plays the paper's multicast group.</summary>
+    /// <summary>The DistributedPubSub topic that plays a multicast group.</summary>
     public const string Topic = "vnet.negotiation";
 
     /// <summary>
@@ -32,7 +32,7 @@ public static class NegotiationProtocol
     /// <summary>
     /// The initiator confirms after OK that it has created its end. Without it the responder
     /// removes its end when the reservation expires, so nothing stays half-made if the initiator
-    /// vanished after OK (an addition to the paper's two messages).
+    /// vanished after OK (an addition to the OK/NOK pair).
     /// </summary>
     public sealed record Confirm(Guid NegotiationId, int Protocol) : INegotiationMessage;
 

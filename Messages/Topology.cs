@@ -17,7 +17,7 @@ public static class TopologyProtocol
     /// <summary>
     /// Create a link between VMs, named by VM; hosts and addresses are resolved by the manager. A VM
     /// written <c>vm@host</c> is pinned to that host; otherwise it goes to the least-loaded host
-    /// that offers it (lowest C_n, paper §III.A).
+    /// that offers it (lowest C_n).
     /// </summary>
     public sealed record CreateLink(string Id, LinkKind Kind, ImmutableArray<string> Vms, LinkOptions Options) : ITopologyMessage
     {

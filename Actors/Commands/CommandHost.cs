@@ -26,7 +26,7 @@ public sealed record CommandHostSettings(IPAddress? BindAddress, int Port, strin
 public sealed record ConsoleTls(X509Certificate2 Certificate, Func<X509Certificate2?, string?> IsClientTrusted);
 
 /// <summary>
-/// /user/cmd (DESIGN.md §8): the node's console endpoint, modelled on Petabridge.Cmd. Listens on
+/// /user/cmd: the node's console endpoint, modelled on Petabridge.Cmd. Listens on
 /// TCP (default port 9110 on the node's address; port 0 picks a free one) and on a UNIX socket
 /// (so the lab machine reaches every node without a route into the namespaces); one
 /// <see cref="CommandSession"/> actor per connection.

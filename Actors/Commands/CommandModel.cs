@@ -131,6 +131,8 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>The node could not be reached.</summary>
     public const int Unreachable = 3;
+    /// <summary>The topology manager is moving to another node or out of this node's reach: try again later.</summary>
+    public const int Retry = 4;
 }
 
 /// <summary>A command failed in a way the user can fix; the message says what and where.</summary>

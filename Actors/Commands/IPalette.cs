@@ -19,17 +19,52 @@ public sealed record CommandContext(ActorSystem System, IActorRef Host, IActorRe
     /// <summary>Timeout of one ask to an actor.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Asks <paramref name="target"/> and turns a timeout into a message the user understands.</summary>
+    /// <summary>How long the topology manager takes at most to move to another node (detection, the resolver's stable-after, start).</summary>
+    public TimeSpan HandOver { get; init; } = HandOverOf(System);
+
+    /// <summary>
+    /// Asks <paramref name="target"/> and turns a timeout into a message the user understands. A
+    /// request for the topology manager is answered at once with a "retry" error when the manager
+    /// cannot answer (<see cref="TopologyReach"/>), also when that happens while it is pending.
+    /// </summary>
     public async Task<object> AskAsync(IActorRef target, object message, string what, TimeSpan? timeout = null)
     {
+        var gated = target.Equals(Topology) && System.Settings.ProviderClass.Contains("Cluster", StringComparison.Ordinal);
+        if (gated && ReachProblem() is { } before) throw new CommandException($"{what}: {before}", ExitCodes.Retry);
+        var ask = target.Ask<object>(message, timeout ?? AskTimeout);
         try
         {
-            return await target.Ask<object>(message, timeout ?? AskTimeout);
+            if (!gated) return await ask;
+            while (true)
+            {
+                var done = await Task.WhenAny(ask, Task.Delay(TimeSpan.FromMilliseconds(250)));
+                if (done == ask) return await ask;
+                if (ReachProblem() is { } during)
+                    throw new CommandException($"{what}: no answer yet, and now {during} (the request may or may not have been carried out; `link show` tells)", ExitCodes.Retry);
+            }
         }
         catch (AskTimeoutException)
         {
             throw new CommandException($"{what}: no answer within {(timeout ?? AskTimeout).TotalSeconds:0} s");
         }
+    }
+
+    private string? ReachProblem()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        return TopologyReach.Problem(ClusterView.Of(cluster), HandOver, HostName);
+    }
+
+    /// <summary>The host name in a node address (<c>akka.ssl.tcp://vnet@10.0.0.2:4053</c> → <c>10.0.0.2</c>), for messages.</summary>
+    private static string HostName(string address) =>
+        Akka.Actor.Address.TryParse(address, out var a) && a.Host is { } h ? h : address;
+
+    private static TimeSpan HandOverOf(ActorSystem system)
+    {
+        var config = system.Settings.Config;
+        var pause = config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause", TimeSpan.FromSeconds(4));
+        var stable = config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after", TimeSpan.FromSeconds(7));
+        return pause + stable + TimeSpan.FromSeconds(4);
     }
 }
 

@@ -7,7 +7,7 @@ namespace VNet.Actors.Discovery;
 public sealed record BootstrapPeer(string NodeAddress, MemberState State, string? Seed);
 
 /// <summary>
-/// How a node without seed nodes joins a cluster (DESIGN.md §3), as a pure function of what it
+/// How a node without seed nodes joins a cluster, as a pure function of what it
 /// heard during its bootstrap search. In order:
 /// <list type="number">
 /// <item>some peer is an Up member: join its cluster (through the lowest such address);</item>

@@ -32,8 +32,8 @@ public sealed class AkkaClusterJoin(Cluster cluster) : IClusterJoin
 }
 
 /// <summary>
-/// /user/bootstrap: forms or joins a cluster by discovery when no seed node is configured
-/// (DESIGN.md §3). Searches with the bootstrap schedule, listens to the queries of other fresh
+/// /user/bootstrap: forms or joins a cluster by discovery when no seed node is configured.
+/// Searches with the bootstrap schedule, listens to the queries of other fresh
 /// nodes, decides with <see cref="BootstrapRule"/> as soon as an Up member answers or when the
 /// search ends, tells peers its choice (through the DiscoveryActor's datagrams), joins, and stops
 /// once this node is Up. If it is not Up within the join timeout, it searches and decides again.
@@ -139,6 +139,13 @@ public sealed class ClusterBootstrap : ReceiveActor, IWithTimers
     {
         var seed = BootstrapRule.Decide(_join.SelfAddress, _peers.Values);
         var self = seed == _join.SelfAddress;
+        if (self && _settings.BootstrapJoinOnly)
+        {
+            // Downed and started again: the cluster still runs somewhere, maybe out of reach for now.
+            _log.Info("bootstrap: rejoining; no member of the cluster answered yet ({0} fresh node(s) heard); searching again", _peers.Count);
+            StartSearch();
+            return;
+        }
         _log.Info(self
             ? "bootstrap: forming the cluster ({0} fresh node(s) heard, this one has the lowest address)"
             : "bootstrap: joining through {1} ({0} node(s) heard)", _peers.Count, seed);

@@ -9,7 +9,7 @@ using static VNet.Messages.DiscoveryProtocol;
 namespace VNet.Actors.Discovery;
 
 /// <summary>
-/// /user/discovery (DESIGN.md §3, paper §III.A). Answers every query heard on the group with this
+/// /user/discovery. Answers every query heard on the group with this
 /// host's <see cref="HostInfo"/>, unicast to the querier; runs expanding-TTL searches
 /// (<see cref="SearchSchedule"/>) for whoever sends <see cref="Search"/>, streaming each host as it
 /// answers; feeds what it finds to the TopologyManager. Nothing a peer sends can stop it: the

@@ -29,7 +29,7 @@ public interface IDiscoveryChannel : IDisposable
 }
 
 /// <summary>
-/// Plain UDP multicast (PLATFORM-NOTES): one socket bound to the group's port, member of the group
+/// Plain UDP multicast: one socket bound to the group's port, member of the group
 /// on each substrate interface (<c>MulticastOption(group, ifIndex)</c>), loopback off; a query is
 /// sent once per interface with <c>MulticastInterface</c> and <c>MulticastTimeToLive</c> set.
 /// Answers leave the same socket unicast, so they come back from the group port.

@@ -25,7 +25,7 @@ public sealed record DiscoverySettings
     /// <summary>Largest TTL a search tries when the user gives none.</summary>
     public int TtlMax { get; init; } = 4;
 
-    /// <summary>Time between two queries of a search (paper §III.A: 2 s).</summary>
+    /// <summary>Time between two queries of a search (2 s).</summary>
     public TimeSpan Step { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Substrate interfaces to query and listen on; empty = every up IPv4 interface except loopback.</summary>
@@ -40,7 +40,7 @@ public sealed record DiscoverySettings
     /// <summary>How long a description of this host is reused for answers before it is read again.</summary>
     public TimeSpan DescriptionMaxAge { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Cluster bootstrap by discovery when no seed node is configured (DESIGN.md §3).</summary>
+    /// <summary>Cluster bootstrap by discovery when no seed node is configured.</summary>
     public bool Bootstrap { get; init; } = true;
 
     /// <summary>Largest TTL of the bootstrap search.</summary>
@@ -51,6 +51,12 @@ public sealed record DiscoverySettings
 
     /// <summary>How long a bootstrapping node waits to become Up after choosing its seed before it searches again.</summary>
     public TimeSpan BootstrapJoinTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Only join a cluster that answers, never form one: set for a node that was downed and starts
+    /// again, so that while it is cut off it does not found a second cluster beside the running one.
+    /// </summary>
+    public bool BootstrapJoinOnly { get; init; }
 
     /// <summary>Every problem with these settings, naming the key; empty when valid.</summary>
     public IEnumerable<string> Problems()

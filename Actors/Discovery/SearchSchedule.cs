@@ -27,7 +27,7 @@ public enum SearchStepKind
 }
 
 /// <summary>
-/// The expanding-TTL schedule of one search (paper §III.A, DESIGN.md §3), as a pure state machine
+/// The expanding-TTL schedule of one search, as a pure state machine
 /// driven by the caller's clock: a query with TTL 1 at the start, then every <see cref="Step"/> a
 /// query with TTL + 1, until <see cref="Want"/> hosts answered or the query with
 /// <see cref="TtlMax"/> has had one step to be answered. Times advance by exact steps from the

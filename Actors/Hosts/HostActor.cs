@@ -14,7 +14,7 @@ using Msg = VNet.Messages.NegotiationProtocol;
 namespace VNet.Actors.Hosts;
 
 /// <summary>
-/// /user/host (DESIGN.md §2): this host's protocol-number table, its links, and the negotiations
+/// /user/host: this host's protocol-number table, its links, and the negotiations
 /// that make them. Answers proposals published on the negotiation topic for links with an
 /// endpoint here, and announces the host to the TopologyManager.
 /// </summary>
@@ -185,7 +185,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     {
         var link = p.Link;
         var mine = link.EndpointOn(_settings.Name);
-        if (mine is null || link.Endpoints[0].Host == _settings.Name) return; // not ours to answer (DESIGN.md §4 step 2)
+        if (mine is null || link.Endpoints[0].Host == _settings.Name) return; // not ours to answer
         if (_negotiations.TryGetValue(p.NegotiationId, out var pending))
         {
             pending.Child.Forward(p);

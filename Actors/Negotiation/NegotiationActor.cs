@@ -8,7 +8,7 @@ using Msg = VNet.Messages.NegotiationProtocol;
 namespace VNet.Actors.Negotiation;
 
 /// <summary>
-/// One OK/NOK negotiation (DESIGN.md §4), as initiator or responder, around the pure
+/// One OK/NOK negotiation, as initiator or responder, around the pure
 /// <see cref="InitiatorCore"/> / <see cref="ResponderCore"/>. Reports <see cref="Succeeded"/> or
 /// <see cref="Failed"/> to its parent (the HostActor) and stops.
 /// States: Proposing → AwaitingAnswer → (Agreed | Failed) for the initiator;
@@ -153,7 +153,7 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
     private void SendProposal()
     {
         var proposal = new Msg.Propose(_id, _link, _initiator!.Current, _initiator.Round);
-        // Round 1 goes to the topic (the paper's multicast group); later rounds straight to whoever answered,
+        // Round 1 goes to the topic (the multicast group of the protocol); later rounds straight to whoever answered,
         // plus the topic for members that have not answered yet.
         foreach (var r in _responderRefs.Values) r.Tell(proposal);
         if (_responderRefs.Count < _link.Endpoints.Select(e => e.Host).Where(h => h != _self).Distinct().Count())

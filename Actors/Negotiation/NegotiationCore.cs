@@ -34,7 +34,7 @@ public sealed record NegotiationLimits(int MaxRounds, TimeSpan ReservationTtl, T
 }
 
 /// <summary>
-/// The initiator's rules (DESIGN.md §4 steps 1 and 3), for one or more responders (one for a
+/// The initiator's rules, for one or more responders (one for a
 /// point-to-point link, every other member for a multipoint segment). Pure: the table and the
 /// time are passed in.
 /// </summary>
@@ -136,7 +136,7 @@ public sealed class InitiatorCore
 }
 
 /// <summary>
-/// The responder's rules (DESIGN.md §4 step 2): a free number is accepted and reserved until the
+/// The responder's rules: a free number is accepted and reserved until the
 /// initiator confirms; a taken one is answered with a reserved free counter-proposal.
 /// </summary>
 public sealed class ResponderCore

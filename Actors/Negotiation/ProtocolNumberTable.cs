@@ -4,7 +4,7 @@ using VNet.Messages;
 namespace VNet.Actors.Negotiation;
 
 /// <summary>
-/// The IP protocol numbers of one host (DESIGN.md §4): each number in 143–252 is used by at most
+/// The IP protocol numbers of one host: each number in 143–252 is used by at most
 /// one link; numbers under negotiation are reserved until an expiry so that two concurrent
 /// negotiations cannot take the same one. Pure state with a lock (the host's negotiations run
 /// in parallel); time is passed in, never read.

@@ -28,7 +28,7 @@ public sealed record NetworkLink(string Id, LinkKind Kind, ImmutableArray<string
     public int Column { get; init; }
 }
 
-/// <summary>A virtual network as saved to and loaded from XML (DESIGN.md §6, paper §III.C).</summary>
+/// <summary>A virtual network as saved to and loaded from XML.</summary>
 public sealed record NetworkDefinition(string Name, ImmutableArray<NetworkVm> Vms, ImmutableArray<NetworkLink> Links);
 
 /// <summary>One problem found in a file, with where it is.</summary>
@@ -194,6 +194,10 @@ public static class NetworkFile
                     if (v is "true" or "false") options = options with { Encrypt = v == "true" };
                     else problems.Add(At(file, a, $"link {id}: encrypt '{v}' must be true or false"));
                     break;
+                case "auth":
+                    if (v is "true" or "false") options = options with { Authenticate = v == "true" };
+                    else problems.Add(At(file, a, $"link {id}: auth '{v}' must be true or false"));
+                    break;
                 case "filter-src":
                     if (v is "true" or "false") options = options with { FilterSource = v == "true" };
                     else problems.Add(At(file, a, $"link {id}: filter-src '{v}' must be true or false"));
@@ -204,6 +208,7 @@ public static class NetworkFile
             }
         }
         if (options.JitterMs > options.DelayMs) problems.Add(At(file, o, $"link {id}: jitter {options.JitterMs} ms is larger than delay {options.DelayMs} ms"));
+        if (options.Encrypt && !options.Authenticate) problems.Add(At(file, o, $"link {id}: encrypt needs authentication: encrypt=\"true\" cannot be used with auth=\"false\""));
         return options;
     }
 
@@ -243,6 +248,7 @@ public static class NetworkFile
             if (o.JitterMs != 0) options.Add(new XAttribute("jitter", o.JitterMs.ToString(CultureInfo.InvariantCulture)));
             if (o.LossPercent != 0) options.Add(new XAttribute("loss", o.LossPercent.ToString(CultureInfo.InvariantCulture)));
             if (o.Encrypt) options.Add(new XAttribute("encrypt", "true"));
+            if (!o.Authenticate) options.Add(new XAttribute("auth", "false"));
             if (o.FilterSource) options.Add(new XAttribute("filter-src", "true"));
             if (options.HasAttributes) e.Add(options);
             root.Add(e);

@@ -16,7 +16,7 @@ public sealed record PlacementResult(HostInfo? Host, string? Problem)
 }
 
 /// <summary>
-/// Places a VM on a host (paper §III.A, DESIGN.md §3), pure: a VM pinned to a host goes there; an
+/// Places a VM on a host, pure: a VM pinned to a host goes there; an
 /// unpinned VM goes to the ready host with the lowest load C_n among those that offer it, preferring
 /// hosts not already used by the same link (a link joins VMs on different hosts). Ties go to the
 /// host name in ordinal order, so every manager places alike.

@@ -5,7 +5,7 @@ using VNet.Messages;
 namespace VNet.Actors.Topology;
 
 /// <summary>
-/// How the TopologyManager brings links back (DESIGN.md §10): every reconcile tick, a link marked
+/// How the TopologyManager brings links back: every reconcile tick, a link marked
 /// for a check whose endpoint hosts are all up and settled is checked against the hosts' link
 /// tables; one that some host lost (a restarted host has lost them all) is dropped everywhere and
 /// negotiated anew by its initiator. Failures wait with back-off before the next attempt.
@@ -22,6 +22,10 @@ public sealed partial class TopologyManager
         link.NextAttempt = Now + delay;
         _log.Warning("link {0} could not be made ({1}); trying again in {2:0} s", link.Intent.Id, reason, delay.TotalSeconds);
     }
+
+    /// <summary>The number a re-made link asks for first: the one it had (kept where it is still free), else the one asked for when it was created.</summary>
+    private static int PreviousNumber(LinkState link) =>
+        link.Spec is { Protocol: > 0 } spec ? spec.Protocol : link.Spec?.PreferredProtocol ?? 0;
 
     private void OnReconcile()
     {
@@ -41,7 +45,7 @@ public sealed partial class TopologyManager
                 }
                 continue;
             }
-            var spec = new LinkSpec(link.Intent.Id, link.Intent.Kind, [.. ends], link.Intent.Options);
+            var spec = new LinkSpec(link.Intent.Id, link.Intent.Kind, [.. ends], link.Intent.Options) { PreferredProtocol = PreviousNumber(link) };
             var sameHosts = link.Spec is not null && link.Spec.Endpoints.Select(e => e.Host).SequenceEqual(ends.Select(e => e.Host));
             if (sameHosts) StartVerify(link);
             else StartCreate(link, spec, deleteFirst: true, replyTo: null);
@@ -101,6 +105,6 @@ public sealed partial class TopologyManager
             link.Detail = string.Join("; ", problems);
             return;
         }
-        StartCreate(link, new LinkSpec(link.Intent.Id, link.Intent.Kind, [.. ends], link.Intent.Options), deleteFirst: true, replyTo: null);
+        StartCreate(link, new LinkSpec(link.Intent.Id, link.Intent.Kind, [.. ends], link.Intent.Options) { PreferredProtocol = PreviousNumber(link) }, deleteFirst: true, replyTo: null);
     }
 }

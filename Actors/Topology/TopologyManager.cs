@@ -9,7 +9,7 @@ using static VNet.Messages.TopologyProtocol;
 namespace VNet.Actors.Topology;
 
 /// <summary>
-/// The cluster singleton (DESIGN.md §2, §10): the registry of hosts and their VMs (from host
+/// The cluster singleton: the registry of hosts and their VMs (from host
 /// announces, discovery answers and membership events), the desired virtual network (links named
 /// by VM), and the state of each link. It places VMs (<see cref="Placement"/>), asks the initiating
 /// host to create a link, marks a host's links Down when the host goes, and brings them back by
@@ -408,7 +408,8 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
                 link.Detail = null;
                 link.NeedsCheck = false;
                 link.Attempts = 0;
-                link.Intent = link.Intent with { Placement = created.Link };
+                // The intent is replicated and kept on disk by every node: never with the link's key.
+                link.Intent = link.Intent with { Placement = created.Link with { Key = ImmutableArray<byte>.Empty } };
                 _replica?.WriteLink(link.Intent);
                 if (outcome.ReplyTo is null) _log.Info("link {0} is back: {1}, protocol number {2}", created.Link.Id, string.Join(" <-> ", created.Link.Endpoints), created.Link.Protocol);
                 outcome.ReplyTo?.Tell(created);
@@ -450,6 +451,8 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             return;
         }
         var problems = set.Options.Problems().ToList();
+        // Both ends read the authentication setting once, when their data plane starts.
+        if (set.Options.Authenticate != link.Intent.Options.Authenticate) problems.Add($"auth is set when a link is created (this one has auth {(link.Intent.Options.Authenticate ? "on" : "off")}); delete and create it again to change it");
         if (problems.Count > 0)
         {
             Sender.Tell(new Failed($"link {set.Id}: {string.Join("; ", problems)}"));

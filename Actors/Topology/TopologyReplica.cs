@@ -6,7 +6,7 @@ using VNet.Messages;
 namespace VNet.Actors.Topology;
 
 /// <summary>
-/// The TopologyManager's replicated state (DESIGN.md §10: the intent outlives any node), kept with
+/// The TopologyManager's replicated state (the intent outlives any node), kept with
 /// Akka.DistributedData in two last-writer-wins maps that every node holds: the desired links (by
 /// id) and the host registry (by name). Links are written to a majority before the write counts
 /// as done (a timeout still leaves the local copy, which gossip spreads); hosts are written locally

@@ -57,7 +57,8 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
 
     /// <summary>
     /// The authentication state of <paramref name="local"/>'s end: the negotiated key, and as sender
-    /// id the endpoint's index in the link (the same list at every end, so ids are unique per key).
+    /// id the endpoint's index in the link (the same list at every end, so ids are unique per key),
+    /// and whether the link authenticates its capsules at all (its options, the same at every end).
     /// </summary>
     public static LinkSecurity Security(LinkSpec link, LinkEndpoint local)
     {
@@ -65,7 +66,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
             throw new InvalidOperationException($"link {link.Id} has no key (it was not negotiated)");
         var index = link.Endpoints.IndexOf(local);
         if (index < 0) throw new InvalidOperationException($"link {link.Id}: endpoint {local} is not one of its endpoints");
-        return new LinkSecurity(link.Key.AsSpan(), (uint)index, link.Endpoints.Length);
+        return new LinkSecurity(link.Key.AsSpan(), (uint)index, link.Endpoints.Length, link.Options.Authenticate);
     }
 
     private static IPAddress Group(LinkSpec link) =>

@@ -17,9 +17,12 @@ public sealed class LinkSecurity
     /// <summary>
     /// Creates the state for the sender <paramref name="localSender"/> of a link with
     /// <paramref name="senders"/> senders (its endpoints; a sender id is the endpoint's index).
+    /// <paramref name="authenticate"/> false: the link was created with authentication off, so its
+    /// capsules carry no tag and are not checked (a trusted substrate, or measuring the cost).
     /// </summary>
-    public LinkSecurity(ReadOnlySpan<byte> key, uint localSender, int senders)
+    public LinkSecurity(ReadOnlySpan<byte> key, uint localSender, int senders, bool authenticate = true)
     {
+        Authenticate = authenticate;
         if (key.Length != CapsuleAuthenticator.KeyLength) throw new ArgumentException($"a link key has {CapsuleAuthenticator.KeyLength} bytes, not {key.Length}", nameof(key));
         if (senders < 1 || localSender >= senders) throw new ArgumentOutOfRangeException(nameof(localSender), $"sender {localSender} of {senders}");
         _key = key.ToArray();
@@ -30,6 +33,13 @@ public sealed class LinkSecurity
 
     /// <summary>This host's sender id (the first 4 bytes of each nonce it uses).</summary>
     public uint LocalSender { get; }
+
+    /// <summary>
+    /// True (the default) when capsules are sealed and checked; false for a link created with
+    /// authentication off, whose capsules carry flag N and no tag. Fixed for the link's life: both
+    /// ends have it from the link's options.
+    /// </summary>
+    public bool Authenticate { get; }
 
     /// <summary>How many sender ids the link has.</summary>
     public int Senders => _windows.Length;
@@ -50,5 +60,5 @@ public sealed class LinkSecurity
     public ReplayWindow? WindowOf(uint sender) => sender < (uint)_windows.Length && sender != LocalSender ? _windows[sender] : null;
 
     /// <summary>Never the key.</summary>
-    public override string ToString() => $"link security (sender {LocalSender} of {Senders})";
+    public override string ToString() => $"link security (sender {LocalSender} of {Senders}{(Authenticate ? "" : ", authentication off")})";
 }

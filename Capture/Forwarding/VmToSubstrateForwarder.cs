@@ -29,6 +29,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     private readonly LinkSecurity _security;
     private readonly CapsuleAuthenticator _auth; // one per forwarder: AesGcm is not thread-safe, and creating it per frame would allocate
     private bool _encrypt;
+    private readonly bool _authenticate; // fixed for the link's life (LinkSecurity.Authenticate)
     private readonly int _maxUnfragmentedCapsule;
     private readonly int _maxCapsule;
     private readonly byte[] _scratch = new byte[SlotSize];
@@ -51,6 +52,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
     {
         _security = security;
         _auth = security.CreateAuthenticator();
+        _authenticate = security.Authenticate;
         _spinTicks = spinMicros * Stopwatch.Frequency / 1_000_000;
         _tap = tap;
         _transport = transport;
@@ -84,7 +86,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         Flush();
         if (now - _lastDropRead > Stopwatch.Frequency / 10)
         {
-            // Loss before the capture hides as TCP retransmits unless counted (PLATFORM-NOTES).
+            // Loss before the capture hides as TCP retransmits unless counted.
             _lastDropRead = now;
             if (_tap.CaptureDrops is >= 0 and var dropped) _stats.Drops[(int)DropReason.CaptureOverflow] = dropped;
         }
@@ -99,7 +101,7 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         if (ReferenceEquals(options, _applied)) return;
         _applied = options;
         _compress = options.Compression == Compression.Lz4;
-        _encrypt = options.Encrypt;
+        _encrypt = options.Encrypt && _authenticate; // options refuse encrypt without auth; never let a stray one stop the worker
         _scheduler.Configure(options);
     }
 
@@ -125,7 +127,8 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
         {
             var index = _batch.Count;
             var slot = _batch.Slot(index);
-            var length = _auth.Seal(slot, Capsule.Encode(frame, offload, slot, tryCompress, out var compressed, _security.LocalSender, _security.NextSequence++, _encrypt));
+            var length = Capsule.Encode(frame, offload, slot, tryCompress, out var compressed, _security.LocalSender, _security.NextSequence++, _encrypt, _authenticate);
+            if (_authenticate) length = _auth.Seal(slot, length);
             if (tryCompress) Learn(compressed);
             _batch.SetLength(index, length);
             _batch.Count = index + 1;
@@ -144,7 +147,8 @@ public sealed class VmToSubstrateForwarder : IFrameSink, IDisposable
                 return;
         }
         // Sealed now, with the next sequence number: delay and jitter may reorder, which the receiver's window allows.
-        var capsuleLength = _auth.Seal(_scratch, Capsule.Encode(frame, offload, _scratch, tryCompress, out var wasCompressed, _security.LocalSender, _security.NextSequence++, _encrypt));
+        var capsuleLength = Capsule.Encode(frame, offload, _scratch, tryCompress, out var wasCompressed, _security.LocalSender, _security.NextSequence++, _encrypt, _authenticate);
+        if (_authenticate) capsuleLength = _auth.Seal(_scratch, capsuleLength);
         if (tryCompress) Learn(wasCompressed);
         _queue ??= new DelayLine(_delayLineBytes);
         if (!_queue.TryEnqueue(_scratch.AsSpan(0, capsuleLength), departure))

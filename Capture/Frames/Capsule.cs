@@ -17,15 +17,18 @@ public enum CapsuleStatus
     BadLength,
     /// <summary>The LZ4 block did not decompress to the declared length.</summary>
     BadCompression,
-    /// <summary>A capsule of the unauthenticated version 1 of earlier releases.</summary>
+    /// <summary>A capsule without authenticator: version 1 of earlier releases, or flag N (a link with authentication off).</summary>
     Unauthenticated,
+    /// <summary>A capsule with an authenticator (flag N clear, or flag E set) where the link has authentication off.</summary>
+    Authenticated,
 }
 
 /// <summary>
 /// The VNet capsule: a 16-byte header in front of each Ethernet frame and a 16-byte authenticator
 /// behind it, the same for every link kind (docs/wire-format.md). Pure code: no sockets, no clocks.
 /// This type writes and reads the header and body; <see cref="CapsuleAuthenticator"/> adds and
-/// checks the tag (and encrypts the body when flag E is set).
+/// checks the tag (and encrypts the body when flag E is set). A link with authentication off sends
+/// the same header with flag N and no tag.
 /// <code>
 ///  0               1               2               3
 ///  +-------+-------+---------------+-------------------------------+
@@ -40,7 +43,7 @@ public enum CapsuleStatus
 ///  |  frame, or its LZ4 block when flags bit 0 (C) is set;          |
 ///  |  encrypted when flags bit 2 (E) is set                         |
 ///  +---------------------------------------------------------------+
-///  |  AES-GCM tag (16 bytes)                                        |
+///  |  AES-GCM tag (16 bytes), absent when flags bit 3 (N) is set    |
 /// </code>
 /// </summary>
 public static class Capsule
@@ -72,6 +75,12 @@ public static class Capsule
     /// <summary>Flag bit: the body (frame or LZ4 block) is encrypted, not only authenticated.</summary>
     public const int FlagEncrypted = 0x4;
 
+    /// <summary>
+    /// Flag bit: no authenticator follows the body (a link created with <c>--auth off</c>, only for a
+    /// trusted substrate or for measuring). Never together with <see cref="FlagEncrypted"/>.
+    /// </summary>
+    public const int FlagUnauthenticated = 0x8;
+
     /// <summary>Largest frame a capsule can describe.</summary>
     public const int MaxFrameLength = ushort.MaxValue;
 
@@ -96,9 +105,18 @@ public static class Capsule
     /// <paramref name="encrypt"/>, offload header, body. Returns its length;
     /// <see cref="CapsuleAuthenticator.Seal"/> then appends the tag (and encrypts the body).
     /// </summary>
+    public static int Encode(ReadOnlySpan<byte> frame, in OffloadHeader offload, Span<byte> destination, bool compress, out bool compressed, uint sender, ulong sequence, bool encrypt) =>
+        Encode(frame, offload, destination, compress, out compressed, sender, sequence, encrypt, authenticate: true);
+
+    /// <summary>
+    /// As the other overload; with <paramref name="authenticate"/> false the capsule gets flag N and
+    /// is complete as written (no tag follows; a link with authentication off). Encrypting needs the
+    /// authenticator, so <paramref name="encrypt"/> without <paramref name="authenticate"/> is refused.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase (measured: tiering cost ~30 % of throughput for the first 15 s)
-    public static int Encode(ReadOnlySpan<byte> frame, in OffloadHeader offload, Span<byte> destination, bool compress, out bool compressed, uint sender, ulong sequence, bool encrypt)
+    public static int Encode(ReadOnlySpan<byte> frame, in OffloadHeader offload, Span<byte> destination, bool compress, out bool compressed, uint sender, ulong sequence, bool encrypt, bool authenticate)
     {
+        if (encrypt && !authenticate) throw new ArgumentException("a capsule is encrypted only with its authenticator", nameof(encrypt));
         if (frame.Length > MaxFrameLength) throw new ArgumentException($"frame of {frame.Length} bytes exceeds {MaxFrameLength}", nameof(frame));
         compressed = false;
         var offloaded = !offload.IsNone;
@@ -122,7 +140,7 @@ public static class Capsule
             frame.CopyTo(body);
             bodyLength = frame.Length;
         }
-        destination[0] = (byte)((Version << 4) | (compressed ? FlagCompressed : 0) | (offloaded ? FlagOffload : 0) | (encrypt ? FlagEncrypted : 0));
+        destination[0] = (byte)((Version << 4) | (compressed ? FlagCompressed : 0) | (offloaded ? FlagOffload : 0) | (encrypt ? FlagEncrypted : 0) | (authenticate ? 0 : FlagUnauthenticated));
         destination[1] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)frame.Length);
         BinaryPrimitives.WriteUInt32BigEndian(destination[4..], sender);
@@ -133,7 +151,8 @@ public static class Capsule
     /// <summary>
     /// Reads the sender id and sequence number of a received capsule (tag included), before it is
     /// authenticated: they choose the replay window and make the nonce. False, with
-    /// <paramref name="status"/>, when it is too short to hold a header and a tag or has another version.
+    /// <paramref name="status"/>, when it is too short to hold a header and a tag, has another version,
+    /// or carries no tag (version 1, flag N: <see cref="CapsuleStatus.Unauthenticated"/>).
     /// </summary>
     public static bool TryReadSender(ReadOnlySpan<byte> capsule, out uint sender, out ulong sequence, out CapsuleStatus status)
     {
@@ -141,6 +160,7 @@ public static class Capsule
         sequence = 0;
         status = CapsuleStatus.Ok;
         if (capsule.Length >= 1 && capsule[0] >> 4 == UnauthenticatedVersion) { status = CapsuleStatus.Unauthenticated; return false; }
+        if (capsule.Length >= 1 && capsule[0] >> 4 == Version && (capsule[0] & FlagUnauthenticated) != 0) { status = CapsuleStatus.Unauthenticated; return false; }
         if (capsule.Length < Overhead) { status = CapsuleStatus.Truncated; return false; }
         if (capsule[0] >> 4 != Version) { status = CapsuleStatus.BadVersion; return false; }
         sender = BinaryPrimitives.ReadUInt32BigEndian(capsule[4..]);
@@ -148,11 +168,25 @@ public static class Capsule
         return true;
     }
 
+    /// <summary>
+    /// Checks the header of a capsule received on a link with authentication off: version 3 with
+    /// flag N and without flag E. <see cref="CapsuleStatus.Authenticated"/> for a capsule that has (or
+    /// would need) a tag: the two ends do not agree on the link's setting, or someone else sent it.
+    /// </summary>
+    public static CapsuleStatus CheckUnauthenticated(ReadOnlySpan<byte> capsule)
+    {
+        if (capsule.Length < HeaderLength) return CapsuleStatus.Truncated;
+        if (capsule[0] >> 4 != Version) return CapsuleStatus.BadVersion;
+        if ((capsule[0] & (FlagUnauthenticated | FlagEncrypted)) != FlagUnauthenticated) return CapsuleStatus.Authenticated;
+        return CapsuleStatus.Ok;
+    }
+
     /// <summary>Bytes in front of the body of the capsule <paramref name="capsule"/> (header, and the offload header under flag O).</summary>
     public static int BodyOffset(ReadOnlySpan<byte> capsule) => HeaderLength + ((capsule[0] & FlagOffload) != 0 ? OffloadHeader.Length : 0);
 
     /// <summary>
-    /// Reads a capsule whose tag was checked and removed (<see cref="CapsuleAuthenticator.Open"/>).
+    /// Reads a capsule whose tag was checked and removed (<see cref="CapsuleAuthenticator.Open"/>),
+    /// or one that has none (flag N, checked by <see cref="CheckUnauthenticated"/>).
     /// An uncompressed frame is returned as a slice of <paramref name="capsule"/>
     /// (no copy); a compressed one is decompressed into <paramref name="scratch"/>.
     /// </summary>

@@ -38,6 +38,8 @@ internal static unsafe partial class Libc
     public const int EINTR = 4;
     public const int EIO = 5;
     public const int ECONNREFUSED = 111;
+    public const int ENOPROTOOPT = 92;
+    public const int EHOSTDOWN = 112;
     public const int EMSGSIZE = 90;
     public const int ENOBUFS = 105;
     public const int EPERM = 1;
@@ -209,6 +211,26 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
+
+    public const int AF_NETLINK = 16;
+    public const int NETLINK_ROUTE = 0;
+    public const uint RTMGRP_LINK = 1;
+
+    /// <summary>struct sockaddr_nl.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockAddrNl
+    {
+        public ushort Family;
+        public ushort Pad;
+        public uint Pid;
+        public uint Groups;
+    }
+
+    [LibraryImport("libc", EntryPoint = "bind", SetLastError = true)]
+    public static partial int bind_nl(int fd, SockAddrNl* address, uint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(int fd, void* buffer, nuint length, int flags);
 
     /// <summary>
     /// Waits up to <paramref name="timeoutMicros"/> for <paramref name="fd"/> to be readable (ppoll, so the

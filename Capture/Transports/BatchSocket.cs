@@ -134,7 +134,9 @@ internal sealed unsafe class BatchSocket : IDisposable
             if (n >= 0) { batch.Count = n; return n; }
             var errno = Marshal.GetLastPInvokeError();
             if (errno is Libc.EAGAIN or Libc.EINTR) { batch.Count = 0; return 0; }
-            if (errno == Libc.ECONNREFUSED) continue; // an ICMP port unreachable from an earlier send
+            // An ICMP error for an earlier send (port or protocol unreachable while the peer's end is
+            // being made again, host or network unreachable), reported on the next call: not a receive failure.
+            if (errno is Libc.ECONNREFUSED or Libc.ENOPROTOOPT or Libc.EHOSTUNREACH or Libc.ENETUNREACH or Libc.EHOSTDOWN) continue;
             if (_fd < 0) { batch.Count = 0; return 0; }
             throw Error("recvmmsg");
         }

@@ -120,6 +120,15 @@ public sealed class DaemonConfig
     /// <summary>True when <c>akka.cluster.seed-nodes</c> names no node (the node then bootstraps by discovery).</summary>
     public bool HasSeedNodes() => Hocon.GetStringList("akka.cluster.seed-nodes", []).Count > 0;
 
+    /// <summary>This node's state directory (<c>vnet.state-dir</c>, an absolute path).</summary>
+    public string StateDirectory()
+    {
+        var dir = Hocon.GetString("vnet.state-dir", "");
+        if (string.IsNullOrEmpty(dir)) dir = "/var/lib/vnet";
+        if (!Path.IsPathRooted(dir)) throw new ArgumentException($"vnet.state-dir '{dir}' is not an absolute path");
+        return dir;
+    }
+
     /// <summary>The TopologyManager settings (<c>vnet.topology</c>).</summary>
     public TopologySettings Topology()
     {

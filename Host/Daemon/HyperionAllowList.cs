@@ -6,7 +6,7 @@ namespace VNet.Host.Daemon;
 /// The types Hyperion may instantiate from the wire: VNet's messages and value types, the
 /// immutable collections and primitives they are made of, and Akka's actor-ref surrogate.
 /// Anything else in a peer's payload is refused, so a crafted message cannot make a node
-/// construct arbitrary types (DESIGN.md §10).
+/// construct arbitrary types.
 /// </summary>
 public sealed class HyperionAllowList : ITypeFilter
 {

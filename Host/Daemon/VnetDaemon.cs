@@ -46,41 +46,66 @@ public static class VnetDaemon
             return 2;
         }
 
-        ActorSystem system;
-        string ready;
-        try
-        {
-            system = Start(config, host, out ready);
-        }
-        catch (Exception e) when (e is FormatException or ArgumentException or Akka.Configuration.ConfigurationException or InvalidOperationException or PkiException)
-        {
-            await System.Console.Error.WriteLineAsync($"vnetd: cannot start: {e.Message}");
-            return 2;
-        }
+        ActorSystem? current = null;
+        var stopping = false;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        System.Console.WriteLine($"vnetd {host.Name} at {host.SubstrateAddress}: {ready}");
-        await system.WhenTerminated;
-        // The links restored their ports as they stopped; this catches any a stop did not reach.
-        VmPortIsolation.ReleaseAll();
+        var rejoin = false;
+        while (true)
+        {
+            ActorSystem system;
+            string ready;
+            try
+            {
+                system = Start(config, host, rejoin, out ready);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or Akka.Configuration.ConfigurationException or InvalidOperationException or PkiException)
+            {
+                await System.Console.Error.WriteLineAsync($"vnetd: cannot start: {e.Message}");
+                return 2;
+            }
+            Volatile.Write(ref current, system);
+            if (Volatile.Read(ref stopping)) Stop(null);
+            System.Console.WriteLine($"vnetd {host.Name} at {host.SubstrateAddress}: {ready}");
+            await system.WhenTerminated;
+            // The links restored their ports as they stopped; this catches any a stop did not reach.
+            VmPortIsolation.ReleaseAll();
+            var reason = CoordinatedShutdown.Get(system).ShutdownReason;
+            if (Volatile.Read(ref stopping) || !NodeRestart.ShouldRejoin(reason)) break;
+            // Downed (by the split-brain resolver during a partition, or by an operator): the links
+            // went down with the old actor system; a fresh one rejoins and the topology manager
+            // makes them again.
+            System.Console.WriteLine($"vnetd {host.Name}: removed from the cluster ({NodeRestart.Describe(reason)}); links are down; starting again in {NodeRestart.Delay.TotalSeconds:0} s to rejoin");
+            rejoin = true;
+            await Task.Delay(NodeRestart.Delay);
+            if (Volatile.Read(ref stopping)) break;
+        }
         System.Console.WriteLine($"vnetd {host.Name}: stopped");
         return 0;
 
-        void Stop(PosixSignalContext context)
+        void Stop(PosixSignalContext? context)
         {
-            context.Cancel = true;
-            _ = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            if (context is not null) context.Cancel = true;
+            Volatile.Write(ref stopping, true);
+            if (Volatile.Read(ref current) is { } system) _ = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
         }
     }
 
     /// <summary>Creates the actor system and the node's actors; <paramref name="ready"/> says where it listens.</summary>
-    public static ActorSystem Start(DaemonConfig config, HostSettings host, out string ready)
+    /// <remarks>
+    /// With <paramref name="rejoin"/> (the node was downed and starts again) it never forms a cluster
+    /// of its own: its own address is taken out of the seed nodes, and bootstrap by discovery only
+    /// joins a cluster that answers.
+    /// </remarks>
+    public static ActorSystem Start(DaemonConfig config, HostSettings host, bool rejoin, out string ready)
     {
         var hocon = config.Hocon;
         if (string.IsNullOrEmpty(hocon.GetString("akka.remote.dot-netty.tcp.hostname", "")) || hocon.GetString("akka.remote.dot-netty.tcp.hostname") == "auto")
             hocon = Akka.Configuration.ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp.hostname = \"{host.SubstrateAddress}\"").WithFallback(hocon);
         var trust = NodeTrust.Load(hocon, host.Name);
         if (trust is not null) hocon = NodeTrust.RemoteTlsConfig.WithFallback(hocon);
+        hocon = NodeState.DurableConfig(config.StateDirectory()).WithFallback(hocon);
+        if (rejoin) hocon = NodeRestart.RejoinConfig(hocon).WithFallback(hocon);
         ActorSystemSetup setup = BootstrapSetup.Create().WithConfig(hocon)
             .And(HyperionSerializerSetup.Empty.WithTypeFilter(new HyperionAllowList()));
         if (trust is not null) setup = setup.And(trust.SslSetup());
@@ -93,7 +118,7 @@ public static class VnetDaemon
         var cluster = Cluster.Get(system);
 
         var mediator = DistributedPubSub.Get(system).Mediator;
-        // Every node replicates the desired network, so it survives the node of the singleton (DESIGN.md §10).
+        // Every node replicates the desired network, so it survives the node of the singleton.
         TopologyReplica.StartReplicator(system);
         system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(config.Topology()), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
         var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
@@ -105,14 +130,14 @@ public static class VnetDaemon
         var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());
         var hostActor = system.ActorOf(HostActor.Props(host, new ProtocolNumberTable(), vms, describe.Describe,
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
-        var discovery = StartDiscovery(system, config, host, describe, topology, trust?.ClusterKey);
+        var discovery = StartDiscovery(system, config, hocon, rejoin, host, describe, topology, trust?.ClusterKey);
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
         ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context), new HostsPalette(context)];
         if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(context, discovery));
         system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
-        // Links go down before the node leaves the cluster (DESIGN.md §10: nothing half-made).
+        // Links go down before the node leaves the cluster (nothing half-made).
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "vnet-links-down", async () =>
         {
             try
@@ -134,13 +159,14 @@ public static class VnetDaemon
     /// /user/bootstrap, which finds or forms the cluster by discovery. Without a usable discovery
     /// socket the node still runs, joined only through seed nodes.
     /// </summary>
-    private static IActorRef? StartDiscovery(ActorSystem system, DaemonConfig config, HostSettings host, HostDescriber describe, IActorRef topology, byte[]? clusterKey)
+    private static IActorRef? StartDiscovery(ActorSystem system, DaemonConfig config, Akka.Configuration.Config hocon, bool rejoin, HostSettings host, HostDescriber describe, IActorRef topology, byte[]? clusterKey)
     {
-        var settings = config.Discovery();
+        var settings = config.Discovery() with { BootstrapJoinOnly = rejoin };
         var cluster = Cluster.Get(system);
+        var seeded = hocon.GetStringList("akka.cluster.seed-nodes", []).Count > 0;
         if (!settings.Enabled)
         {
-            if (!config.HasSeedNodes()) system.Log.Warning("no seed nodes and discovery disabled: this node waits to be joined (`vnet cluster` on another node)");
+            if (!seeded) system.Log.Warning("no seed nodes and discovery disabled: this node waits to be joined (`vnet cluster` on another node)");
             return null;
         }
         IDiscoveryChannel channel;
@@ -159,7 +185,7 @@ public static class VnetDaemon
         }
         var identity = new DiscoveryIdentity(host.Name, cluster.SelfAddress.ToString());
         var discovery = system.ActorOf(DiscoveryActor.Props(settings, identity, channel, describe.Describe, topology), "discovery");
-        if (!config.HasSeedNodes() && settings.Bootstrap)
+        if (!seeded && settings.Bootstrap)
             system.ActorOf(ClusterBootstrap.Props(settings, discovery, new AkkaClusterJoin(cluster)), "bootstrap");
         return discovery;
     }
@@ -174,7 +200,7 @@ public static class VnetDaemon
         });
 }
 
-/// <summary>Reads what the host tells about itself when it announces (DESIGN.md §3): interfaces from the kernel, VMs from the provider, and the load C_n.</summary>
+/// <summary>Reads what the host tells about itself when it announces: interfaces from the kernel, VMs from the provider, and the load C_n.</summary>
 public sealed class HostDescriber(HostSettings host, IVmProvider vms, string nodeAddress)
 {
     private readonly IHostInventory _inventory = new KernelHostInventory();

@@ -3,7 +3,7 @@ using System.Text;
 namespace VNet.Host.Labs;
 
 /// <summary>
-/// Multicast forwarding in lab routers (PLATFORM-NOTES): a router with <c>multicast="on"</c> runs
+/// Multicast forwarding in lab routers: a router with <c>multicast="on"</c> runs
 /// its own smcrouted, which forwards the discovery group and the multipoint segments' group from
 /// each of its interfaces to all the others. Each router decrements the TTL, so a query sent with TTL t crosses t − 1 routers, which
 /// is what makes TTL-scoped discovery testable across hops.

@@ -6,8 +6,8 @@ namespace VNet.Host.Labs;
 public sealed record LabRoute(string Router, string Destination, IPAddress Via, string Device);
 
 /// <summary>
-/// The routes lab routers need so that every subnet reaches every other one (a chain of routers,
-/// DESIGN.md §7): for each router, a breadth-first walk over subnets and routers gives the nearest
+/// The routes lab routers need so that every subnet reaches every other one (a chain of routers):
+/// for each router, a breadth-first walk over subnets and routers gives the nearest
 /// neighbour router toward each subnet it is not attached to. Pure: no namespaces are touched.
 /// </summary>
 public static class LabRoutes

@@ -27,7 +27,7 @@ public sealed record LabOptions
 
     /// <summary>
     /// Start every vnetd without seed nodes, so the nodes find each other by discovery and form one
-    /// cluster (DESIGN.md §3); also set by <c>&lt;lab bootstrap="discovery"&gt;</c>. The default
+    /// cluster; also set by <c>&lt;lab bootstrap="discovery"&gt;</c>. The default
     /// gives every host the first host as its seed.
     /// </summary>
     public bool NoSeedNodes { get; init; }
@@ -37,7 +37,7 @@ public sealed record LabOptions
 }
 
 /// <summary>
-/// Builds a lab (DESIGN.md §7) from network namespaces and veths, starts one real vnetd process
+/// Builds a lab from network namespaces and veths, starts one real vnetd process
 /// per host namespace, waits for the cluster and creates the links through it — the same console
 /// commands an operator types. Tears everything down again on failure and on <c>lab down</c>.
 /// </summary>
@@ -187,19 +187,26 @@ public sealed class LabRunner(TextWriter progress)
 
     private static void WireVms(LabDefinition lab, string prefix)
     {
-        foreach (var vm in lab.Vms)
-        {
-            string host = prefix + vm.Host, guest = prefix + vm.Name;
-            Shell.Ip("-n", host, "link", "add", vm.Name, "type", "veth", "peer", "name", "eth0", "netns", guest);
-            Shell.Ip("-n", guest, "link", "set", "eth0", "address", vm.Mac.ToString());
-            if (vm.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{vm.Address}/{vm.PrefixLength}", "dev", "eth0");
-            // The host side is a pure capture point: no addresses, no IPv6 chatter of the host into the VM's segment.
-            Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm.Name}.disable_ipv6=1"]);
-            Shell.Ip("-n", host, "link", "set", vm.Name, "up");
-            Shell.Ip("-n", guest, "link", "set", "eth0", "up");
-            // Offloads stay on, as on a real guest's virtio NIC: the data plane carries partial checksums and
-            // TSO super-frames with their offload header (PacketSocketTap).
-        }
+        foreach (var vm in lab.Vms) WireVm(vm, prefix);
+    }
+
+    /// <summary>
+    /// Makes a VM's NIC: a veth whose host side is named after the VM (in the host's namespace) and
+    /// whose VM side is <c>eth0</c> in the VM's namespace, with its MAC and address, both up. Also
+    /// used to give a VM its NIC back after it was deleted.
+    /// </summary>
+    public static void WireVm(LabVm vm, string prefix)
+    {
+        string host = prefix + vm.Host, guest = prefix + vm.Name;
+        Shell.Ip("-n", host, "link", "add", vm.Name, "type", "veth", "peer", "name", "eth0", "netns", guest);
+        Shell.Ip("-n", guest, "link", "set", "eth0", "address", vm.Mac.ToString());
+        if (vm.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{vm.Address}/{vm.PrefixLength}", "dev", "eth0");
+        // The host side is a pure capture point: no addresses, no IPv6 chatter of the host into the VM's segment.
+        Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm.Name}.disable_ipv6=1"]);
+        Shell.Ip("-n", host, "link", "set", vm.Name, "up");
+        Shell.Ip("-n", guest, "link", "set", "eth0", "up");
+        // Offloads stay on, as on a real guest's virtio NIC: the data plane carries partial checksums and
+        // TSO super-frames with their offload header (PacketSocketTap).
     }
 
     /// <summary>The vnetd executable and the arguments that precede "vnetd".</summary>
@@ -240,6 +247,9 @@ public sealed class LabRunner(TextWriter progress)
         return state;
     }
 
+    /// <summary>A lab host's own state directory (its vnetd's on-disk replica of the desired network).</summary>
+    public static string StateDirectory(string labDirectory, string host) => Path.Combine(labDirectory, $"{host}.state");
+
     /// <summary>Where a lab keeps its cluster authority and the hosts' certificates (beside their sockets).</summary>
     public static string PkiDirectory(string labDirectory) => Path.Combine(labDirectory, "pki");
 
@@ -263,6 +273,12 @@ public sealed class LabRunner(TextWriter progress)
         sb.AppendLine($"vnet.host.address = \"{host.Address}\"");
         sb.AppendLine($"vnet.console.unix-socket = \"{socket}\"");
         sb.AppendLine($"vnet.trust.dir = \"{PkiDirectory(Path.GetDirectoryName(socket)!)}\"");
+        // One machine, no real network between the hosts: the split-brain resolver may decide sooner
+        // than on real hosts (7 s there), which shortens the topology manager's hand-over.
+        sb.AppendLine("akka.cluster.split-brain-resolver.stable-after = 5s");
+        // Each host keeps its replica of the desired network here, so a lab whose every vnetd was
+        // killed gets its links back at the next `lab start`.
+        sb.AppendLine($"vnet.state-dir = \"{StateDirectory(Path.GetDirectoryName(socket)!, host.Name)}\"");
         // Lab VMs are namespaces <prefix><vm> whose eth0's peer in the host namespace is named <vm>.
         sb.AppendLine("vnet.vm-provider = netns");
         sb.AppendLine($"vnet.netns-prefix = \"{prefix}\"");
@@ -327,6 +343,8 @@ public sealed class LabRunner(TextWriter progress)
             if (o.DelayMs != 0) args["delay"] = o.DelayMs.ToString(CultureInfo.InvariantCulture);
             if (o.JitterMs != 0) args["jitter"] = o.JitterMs.ToString(CultureInfo.InvariantCulture);
             if (o.LossPercent != 0) args["loss"] = o.LossPercent.ToString(CultureInfo.InvariantCulture);
+            if (o.Encrypt) args["encrypt"] = "on";
+            if (!o.Authenticate) args["auth"] = "off";
             var (_, end) = await c.RunToEndAsync(c.Request("link", "create", args), cancel);
             if (end.Exit != 0) throw new ShellException($"link {link.Id}: {end.Error}");
         }
@@ -389,10 +407,47 @@ public sealed class LabRunner(TextWriter progress)
         return state;
     }
 
+    /// <summary>Name of the nftables table that cuts a lab host off its substrate.</summary>
+    public const string CutTable = "vnet-lab-cut";
+
+    /// <summary>
+    /// Cuts a lab host off the substrate, as a failed switch port would: nftables in the host's
+    /// namespace drops everything in and out of its substrate interfaces (cluster, console over
+    /// TCP, discovery and capsules alike); its vnetd keeps running. <see cref="HealHost"/> ends it.
+    /// </summary>
+    public static void CutHost(LabDefinition lab, LabState state, string host)
+    {
+        var definition = lab.Hosts.FirstOrDefault(h => h.Name == host)
+            ?? throw new ShellException($"lab {state.Id} has no host '{host}' (hosts: {string.Join(", ", lab.Hosts.Select(h => h.Name))})");
+        var names = string.Join(", ", definition.Interfaces.Select(i => $"\"{i.Name}\""));
+        var script = $$"""
+            table inet {{CutTable}} {
+              chain in { type filter hook input priority -300; policy accept; iifname { {{names}} } drop; }
+              chain out { type filter hook output priority -300; policy accept; oifname { {{names}} } drop; }
+            }
+            """;
+        var file = Path.Combine(state.Directory, $"{host}.cut.nft");
+        System.IO.File.WriteAllText(file, script);
+        try
+        {
+            Shell.InNetns(state.Prefix + host, ["nft", "-f", file]);
+        }
+        finally
+        {
+            System.IO.File.Delete(file);
+        }
+    }
+
+    /// <summary>Ends <see cref="CutHost"/>: the host's substrate interfaces pass traffic again (nothing to do if it was not cut).</summary>
+    public static void HealHost(LabState state, string host) =>
+        Shell.InNetns(state.Prefix + host, ["nft", "delete", "table", "inet", CutTable], check: false);
+
     /// <summary>
     /// Starts one host's vnetd again (after <see cref="StopHost"/> or a crash), with its log appended.
-    /// In a lab with seed nodes the host gets every other host as seed, so it joins the running cluster
-    /// and never forms a second one; in a lab without seeds it finds the cluster by discovery.
+    /// In a lab with seed nodes the host gets every host as seed, in the lab's order: it joins the
+    /// running cluster when any member answers, and when none does (every vnetd was stopped) the
+    /// first host of the lab forms it again and the others join it. In a lab without seeds it finds
+    /// the cluster by discovery.
     /// </summary>
     public static LabState StartHost(LabDefinition lab, LabState state, string host)
     {
@@ -402,7 +457,7 @@ public sealed class LabRunner(TextWriter progress)
         var name = $"vnetd-{host}";
         var old = state.Processes.FirstOrDefault(p => p.Name == name);
         if (old is not null && Shell.Alive(old.Pid)) throw new ShellException($"vnetd of {host} is running (pid {old.Pid}); stop it first");
-        IReadOnlyList<string> seeds = state.SeedNodes.IsDefaultOrEmpty ? [] : [.. lab.Hosts.Where(h => h.Name != host).Select(NodeAddress)];
+        IReadOnlyList<string> seeds = state.SeedNodes.IsDefaultOrEmpty ? [] : [.. lab.Hosts.Select(NodeAddress)];
         System.IO.File.WriteAllText(hostState.Config, HostConfig(definition, state.Prefix, seeds, hostState.Socket, state.ExtraConfig, state.DiscoveryGroup));
         var log = old?.Log ?? Path.Combine(state.Directory, $"{host}.log");
         var pid = Shell.StartDetached(hostState.Netns, [.. DaemonCommand(), "vnetd", "--config", hostState.Config], log);

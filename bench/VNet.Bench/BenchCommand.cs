@@ -78,7 +78,7 @@ public static class BenchCommand
         if (raiseRmem) File.WriteAllText(rmemMax, settings.UdpSocketBufferBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         try
         {
-            lab = await BenchLab.UpAsync(settings.LabFile, output, cancel.Token);
+            lab = await BenchLab.UpAsync(settings.LabFile, settings.LabId, output, cancel.Token);
             config = Describe(settings, lab, started, await BackgroundBusyCoresAsync(cancel.Token));
             var progress = new Progress(output, planned);
             var measurement = new ContenderMeasurement(lab, settings, progress);
@@ -187,6 +187,7 @@ public static class BenchCommand
                 ["iperf3"] = First("iperf3", "--version"),
                 ["tinc"] = First("tincd", "--version"),
                 ["OpenVPN"] = string.Join(' ', First("openvpn", "--version").Split(' ').Take(2)),
+                ["OpenSSL"] = First("openssl", "version"),
             },
             VmMtu = s.VmMtu,
             Offloads = s.Offloads,
@@ -206,6 +207,7 @@ public static class BenchCommand
             PingInterval = s.PingInterval,
             BackgroundBusyCores = background,
             LoadAverage = File.ReadAllText("/proc/loadavg").Split(' ').Take(3).Aggregate((a, b) => a + " " + b),
+            LabId = lab.Id,
         };
     }
 }

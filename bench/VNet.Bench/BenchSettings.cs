@@ -1,5 +1,4 @@
 using System.Globalization;
-using VNet.Messages;
 
 namespace VNet.Bench;
 
@@ -15,7 +14,7 @@ public sealed record BenchSettings
     /// <summary>Seconds per TCP run.</summary>
     public double TcpSeconds { get; init; } = 10;
 
-    /// <summary>Offered UDP rates (the paper's figures 8 and 9).</summary>
+    /// <summary>Offered UDP rates of the UDP sweep.</summary>
     public IReadOnlyList<long> UdpRates { get; init; } = [100_000_000, 250_000_000, 500_000_000, 750_000_000, 1_000_000_000, 1_500_000_000, 2_000_000_000];
 
     /// <summary>Runs per offered UDP rate.</summary>
@@ -67,6 +66,12 @@ public sealed record BenchSettings
     /// <summary>The lab file.</summary>
     public string LabFile { get; init; } = Path.Combine("labs", "bench.xml");
 
+    /// <summary>
+    /// The lab id; its namespaces are named after it (<c>vb-h1</c>, …). Another id lets a second run
+    /// share the machine with one already using the default (another checkout's benchmark).
+    /// </summary>
+    public string LabId { get; init; } = Lab.BenchLab.DefaultId;
+
     /// <summary>Re-render the report and plots from this saved raw JSON instead of measuring.</summary>
     public string? FromJson { get; init; }
 
@@ -88,17 +93,20 @@ public sealed record BenchSettings
 
     /// <summary>The usage text.</summary>
     public const string Usage = """
-        usage: sudo ./vnet bench [--quick] [--only NAMES] [--runs N] [--seconds S] [--vm-mtu N] [--offloads on|off] [--out DIR] [--lab FILE]
+        usage: sudo ./vnet bench [--quick] [--only NAMES] [--runs N] [--seconds S] [--vm-mtu N] [--offloads on|off] [--out DIR] [--lab FILE] [--lab-id ID]
                sudo ./vnet bench --from RESULT.json      re-render report and plots from a saved run
           --quick        a few minutes: 1 TCP run of 3 s, UDP at 100M/500M/1G for 2 s, 20 pings
-          --only NAMES   comma-separated contenders or families: substrate, vxlan, tinc, openvpn,
-                         raw-p2p, raw-p2p+lz4, udp-p2p, …, or the families rivals, kernel, vnet
+          --only NAMES   comma-separated contenders or families: substrate, vxlan, tinc, tinc-crypto,
+                         openvpn, openvpn-gcm, raw-p2p, raw-p2p+lz4, raw-p2p+noauth, raw-p2p+encrypt,
+                         udp-p2p, …, or the families rivals, kernel, vnet
           --runs N       TCP and 64-byte-frame runs per contender (full: 3)
           --seconds S    seconds per TCP run (full: 10)
           --vm-mtu N     the VM MTU every contender gets (default 1400)
           --udp-buffer N iperf3 -w for the UDP tests, bytes (default 4194304; 0 = iperf3's default)
           --offloads X   on (default, as Linux sets veth and virtio NICs) or off: tx/tso/gso/gro on
                          both ends of every VM veth, the same for every contender
+          --lab-id ID    the lab's id and namespace prefix (default vb: namespaces vb-h1, ...); another
+                         id runs next to a benchmark already using vb
         """;
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with the usage on errors.</summary>
@@ -121,6 +129,7 @@ public sealed record BenchSettings
                 case "--offloads": s = s with { Offloads = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--offloads takes on or off, not '{v}'") } }; break;
                 case "--out": s = s with { OutputDirectory = Next() }; break;
                 case "--lab": s = s with { LabFile = Next() }; changed = true; break;
+                case "--lab-id": s = s with { LabId = LabIdValue(Next()) }; break;
                 case "--from": s = s with { FromJson = Next() }; break;
                 case "--help" or "-h": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"unknown argument '{args[i]}'\n{Usage}");
@@ -130,7 +139,10 @@ public sealed record BenchSettings
         return s;
     }
 
-    /// <summary>The VNet contenders: every link kind the product names, each without and with every compression.</summary>
-    public static IEnumerable<(LinkKind Kind, Compression Compression)> VnetVariants() =>
-        Enum.GetValues<LinkKind>().SelectMany(k => Enum.GetValues<Compression>().Select(c => (k, c)));
+    /// <summary>A lab id: 1–6 lowercase letters and digits, starting with a letter (namespace names stay short).</summary>
+    private static string LabIdValue(string v) =>
+        v.Length is >= 1 and <= 6 && char.IsAsciiLetterLower(v[0]) && v.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))
+            ? v
+            : throw new ArgumentException($"--lab-id '{v}' must be 1-6 lowercase letters and digits, starting with a letter");
+
 }

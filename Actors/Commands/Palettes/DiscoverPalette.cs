@@ -8,7 +8,7 @@ using static VNet.Messages.DiscoveryProtocol;
 namespace VNet.Actors.Commands.Palettes;
 
 /// <summary>
-/// The <c>discover</c> palette (DESIGN.md §3, §8): <c>vnet discover [--ttl-max N] [--want K]</c>
+/// The <c>discover</c> palette: <c>vnet discover [--ttl-max N] [--want K]</c>
 /// runs the expanding-TTL multicast search from this node and shows each host as it answers, with
 /// the TTL at which it was found; at the end, every host with its interfaces, gateways, VMs and
 /// load. Answers are not refreshed on a timer: running the search again is the refresh.

@@ -4,7 +4,7 @@ using VNet.Messages;
 namespace VNet.Actors.Commands.Palettes;
 
 /// <summary>
-/// The <c>hosts</c> palette (DESIGN.md §8): <c>vnet hosts</c> shows the TopologyManager's registry —
+/// The <c>hosts</c> palette: <c>vnet hosts</c> shows the TopologyManager's registry —
 /// every host known from announces, discovery and membership, whether it is up, its VMs, load and
 /// links; <c>vnet hosts --host NAME</c> shows one host's interfaces and VMs.
 /// </summary>

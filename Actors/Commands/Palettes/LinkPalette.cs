@@ -26,6 +26,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
              new("vms", "the VMs joined, comma-separated (two for p2p kinds, two or more for multipoint)", Required: true),
              new("kind", "raw-p2p | udp-p2p | raw-multipoint | udp-multipoint", Default: "raw-p2p"),
              new("filter-src", "on: carry only frames from the VM NIC's own MAC (an interface shared with other traffic); default off: every source MAC crosses"),
+             new("auth", "on (default): every capsule carries an AES-GCM tag and is checked; off: only for a trusted substrate or for measuring: capsules then carry no tag and are not checked (set at creation; not with --encrypt)"),
              .. OptionSwitches]),
         CommandDefinition.Of("show", "links with their kind, ends, protocol number, status and VM MTU", new SwitchDefinition("id", "only this link")),
         CommandDefinition.Of("stats", "per-direction counters of each link on each host", new SwitchDefinition("id", "only this link")),
@@ -62,7 +63,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         var kindText = r.Optional("kind") ?? "raw-p2p";
         if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)", ExitCodes.Usage);
         var vms = r.Required("vms").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableArray();
-        var options = ParseOptions(r, LinkOptions.Default);
+        var options = ParseOptions(r, LinkOptions.Default with { Authenticate = ParseAuth(r) });
         if (r.Optional("filter-src") is { } fs)
             options = options with
             {
@@ -86,6 +87,16 @@ public sealed class LinkPalette(CommandContext context) : IPalette
                 throw new CommandException($"unexpected answer: {reply}");
         }
     }
+
+    /// <summary>The <c>--auth</c> switch of <c>link create</c>: on (default) or off.</summary>
+    public static bool ParseAuth(CommandRequest r) => r.Optional("auth") is not { } a
+        ? true
+        : a.ToLowerInvariant() switch
+        {
+            "on" or "true" or "yes" or "" => true,
+            "off" or "false" or "no" => false,
+            _ => throw new CommandException($"--auth '{a}' must be on or off", ExitCodes.Usage),
+        };
 
     /// <summary>Reads the option switches over <paramref name="current"/>; errors name the switch.</summary>
     public static LinkOptions ParseOptions(CommandRequest r, LinkOptions current)
@@ -149,6 +160,7 @@ public sealed class LinkPalette(CommandContext context) : IPalette
         if (o.JitterMs != 0) parts.Add(FormattableString.Invariant($"jitter={o.JitterMs}ms"));
         if (o.LossPercent != 0) parts.Add(FormattableString.Invariant($"loss={o.LossPercent}%"));
         if (o.Encrypt) parts.Add("encrypt");
+        if (!o.Authenticate) parts.Add("auth=off");
         if (o.FilterSource) parts.Add("filter-src");
         return parts.Count == 0 ? "-" : string.Join(' ', parts);
     }

@@ -6,7 +6,7 @@ using VNet.Messages;
 namespace VNet.Actors.Commands.Palettes;
 
 /// <summary>
-/// The <c>net</c> palette: the running virtual network as a network file (DESIGN.md §6) — show it,
+/// The <c>net</c> palette: the running virtual network as a network file — show it,
 /// save it, and load one onto whatever substrate the cluster has now. Loading checks everything
 /// first and applies nothing when anything is wrong; a link that then fails to come up takes back
 /// the ones this load created.

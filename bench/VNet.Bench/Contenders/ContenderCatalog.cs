@@ -1,13 +1,21 @@
 namespace VNet.Bench.Contenders;
 
-/// <summary>Every contender, in the order they are measured: the substrate, the kernel, the rivals, then each VNet link kind.</summary>
+/// <summary>
+/// Every contender, in the order they are measured: the substrate, the kernel, the rivals (each
+/// without and with its usual crypto), then each VNet variant.
+/// </summary>
 public static class ContenderCatalog
 {
     /// <summary>The contenders <paramref name="settings"/> selects (all unless <c>--only</c>).</summary>
     public static List<Contender> Select(BenchSettings settings)
     {
-        var all = new List<Contender> { new SubstrateContender(), new VxlanContender(), new TincContender(settings.VmMtu), new OpenVpnContender(settings.VmMtu) };
-        all.AddRange(BenchSettings.VnetVariants().Select(v => new VnetLinkContender(v.Kind, v.Compression)));
+        var all = new List<Contender>
+        {
+            new SubstrateContender(), new VxlanContender(),
+            new TincContender(settings.VmMtu), new TincContender(settings.VmMtu, crypto: true),
+            new OpenVpnContender(settings.VmMtu), new OpenVpnContender(settings.VmMtu, gcm: true),
+        };
+        all.AddRange(VnetVariant.All().Select(v => new VnetLinkContender(v)));
         if (settings.Only is not { } only) return all;
         var unknown = only.Where(o => !all.Any(c => c.Name == o) && FamilyOf(o) is null).ToList();
         if (unknown.Count > 0)

@@ -5,23 +5,30 @@ using VNet.Host.Labs;
 namespace VNet.Bench.Contenders;
 
 /// <summary>
-/// tinc 1.0 in switch mode with no crypto (Cipher/Digest none, Compression 0), one tincd per host,
-/// its tap bridged with the VM's veth — as shared/anchors/lab.sh configures "tinc-none".
+/// tinc 1.0 in switch mode, one tincd per host, its tap bridged with the VM's veth, Compression 0.
+/// Without <paramref name="crypto"/> (<c>tinc</c>): Cipher/Digest none, no crypto on the data path.
+/// With it (<c>tinc-crypto</c>): tinc 1.0's defaults, Cipher blowfish (CBC) and Digest sha1 (a
+/// 4-byte HMAC truncation), i.e. simply no Cipher/Digest lines — what a tinc user gets.
 /// </summary>
-public sealed class TincContender(int vmMtu) : Contender
+public sealed class TincContender(int vmMtu, bool crypto = false) : Contender
 {
     private const string Device = "tinc0";
     private readonly Daemons _daemons = new();
     private List<TunnelProcess> _processes = [];
 
+    /// <summary>True for the contender with tinc's default crypto.</summary>
+    public bool Crypto => crypto;
+
     /// <inheritdoc/>
-    public override string Name => "tinc";
+    public override string Name => crypto ? "tinc-crypto" : "tinc";
 
     /// <inheritdoc/>
     public override ContenderFamily Family => ContenderFamily.Rival;
 
     /// <inheritdoc/>
-    public override string Description => "tinc 1.0 switch mode, Cipher/Digest none, Compression 0, UDP 655, tap bridged with the VM veth";
+    public override string Description => crypto
+        ? "tinc 1.0 switch mode, default crypto (Cipher blowfish, Digest sha1), Compression 0, UDP 655, tap bridged with the VM veth"
+        : "tinc 1.0 switch mode, Cipher/Digest none, Compression 0, UDP 655, tap bridged with the VM veth";
 
     /// <inheritdoc/>
     public override double SetupSeconds => 3;
@@ -35,7 +42,7 @@ public sealed class TincContender(int vmMtu) : Contender
         var version = Shell.Run("tincd", ["--version"], check: false);
         if (version.Exit != 0) throw new ContenderUnavailableException("tincd is not installed (bench/run installs the Debian package tinc)");
         Notes.Add(version.Output.Split('\n')[0].Trim());
-        var root = Path.Combine(lab.WorkDirectory, "tinc");
+        var root = Path.Combine(lab.WorkDirectory, Name);
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         var nodes = new[] { (Name: lab.Host1, Address: lab.Host1Address, Peer: lab.Host2), (Name: lab.Host2, Address: lab.Host2Address, Peer: lab.Host1) };
         foreach (var n in nodes) WriteNode(Path.Combine(root, n.Name), n.Name, n.Address, n.Peer);
@@ -59,7 +66,9 @@ public sealed class TincContender(int vmMtu) : Contender
         Directory.CreateDirectory(Path.Combine(dir, "hosts"));
         File.WriteAllText(Path.Combine(dir, "tinc.conf"),
             $"Name = {name}\nMode = switch\nDeviceType = tap\nInterface = {Device}\nAddressFamily = ipv4\nBindToAddress = {address}\nConnectTo = {peer}\nPingTimeout = 30\n");
-        File.WriteAllText(Path.Combine(dir, "hosts", name), $"Address = {address}\nPort = 655\nCipher = none\nDigest = none\nCompression = 0\n");
+        // Cipher and Digest are host-file settings in tinc 1.0: what a node wants for the packets sent to it.
+        var cryptoLines = crypto ? "" : "Cipher = none\nDigest = none\n";
+        File.WriteAllText(Path.Combine(dir, "hosts", name), $"Address = {address}\nPort = 655\n{cryptoLines}Compression = 0\n");
         var up = Path.Combine(dir, "tinc-up");
         File.WriteAllText(up,
             "#!/bin/sh\n" +
@@ -82,7 +91,7 @@ public sealed class TincContender(int vmMtu) : Contender
             if (lab.HostNamespaces.All(ns => BenchLab.Master(ns, Device) == HostBridge.Name)) return;
             await Task.Delay(100, cancel);
         }
-        throw new ContenderUnavailableException($"tincd did not bring up {Device} in both hosts within 15 s (logs in {lab.WorkDirectory}/tinc)");
+        throw new ContenderUnavailableException($"tincd did not bring up {Device} in both hosts within 15 s (logs in {lab.WorkDirectory}/{Name})");
     }
 
     /// <inheritdoc/>

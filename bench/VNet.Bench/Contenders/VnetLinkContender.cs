@@ -7,31 +7,41 @@ using VNet.Messages;
 namespace VNet.Bench.Contenders;
 
 /// <summary>
-/// One VNet link kind with or without compression, created between vm1 and vm2 through the
+/// One VNet variant (link kind, compression, protection), created between vm1 and vm2 through the
 /// console (<c>link create</c>) on the lab's running vnetd nodes and deleted afterwards. VNet captures
 /// on the VM's veth directly: no bridge.
 /// </summary>
-public sealed class VnetLinkContender(LinkKind kind, Compression compression) : Contender
+public sealed class VnetLinkContender(VnetVariant variant) : Contender
 {
-    private readonly string _id = "bench-" + kind.Name() + (compression == Compression.None ? "" : "-" + CompressionName(compression));
+    private readonly string _id = "bench-" + variant.Name.Replace('+', '-');
     private List<TunnelProcess> _processes = [];
     private int _protocol;
     private bool _created;
 
-    /// <summary>The link kind.</summary>
-    public LinkKind Kind => kind;
-
-    /// <summary>The compression setting.</summary>
-    public Compression Compression => compression;
+    /// <summary>The variant measured.</summary>
+    public VnetVariant Variant => variant;
 
     /// <inheritdoc/>
-    public override string Name => kind.Name() + (compression == Compression.None ? "" : "+" + CompressionName(compression));
+    public override string Name => variant.Name;
 
     /// <inheritdoc/>
     public override ContenderFamily Family => ContenderFamily.Vnet;
 
     /// <inheritdoc/>
-    public override string Description => $"VNet `link create --kind {kind.Name()} --compression {CompressionName(compression)}`, vnetd in each host, a packet socket on the VM veth (no bridge)";
+    public override string Description => $"VNet `link create --kind {variant.Kind.Name()} --compression {CompressionName(variant.Compression)}{ProtectionSwitch}`, " +
+        (variant.Protection switch
+        {
+            VnetProtection.None => "no authentication (capsules carry no tag)",
+            VnetProtection.Encrypted => "AES-256-GCM: every capsule authenticated and its frame encrypted",
+            _ => "AES-256-GCM tag on every capsule (authenticated, frame readable: the default)",
+        }) + ", vnetd in each host, a packet socket on the VM veth (no bridge)";
+
+    private string ProtectionSwitch => variant.Protection switch
+    {
+        VnetProtection.None => " --auth off",
+        VnetProtection.Encrypted => " --encrypt",
+        _ => "",
+    };
 
     /// <inheritdoc/>
     public override double SetupSeconds => 2;
@@ -51,9 +61,11 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
         {
             ["id"] = _id,
             ["vms"] = $"{lab.Vm1.Name},{lab.Vm2.Name}",
-            ["kind"] = kind.Name(),
-            ["compression"] = CompressionName(compression),
+            ["kind"] = variant.Kind.Name(),
+            ["compression"] = CompressionName(variant.Compression),
         };
+        if (variant.Protection == VnetProtection.None) args["auth"] = "off";
+        if (variant.Protection == VnetProtection.Encrypted) args["encrypt"] = "on";
         var logs = lab.VnetdProcesses.Select(p => (p.Log, Offset: File.Exists(p.Log) ? new FileInfo(p.Log).Length : 0)).ToList();
         var (data, end) = await VnetConsole.RunAsync(lab.ConsoleSocket, "link", "create", args, cancel);
         if (end.Exit != 0) throw new ContenderUnavailableException((end.Error ?? $"link create exited with {end.Exit}") + Cause(logs));
@@ -136,7 +148,7 @@ public sealed class VnetLinkContender(LinkKind kind, Compression compression) : 
         }
         // The data plane closes its sockets when the link's workers stop: wait for the raw socket to go,
         // so the next contender's frames are not also picked up by a lingering capture.
-        if (kind.UsesProtocolNumber() && _protocol > 0)
+        if (variant.Kind.UsesProtocolNumber() && _protocol > 0)
         {
             while (lab.HostNamespaces.Any(ns => RawSocketOpen(ns, _protocol)))
             {

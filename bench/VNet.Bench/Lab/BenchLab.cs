@@ -15,16 +15,15 @@ public sealed record BenchVm(string Name, string Netns, string Host, string Host
 /// </summary>
 public sealed class BenchLab
 {
-    /// <summary>The benchmark's namespace prefix (tests use vt…, the demo vn-demo-, other labs vn-…).</summary>
-    public const string Prefix = "vb-";
-
-    /// <summary>The lab id <see cref="LabRunner"/> derives from the prefix.</summary>
-    public const string Id = "vb";
+    /// <summary>The benchmark's default lab id (tests use vt…, the demo vn-demo, other labs vn-…).</summary>
+    public const string DefaultId = "vb";
 
     private readonly LabRunner _runner;
 
     private BenchLab(LabDefinition definition, LabState state, LabRunner runner)
     {
+        Id = state.Id;
+        Prefix = state.Prefix;
         Definition = definition;
         State = state;
         _runner = runner;
@@ -39,6 +38,15 @@ public sealed class BenchLab
         WorkDirectory = Path.Combine(state.Directory, "bench");
         Directory.CreateDirectory(WorkDirectory);
     }
+
+    /// <summary>The lab id (<c>--lab-id</c>, default <see cref="DefaultId"/>).</summary>
+    public string Id { get; }
+
+    /// <summary>The namespace prefix: the lab id and a dash.</summary>
+    public string Prefix { get; }
+
+    /// <summary>The namespace prefix of the lab <paramref name="id"/>.</summary>
+    public static string PrefixOf(string id) => id + "-";
 
     /// <summary>The lab file as parsed.</summary>
     public LabDefinition Definition { get; }
@@ -92,10 +100,11 @@ public sealed class BenchLab
     /// benchmark's own: it is torn down first. Namespaces with the prefix but no lab state are not
     /// touched (LabRunner refuses to build over them and says so).
     /// </summary>
-    public static async Task<BenchLab> UpAsync(string labFile, TextWriter progress, CancellationToken cancel)
+    public static async Task<BenchLab> UpAsync(string labFile, string id, TextWriter progress, CancellationToken cancel)
     {
         var runner = new LabRunner(progress);
-        if (LabState.Read(Id) is { } stale && stale.Prefix == Prefix)
+        var prefix = PrefixOf(id);
+        if (LabState.Read(id) is { } stale && stale.Prefix == prefix)
         {
             progress.WriteLine($"a benchmark lab from an earlier run is still up ({stale.Namespaces.Length} namespaces): tearing it down first");
             runner.Down(stale, quiet: true);
@@ -103,7 +112,7 @@ public sealed class BenchLab
         var definition = LabFile.Load(labFile);
         if (definition.Hosts.Length < 2 || definition.Hosts[0].Vms.Length < 1 || definition.Hosts[1].Vms.Length < 1 || definition.Vms.Any(v => v.Address is null))
             throw new ShellException($"{labFile}: the benchmark needs two hosts with one addressed VM each");
-        var state = await runner.UpAsync(definition, new LabOptions { Prefix = Prefix, CreateLinks = false }, cancel);
+        var state = await runner.UpAsync(definition, new LabOptions { Prefix = prefix, CreateLinks = false }, cancel);
         return new BenchLab(definition, state, runner);
     }
 

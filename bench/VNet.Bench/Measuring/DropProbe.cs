@@ -6,8 +6,8 @@ using VNet.Host.Labs;
 namespace VNet.Bench.Measuring;
 
 /// <summary>
-/// Drop counters all along the path, read before and after each test (PLATFORM-NOTES: "count drops
-/// yourself" — loss hides as TCP retransmits): UDP InErrors/RcvbufErrors from /proc/net/snmp and
+/// Drop counters all along the path, read before and after each test (loss hides as TCP retransmits
+/// unless it is counted): UDP InErrors/RcvbufErrors from /proc/net/snmp and
 /// interface drops in every lab namespace, raw-socket drops from /proc/net/raw in the host
 /// namespaces, and the kernel's backlog drops from /proc/net/softnet_stat (machine-wide).
 /// </summary>
@@ -19,7 +19,7 @@ public static class DropProbe
         var counters = new Dictionary<string, long>();
         foreach (var ns in lab.Namespaces)
         {
-            var node = ns[BenchLab.Prefix.Length..];
+            var node = ns[lab.Prefix.Length..];
             var r = Shell.InNetns(ns, ["sh", "-c", "cat /proc/net/snmp; echo @@; cat /proc/net/raw; echo @@; ip -j -s link"], check: false);
             var parts = r.Output.Split("@@\n");
             if (parts.Length < 3) continue;

@@ -188,6 +188,9 @@ public sealed record BenchConfig
 
     /// <summary>/proc/loadavg at the start.</summary>
     public string LoadAverage { get; init; } = "";
+
+    /// <summary>The lab id (its namespaces are ID-h1, …); "vb" in runs from before it could be chosen.</summary>
+    public string LabId { get; init; } = "vb";
 }
 
 /// <summary>A whole benchmark run: what the report and the plots are made from (saved as JSON beside them).</summary>

@@ -6,8 +6,8 @@ namespace VNet.Bench.Results;
 
 /// <summary>
 /// The results file: the configuration, the goals evaluated, and a table per metric with ratios
-/// against the best rival userspace tunnel (tinc or OpenVPN, whichever is better on that metric)
-/// and against kernel VXLAN.
+/// against the best rival userspace tunnel without crypto (tinc or OpenVPN, whichever is better on
+/// that metric), against the faster rival with crypto (TCP) and against kernel VXLAN.
 /// </summary>
 public static class MarkdownReport
 {
@@ -29,7 +29,7 @@ public static class MarkdownReport
             sb.AppendLine();
         }
         Configuration(sb, run);
-        sb.AppendLine("## Goals (issue #6)");
+        sb.AppendLine("## Goals");
         sb.AppendLine();
         sb.AppendLine($"Ratios from this one run{(c.Mode == "full" ? "" : $" ({c.Mode}, so indicative only)")}.");
         sb.AppendLine();
@@ -37,20 +37,21 @@ public static class MarkdownReport
             Goals.Evaluate(all, c).Select(g => (IReadOnlyList<string>)[g.Goal, g.Target, g.Measured, g.Status switch { GoalStatus.Met => "**met**", GoalStatus.NotMet => "**not met**", _ => "not evaluated" }])));
         sb.AppendLine();
 
-        var rivalNote = "“× best rival” divides by the better of tinc and OpenVPN on that metric (named in the header); “× VXLAN” by kernel VXLAN.";
-        sb.AppendLine("## TCP throughput (the paper's figure 7)");
+        var rivalNote = "“× best rival” divides by the better of tinc and OpenVPN without crypto (the `tinc` and `openvpn` rows) on that metric (named in the header); “× VXLAN” by kernel VXLAN.";
+        sb.AppendLine("## TCP throughput");
         sb.AppendLine();
-        sb.AppendLine(Inv($"iperf3 TCP, one stream, VM1 → VM2 (substrate: h1 → h2), median of {c.TcpRuns} × {c.TcpSeconds:0} s; receiver's rate. {rivalNote}"));
+        sb.AppendLine(Inv($"iperf3 TCP, one stream, VM1 → VM2 (substrate: h1 → h2), median of {c.TcpRuns} × {c.TcpSeconds:0} s; receiver's rate. {rivalNote} “× encrypted rival” divides by the faster of the rivals' crypto rows (`tinc-crypto`, `openvpn-gcm`)."));
         sb.AppendLine();
         var tcpBest = BestRival(ok, s => s.TcpMbps, higherIsBetter: true);
+        var tcpCrypto = BestRival(ok, s => s.TcpMbps, higherIsBetter: true, RivalRows.Encrypted);
         var vxlan = ok.FirstOrDefault(s => s.Name == "vxlan");
-        sb.Append(MarkdownTable.Render(["contender", "Mbit/s (median)", "runs", "retransmits (median)", $"× best rival ({tcpBest?.Name ?? "–"})", "× VXLAN"],
+        sb.Append(MarkdownTable.Render(["contender", "Mbit/s (median)", "runs", "retransmits (median)", $"× best rival ({tcpBest?.Name ?? "–"})", $"× encrypted rival ({tcpCrypto?.Name ?? "–"})", "× VXLAN"],
             all.Select(s => s.Result.Available
-                ? (IReadOnlyList<string>)[s.Name, N(s.TcpMbps), string.Join(" / ", s.TcpRuns.Select(v => N(v))), N(s.TcpRetransmits), Ratio(s.TcpMbps, tcpBest?.TcpMbps), Ratio(s.TcpMbps, vxlan?.TcpMbps)]
-                : [s.Name, "not available", "", "", "", ""])));
+                ? (IReadOnlyList<string>)[s.Name, N(s.TcpMbps), string.Join(" / ", s.TcpRuns.Select(v => N(v))), N(s.TcpRetransmits), Ratio(s.TcpMbps, tcpBest?.TcpMbps), Ratio(s.TcpMbps, tcpCrypto?.TcpMbps), Ratio(s.TcpMbps, vxlan?.TcpMbps)]
+                : [s.Name, "not available", "", "", "", "", ""])));
         Image(sb, plots?.Tcp, "TCP throughput per contender");
 
-        sb.AppendLine("## UDP achieved rate vs offered (the paper's figure 8)");
+        sb.AppendLine("## UDP achieved rate vs offered");
         sb.AppendLine();
         sb.AppendLine(Inv($"iperf3 UDP, {c.VmMtu - 28}-byte datagrams (VM MTU − 28), {c.UdpRuns} × {c.UdpSeconds:0} s per offered rate; Mbit/s received (median). iperf3's own sending rate is in the raw JSON: at the top rates the sender itself may fall short of the offer."));
         sb.AppendLine();
@@ -60,7 +61,7 @@ public static class MarkdownReport
             ok.Select(s => (IReadOnlyList<string>)[s.Name, .. c.UdpRates.Select(r => N(s.UdpMbps(r))), N(s.UdpMaxMbps), Ratio(s.UdpMaxMbps, udpBest?.UdpMaxMbps), Ratio(s.UdpMaxMbps, vxlan?.UdpMaxMbps)])));
         Image(sb, plots?.UdpAchieved, "UDP achieved vs offered");
 
-        sb.AppendLine("## UDP loss vs offered (the paper's figure 9)");
+        sb.AppendLine("## UDP loss vs offered");
         sb.AppendLine();
         sb.AppendLine("Loss the receiving iperf3 counted, percent (median). Ratios of loss near zero mean nothing; the column on the right is the difference to the best rival at 500 Mbit/s in percentage points.");
         sb.AppendLine();
@@ -128,10 +129,14 @@ public static class MarkdownReport
         sb.AppendLine($"- Run: {c.StartedUtc:yyyy-MM-dd HH:mm:ss} – {c.EndedUtc:HH:mm:ss} UTC ({Progress.Format(c.EndedUtc - c.StartedUtc)}), mode **{c.Mode}**, VNet commit {c.Commit}.");
         sb.AppendLine($"- Machine: {c.Machine}; load average at start {c.LoadAverage}; {c.BackgroundBusyCores.ToString("0.00", CultureInfo.InvariantCulture)} cores busy with other work while the lab idled before the tests (the machine is shared; every number below is CPU-bound on it).");
         sb.AppendLine($"- Tools: {string.Join("; ", c.Versions.Values)}.");
-        sb.AppendLine("- Lab (labs/bench.xml, namespaces `vb-*`): vm1 ~ h1 192.0.2.10 ─ r ─ 198.51.100.10 h2 ~ vm2; every contender runs on the same namespaces, one after the other.");
+        sb.AppendLine($"- Lab (labs/bench.xml, namespaces `{c.LabId}-*`): vm1 ~ h1 192.0.2.10 ─ r ─ 198.51.100.10 h2 ~ vm2; every contender runs on the same namespaces, one after the other.");
         sb.AppendLine($"- Substrate: veth pairs through the router namespace, MTU {c.SubstrateMtu}, default offloads.");
         sb.AppendLine($"- VM settings, the same for every contender: **VM MTU {c.VmMtu}** on the VM's eth0 and on its host-side veth; offloads tx/tso/gso/gro **{(c.Offloads ? "on" : "off")}** on both ends of the VM veth{(c.Offloads ? " (the Linux default for veth and virtio NICs: TCP senders hand over 64 KB TSO super-frames)" : "")}. The read-back settings are listed per contender at the end.");
-        sb.AppendLine("- Kernel VXLAN, tinc and OpenVPN: the tunnel device and the VM's host-side veth are the two ports of a bridge `br0` in each host namespace (as shared/anchors/lab.sh builds them); the bridge is removed before VNet is measured (VNet captures on the VM veth directly).");
+        sb.AppendLine("- Kernel VXLAN, tinc and OpenVPN: the tunnel device and the VM's host-side veth are the two ports of a bridge `br0` in each host namespace; the bridge is removed before VNet is measured (VNet captures on the VM veth directly).");
+        var rivalCrypto = run.Contenders.Where(r => r.Family == "rival" && RivalRows.CryptoOf(r.Name) is not null).Select(r => $"`{r.Name}` {RivalRows.CryptoOf(r.Name)}").ToList();
+        if (rivalCrypto.Count > 0) sb.AppendLine($"- Rivals' crypto: {string.Join("; ", rivalCrypto)}.");
+        if (run.Contenders.Any(r => r.Family == "vnet"))
+            sb.AppendLine("- VNet's protection: every row without a suffix is authenticated, the product's default (a 16-byte AES-256-GCM tag on every capsule under a per-link key from negotiation, a replay window per sender; the frame stays readable); `+encrypt` (`--encrypt`) also encrypts the frame; `+noauth` (`--auth off`) carries no tag and checks nothing — there to measure what authentication costs.");
         sb.AppendLine($"- Tests per contender: ping ×{c.PingCount}; TCP {c.TcpRuns} × {c.TcpSeconds:0} s; UDP {c.UdpRuns} × {c.UdpSeconds:0} s at {string.Join(", ", c.UdpRates.Select(ContenderMeasurement.Rate))} with {c.VmMtu - 28}-byte datagrams; 64-byte frames {c.PpsRuns} × {c.PpsSeconds:0} s. UDP socket buffers (iperf3 -w, both ends, every contender): {(c.UdpSocketBufferBytes == 0 ? "iperf3's default" : $"{c.UdpSocketBufferBytes >> 10} KiB")} (net.core.rmem_max {c.RmemMax}), so that the loss is the tunnel's rather than the receiving application's. iperf3 sends its default random payload, which does not compress: the `+lz4` rows show the cost of trying, and a compressible ping burst (see the notes) shows whether compression happens at all.");
         sb.AppendLine();
         sb.Append(MarkdownTable.Render(["contender", "configuration"], run.Contenders.Select(r => (IReadOnlyList<string>)[r.Name, r.Description])));
@@ -244,10 +249,14 @@ public static class MarkdownReport
         if (file is not null) { sb.AppendLine($"![{alt}]({file})"); sb.AppendLine(); }
     }
 
-    /// <summary>The better of tinc and OpenVPN on a metric (null when neither has a value).</summary>
-    public static Summary? BestRival(IEnumerable<Summary> ok, Func<Summary, double> metric, bool higherIsBetter)
+    /// <summary>
+    /// The better of the rival rows <paramref name="names"/> (default: tinc and OpenVPN without crypto)
+    /// on a metric (null when none has a value).
+    /// </summary>
+    public static Summary? BestRival(IEnumerable<Summary> ok, Func<Summary, double> metric, bool higherIsBetter, IReadOnlyList<string>? names = null)
     {
-        var rivals = ok.Where(s => s.Result.Family == "rival" && !double.IsNaN(metric(s))).ToList();
+        names ??= RivalRows.NoCrypto;
+        var rivals = ok.Where(s => s.Result.Family == "rival" && names.Contains(s.Name) && !double.IsNaN(metric(s))).ToList();
         if (rivals.Count == 0) return null;
         return higherIsBetter ? rivals.MaxBy(metric) : rivals.MinBy(metric);
     }

@@ -50,7 +50,7 @@ public static class Plots
             {
                 Position = position,
                 Value = s.TcpMbps,
-                FillColor = s.Name.Contains('+') ? ColorOf(s).WithAlpha(0.5) : ColorOf(s),
+                FillColor = IsVariant(s) ? ColorOf(s).WithAlpha(0.5) : ColorOf(s),
                 Label = s.TcpMbps.ToString("0", CultureInfo.InvariantCulture),
                 Orientation = Orientation.Horizontal,
             });
@@ -87,7 +87,7 @@ public static class Plots
             line.LegendText = s.Name;
             line.LineWidth = 2;
             line.MarkerSize = 6;
-            if (s.Name.Contains('+')) line.LinePattern = LinePattern.Dashed;
+            if (IsVariant(s)) line.LinePattern = LinePattern.Dashed;
             if (s.Name == "substrate") line.LinePattern = LinePattern.Dotted;
         }
         plot.Title($"{title}, {run.Config.VmMtu - 28}-byte datagrams");
@@ -100,10 +100,13 @@ public static class Plots
         return plot;
     }
 
-    /// <summary>One colour per contender: VNet kinds in blues/purples (compressed variants share their kind's colour, dashed), rivals in warm colours.</summary>
+    /// <summary>A variant of another row (compressed, unauthenticated or encrypted VNet; a rival with crypto): its colour, dashed or lighter.</summary>
+    private static bool IsVariant(Summary s) => s.Name.Contains('+') || s.Name is "tinc-crypto" or "openvpn-gcm";
+
+    /// <summary>One colour per contender: VNet kinds in blues/purples (variants share their kind's colour, dashed), rivals in warm colours (their crypto rows too).</summary>
     private static Color ColorOf(Summary s)
     {
-        var name = s.Name.Split('+')[0];
+        var name = s.Name.Split('+')[0] switch { "tinc-crypto" => "tinc", "openvpn-gcm" => "openvpn", var n => n };
         return name switch
         {
             "substrate" => Colors.Black,

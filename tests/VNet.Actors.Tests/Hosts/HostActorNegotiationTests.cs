@@ -13,7 +13,7 @@ namespace VNet.Actors.Tests.Hosts;
 
 /// <summary>
 /// Two real <see cref="HostActor"/>s in one ActorSystem, each with its own protocol-number table,
-/// negotiating through a fake pub-sub mediator, with in-memory data planes (DESIGN.md §4).
+/// negotiating through a fake pub-sub mediator, with in-memory data planes.
 /// </summary>
 public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
 {

@@ -4,7 +4,7 @@ using VNet.Messages;
 namespace VNet.Actors.Tests.Negotiation;
 
 /// <summary>
-/// The pure OK/NOK rules (DESIGN.md §4) of <see cref="InitiatorCore"/> and <see cref="ResponderCore"/>,
+/// The pure OK/NOK rules of <see cref="InitiatorCore"/> and <see cref="ResponderCore"/>,
 /// driven with seeded <see cref="Random"/>s and explicit times, each side with its own table as on
 /// two hosts.
 /// </summary>

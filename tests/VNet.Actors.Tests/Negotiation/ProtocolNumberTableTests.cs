@@ -3,7 +3,7 @@ using VNet.Messages;
 
 namespace VNet.Actors.Tests.Negotiation;
 
-/// <summary>The per-host table of IP protocol numbers (DESIGN.md §4), with explicit times: no clock is read.</summary>
+/// <summary>The per-host table of IP protocol numbers, with explicit times: no clock is read.</summary>
 public sealed class ProtocolNumberTableTests
 {
     private static readonly DateTime T0 = new(2025, 1, 1, 12, 0, 0, DateTimeKind.Utc);

@@ -66,6 +66,16 @@ public sealed class ReplicationSerializationTests : IAsyncLifetime
         Assert.DoesNotContain(HyperionAllowList.Refused, n => n.Contains("VNet", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_authentication_setting_crosses_to_the_other_end(bool authenticate)
+    {
+        var options = LinkOptions.Default with { Authenticate = authenticate };
+        Assert.Equal(authenticate, RoundTrip(Link() with { Options = options }).Options.Authenticate);
+        Assert.Equal(authenticate, RoundTrip(new LinkProtocol.Create(Link().Placement! with { Options = options })).Link.Options.Authenticate);
+    }
+
     [Fact]
     public void The_replicated_maps_serialize_with_their_values()
     {

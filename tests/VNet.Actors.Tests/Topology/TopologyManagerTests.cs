@@ -53,6 +53,36 @@ public sealed class TopologyManagerTests : TestKit
     }
 
     [Fact]
+    public void Auth_is_kept_for_the_life_of_a_link_and_encrypt_needs_it()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        var off = LinkOptions.Default with { Authenticate = false };
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], off));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        Assert.False(create.Link.Options.Authenticate);
+        h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
+        ExpectMsg<LinkProtocol.Created>();
+
+        manager.Tell(new SetLinkOptions("l1", LinkOptions.Default));
+        Assert.Contains("auth is set when a link is created", ExpectMsg<Failed>().Reason);
+        manager.Tell(new SetLinkOptions("l1", off with { Encrypt = true }));
+        Assert.Contains("encrypt needs authentication", ExpectMsg<Failed>().Reason);
+        h1.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Encrypt_with_auth_off_is_a_problem_of_the_options()
+    {
+        Assert.Empty(LinkOptions.Default.Problems());
+        Assert.Empty((LinkOptions.Default with { Authenticate = false }).Problems());
+        Assert.Empty((LinkOptions.Default with { Encrypt = true }).Problems());
+        Assert.Contains("--encrypt cannot be used on a link with --auth off", Assert.Single((LinkOptions.Default with { Encrypt = true, Authenticate = false }).Problems()));
+    }
+
+    [Fact]
     public void A_failed_creation_asked_by_a_user_leaves_no_desired_link()
     {
         var manager = Manager();

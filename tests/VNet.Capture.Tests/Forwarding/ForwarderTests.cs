@@ -253,6 +253,87 @@ public class AuthenticatedForwardingTests
     }
 }
 
+/// <summary>The forwarders of a link with authentication off: no tag, no check; a mismatch of the setting is a counted drop.</summary>
+public class UnauthenticatedForwardingTests
+{
+    private static byte[] Frame(int length, int seed)
+    {
+        var f = new byte[length];
+        new Random(seed).NextBytes(f);
+        return f;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Frames_cross_without_a_tag(bool compress)
+    {
+        var captureTap = new MemoryTap();
+        var substrate = new MemoryTransport();
+        var options = new LinkOptions { Authenticate = false, Compression = compress ? Compression.Lz4 : Compression.None };
+        using var sender = new VmToSubstrateForwarder(captureTap, substrate, new DirectionStats(), () => options, TestSecurity.UnauthenticatedSender());
+        var frames = Enumerable.Range(0, 6).Select(i => i % 2 == 0 ? Frame(200 + i, i) : Enumerable.Repeat((byte)i, 900).ToArray()).ToList();
+        foreach (var f in frames) captureTap.ToCapture.Enqueue(f);
+        sender.RunOnce();
+        Assert.Equal(6, substrate.Sent.Count);
+        Assert.All(substrate.Sent, c => Assert.Equal(Capsule.FlagUnauthenticated, c[0] & (Capsule.FlagUnauthenticated | Capsule.FlagEncrypted)));
+        Assert.Equal(frames[0].Length + Capsule.HeaderLength, substrate.Sent[0].Length);
+
+        var injectTap = new MemoryTap();
+        var receiveStats = new DirectionStats();
+        var incoming = new MemoryTransport();
+        foreach (var c in substrate.Sent) incoming.ToReceive.Enqueue(c);
+        incoming.ToReceive.Enqueue(substrate.Sent[0]); // no replay window with auth off: a repeated capsule passes too
+        using var receiver = new SubstrateToVmForwarder(incoming, injectTap, receiveStats, TestSecurity.UnauthenticatedReceiver());
+        receiver.RunOnce();
+        Assert.Equal(frames.Append(frames[0]).Select(Convert.ToHexString), injectTap.Injected.Select(Convert.ToHexString));
+        Assert.Equal(0, receiveStats.Drops.Sum());
+    }
+
+    [Fact]
+    public void A_stray_encrypt_option_is_not_applied_without_the_authenticator()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        using var f = new VmToSubstrateForwarder(tap, transport, new DirectionStats(), () => new LinkOptions { Authenticate = false, Encrypt = true }, TestSecurity.UnauthenticatedSender());
+        tap.ToCapture.Enqueue(Frame(100, 1));
+        f.RunOnce();
+        Assert.Equal(Capsule.FlagUnauthenticated, Assert.Single(transport.Sent)[0] & 0xf);
+    }
+
+    [Fact]
+    public void An_authenticating_receiver_refuses_a_capsule_without_tag_and_counts_it()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        var frame = Frame(100, 2);
+        transport.ToReceive.Enqueue(TestSecurity.Unsealed(frame, 1));
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 2));
+        using (var f = new SubstrateToVmForwarder(transport, tap, stats, TestSecurity.Receiver())) f.RunOnce();
+        Assert.Equal(Convert.ToHexString(frame), Convert.ToHexString(Assert.Single(tap.Injected)));
+        Assert.Equal(1, stats.Drops[(int)DropReason.AuthFailed]);
+        Assert.Equal(1, stats.Frames);
+    }
+
+    [Fact]
+    public void A_receiver_with_auth_off_refuses_a_sealed_capsule_and_counts_it()
+    {
+        var tap = new MemoryTap();
+        var transport = new MemoryTransport();
+        var stats = new DirectionStats();
+        var frame = Frame(100, 3);
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 1));
+        transport.ToReceive.Enqueue(TestSecurity.Seal(frame, 2, encrypt: true));
+        transport.ToReceive.Enqueue([0x38, 0, 0]);                                  // shorter than a header
+        transport.ToReceive.Enqueue(TestSecurity.Unsealed(frame, 3));
+        using (var f = new SubstrateToVmForwarder(transport, tap, stats, TestSecurity.UnauthenticatedReceiver())) f.RunOnce();
+        Assert.Single(tap.Injected);
+        Assert.Equal(2, stats.Drops[(int)DropReason.AuthFailed]);
+        Assert.Equal(1, stats.Drops[(int)DropReason.DecodeError]);
+    }
+}
+
 /// <summary>The receiving forwarder with slots that hold several datagrams (UDP_GRO) and with trains.</summary>
 public class TrainReceiveTests
 {

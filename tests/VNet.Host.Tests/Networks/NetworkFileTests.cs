@@ -58,6 +58,22 @@ public class NetworkFileTests
     }
 
     [Fact]
+    public void Auth_reads_writes_back_is_on_by_default_and_refuses_encrypt_when_off()
+    {
+        Assert.True(NetworkFile.Parse(Good, "demo.xml").Links[0].Options.Authenticate);
+        var off = NetworkFile.Parse(Good.Replace("encrypt=\"true\"", "auth=\"false\""), "off.xml");
+        Assert.False(off.Links[0].Options.Authenticate);
+        var written = NetworkFile.Write(off);
+        Assert.Contains("auth=\"false\"", written);
+        Assert.False(NetworkFile.Parse(written, "again.xml").Links[0].Options.Authenticate);
+        Assert.DoesNotContain("auth=", NetworkFile.Write(NetworkFile.Parse(Good, "demo.xml")));
+        var both = Assert.Throws<NetworkFileException>(() => NetworkFile.Parse(Good.Replace("encrypt=\"true\"", "encrypt=\"true\" auth=\"false\""), "both.xml"));
+        Assert.Contains(both.Problems, p => p.Message.Contains("encrypt needs authentication"));
+        var bad = Assert.Throws<NetworkFileException>(() => NetworkFile.Parse(Good.Replace("encrypt=\"true\"", "auth=\"maybe\""), "bad.xml"));
+        Assert.Contains(bad.Problems, p => p.Message.Contains("auth"));
+    }
+
+    [Fact]
     public void Malformed_xml_is_reported_with_its_line_and_column()
     {
         var e = Assert.Throws<NetworkFileException>(() => NetworkFile.Parse("<network>\n  <vm name=\"a\">\n</network>", "bad.xml"));

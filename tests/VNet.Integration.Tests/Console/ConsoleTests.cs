@@ -18,7 +18,7 @@ public sealed class ConsoleLab : IAsyncLifetime
 
 /// <summary>
 /// Every console command against a running lab, in both output forms, and bad input that must be
-/// refused with a clear message, a non-zero exit and the cluster unchanged (issue #5).
+/// refused with a clear message, a non-zero exit and the cluster unchanged.
 /// </summary>
 public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
 {

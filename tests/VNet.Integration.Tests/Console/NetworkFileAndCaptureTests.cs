@@ -4,7 +4,7 @@ using VNet.Integration.Tests.Labs;
 
 namespace VNet.Integration.Tests.Console;
 
-/// <summary>Network files move between labs; link captures show both directions (issue #5).</summary>
+/// <summary>Network files move between labs; link captures show both directions.</summary>
 public sealed class NetworkFileAndCaptureTests
 {
     private static async Task<(int Exit, string Out, string Err)> Vnet(LabSession lab, params string[] args)

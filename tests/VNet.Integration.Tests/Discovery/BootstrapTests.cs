@@ -3,7 +3,7 @@ using VNet.Integration.Tests.Labs;
 
 namespace VNet.Integration.Tests.Discovery;
 
-/// <summary>Cluster bootstrap by discovery (DESIGN.md §3): vnetds started with no seed nodes at all.</summary>
+/// <summary>Cluster bootstrap by discovery: vnetds started with no seed nodes at all.</summary>
 public sealed class BootstrapTests
 {
     [Fact]

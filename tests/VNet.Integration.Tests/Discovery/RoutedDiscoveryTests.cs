@@ -19,7 +19,7 @@ public sealed class ChainLab : IAsyncLifetime
 }
 
 /// <summary>
-/// Discovery across routers (paper §III.A): real vnetd processes, smcrouted in the routers, queries
+/// Discovery across routers: real vnetd processes, smcrouted in the routers, queries
 /// seen on the wire with tcpdump in the querier's namespace.
 /// </summary>
 public sealed partial class RoutedDiscoveryTests(ChainLab lab) : IClassFixture<ChainLab>

@@ -122,6 +122,12 @@ public sealed class LabSession : IAsyncDisposable
     /// <summary>Kills a host's vnetd with SIGKILL (a crash).</summary>
     public void Kill(string host) => State = LabRunner.StopHost(State, host, kill: true);
 
+    /// <summary>Cuts a host off the substrate (its vnetd keeps running); <see cref="Heal"/> ends it.</summary>
+    public void Cut(string host) => LabRunner.CutHost(Lab, State, host);
+
+    /// <summary>Lets a cut host's traffic pass again.</summary>
+    public void Heal(string host) => LabRunner.HealHost(State, host);
+
     /// <summary>Starts a host's vnetd again; it joins the cluster of the others.</summary>
     public void Start(string host) => State = LabRunner.StartHost(Lab, State, host);
 

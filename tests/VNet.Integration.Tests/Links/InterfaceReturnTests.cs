@@ -125,19 +125,33 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
         Assert.DoesNotContain(log.Split('\n'), l => l.Contains("link l2:", StringComparison.Ordinal) && l.Contains("restart", StringComparison.Ordinal));
     }
 
-    /// <summary>Recreates VM <paramref name="vm"/>'s veth pair as the lab does (names, MAC, address, IPv6 off on the host side, both ends up; the VM's NIC gets the link MTU).</summary>
+    /// <summary>Recreates VM <paramref name="vm"/>'s veth pair as `lab up` does; the VM's NIC gets the link MTU, the host side is left at the kernel's default for vnetd to set back.</summary>
     private static void RecreateVm(LabSession session, string vm, int mtu)
     {
-        var definition = session.Lab.Vms.First(v => v.Name == vm);
-        string host = session.Ns(definition.Host), guest = session.Ns(vm);
-        Shell.Ip("-n", host, "link", "add", vm, "type", "veth", "peer", "name", "eth0", "netns", guest);
-        Shell.Ip("-n", guest, "link", "set", "eth0", "address", definition.Mac.ToString());
-        if (definition.Address is not null) Shell.Ip("-n", guest, "addr", "add", $"{definition.Address}/{definition.PrefixLength}", "dev", "eth0");
-        Shell.InNetns(host, ["sysctl", "-qw", $"net.ipv6.conf.{vm}.disable_ipv6=1"]);
-        Shell.Ip("-n", host, "link", "set", vm, "up");
-        Shell.Ip("-n", guest, "link", "set", "eth0", "up");
-        // The VM's side gets the link's MTU (its guest's business); the host side is left at the
-        // kernel's default for vnetd to set back.
-        Shell.Ip("-n", guest, "link", "set", "eth0", "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+        LabRunner.WireVm(session.Lab.Vms.First(v => v.Name == vm), session.State.Prefix);
+        Shell.Ip("-n", session.Ns(vm), "link", "set", "eth0", "mtu", mtu.ToString(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task While_a_link_waits_for_its_interface_the_hosts_other_link_keeps_forwarding()
+    {
+        // chain: l1 vm1@h1 ~ vm3@h3 and l2 vm2@h2 ~ vm4@h3.
+        await using var session = await LabSession.UpAsync("chain");
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 3).Received);
+        var mtu = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["vmMtu"]!.GetValue<int>();
+
+        Shell.Ip("-n", session.Ns("h3"), "link", "del", "vm3");
+        await session.WaitUntilAsync(async () =>
+        {
+            var l1 = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
+            return l1["status"]!.GetValue<string>() == "waiting" && l1["detail"]?.GetValue<string>() == "waiting for interface vm3 on h3";
+        }, TimeSpan.FromSeconds(15), "link show saying l1 waits for vm3's interface");
+        Assert.Equal(5, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 5, interval: 0.2).Received);
+
+        RecreateVm(session, "vm3", mtu);
+        await session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 1, interval: 0.2).Received == 1),
+            TimeSpan.FromSeconds(30), "vm1 reaching vm3 again");
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm3"), Vm1Ip, count: 3).Received);
+        Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 3).Received);
     }
 }

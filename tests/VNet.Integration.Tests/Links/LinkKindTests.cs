@@ -36,7 +36,7 @@ public sealed class RawMultipointLab : LinkKindLab { public override string Kind
 public sealed class UdpMultipointLab : LinkKindLab { public override string Kind => "udp-multipoint"; }
 
 /// <summary>
-/// What every link kind must do (issue #3): be as transparent as a cable at layer 2, carry
+/// What every link kind must do: be as transparent as a cable at layer 2, carry
 /// frames up to its announced size, and apply compression, DSCP, shaping and loss — live.
 /// </summary>
 public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab> where TLab : LinkKindLab

@@ -104,6 +104,8 @@ public sealed class VmPortTests(VmPortLab lab) : IClassFixture<VmPortLab>
         try
         {
             await Session.CreateLinkAsync("k4", "raw-p2p", "vm7,vm8");
+            // The capture worker isolates the port as it opens, a moment after the link is reported up.
+            await Session.WaitUntilAsync(() => Task.FromResult(Sysctl("h1", $"net.ipv4.conf.{Port}.arp_ignore") == "8"), TimeSpan.FromSeconds(10), "vm7's port isolated");
             Assert.Contains("table netdev vnet-port-vm7", Tables("h1"));
             Assert.Equal("8", Sysctl("h1", $"net.ipv4.conf.{Port}.arp_ignore"));
             Assert.Equal("1", Sysctl("h1", $"net.ipv4.conf.{Port}.rp_filter"));

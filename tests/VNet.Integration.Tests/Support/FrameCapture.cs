@@ -5,7 +5,7 @@ namespace VNet.Integration.Tests.Support;
 
 /// <summary>
 /// tcpdump run in a lab namespace in the background, writing a pcap file; frames are read back
-/// exactly as libpcap delivered them (VLAN tags re-inserted, PLATFORM-NOTES).
+/// exactly as libpcap delivered them (VLAN tags re-inserted).
 /// </summary>
 public sealed class FrameCapture : IDisposable
 {

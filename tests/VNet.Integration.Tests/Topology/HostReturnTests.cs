@@ -6,7 +6,7 @@ namespace VNet.Integration.Tests.Topology;
 
 /// <summary>
 /// A host that leaves marks its links down; when its vnetd comes back (a new process: it has lost
-/// its links) the TopologyManager makes them again by itself (DESIGN.md §10). The lab has no seed
+/// its links) the TopologyManager makes them again by itself. The lab has no seed
 /// nodes, so the restarted vnetd also finds the cluster by discovery.
 /// </summary>
 public sealed class HostReturnTests

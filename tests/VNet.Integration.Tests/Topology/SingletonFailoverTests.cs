@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
@@ -5,11 +6,49 @@ using VNet.Integration.Tests.Labs;
 namespace VNet.Integration.Tests.Topology;
 
 /// <summary>
-/// The desired network outlives the node that runs the TopologyManager (DESIGN.md §10): kill -9 that
+/// The desired network outlives the node that runs the TopologyManager: kill -9 that
 /// node; the singleton starts on another node and still knows the hosts and the links made before.
 /// </summary>
-public sealed class SingletonFailoverTests
+public sealed class SingletonFailoverTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    [Fact]
+    public async Task Console_requests_during_the_hand_over_get_an_answer_or_a_clear_retry_never_silence()
+    {
+        await using var session = await LabSession.UpAsync("chain");
+        session.Kill("h1");
+        var clock = Stopwatch.StartNew();
+        var log = new List<string>();
+        TimeSpan? servedAt = null;
+        var slowest = TimeSpan.Zero;
+        // One request a second on h2 until the new manager has answered three in a row.
+        var served = 0;
+        while (served < 3 && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            var asked = Stopwatch.StartNew();
+            var (_, end) = await session.ConsoleAsync("h2", "link", "show");
+            asked.Stop();
+            slowest = asked.Elapsed > slowest ? asked.Elapsed : slowest;
+            log.Add($"{clock.Elapsed.TotalSeconds,5:0.0} s: exit {end.Exit} in {asked.Elapsed.TotalSeconds:0.0} s {end.Error}");
+            Assert.True(end.Exit is 0 or 4, string.Join(Environment.NewLine, log));
+            if (end.Exit == 4) Assert.Contains("retry in", end.Error ?? "");
+            if (end.Exit == 0)
+            {
+                servedAt ??= clock.Elapsed;
+                served++;
+            }
+            else served = 0;
+            await Task.Delay(1000);
+        }
+        Assert.True(served == 3, $"the new manager did not answer within 60 s:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
+        Assert.True(slowest < TimeSpan.FromSeconds(10), $"a request waited {slowest.TotalSeconds:0.0} s:{Environment.NewLine}{string.Join(Environment.NewLine, log)}");
+
+        // Placement counts only the living hosts at once: a link between them is made on the first try.
+        await session.CommandAsync("h2", "link", "delete", new() { ["id"] = "l2" });
+        await session.CommandAsync("h2", "link", "create", new() { ["id"] = "l3", ["vms"] = "vm2,vm4" });
+        output.WriteLine($"singleton's node killed: first answer after {servedAt!.Value.TotalSeconds:0.0} s, slowest request {slowest.TotalSeconds:0.0} s");
+        foreach (var line in log) output.WriteLine(line);
+    }
+
     [Fact]
     public async Task Killing_the_node_of_the_topology_manager_keeps_the_hosts_and_the_desired_network()
     {

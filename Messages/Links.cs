@@ -11,10 +11,15 @@ public enum LinkStatus
     Established,
     /// <summary>A worker failed and is being restarted.</summary>
     Restarting,
-    /// <summary>Workers failed past the restart limit.</summary>
+    /// <summary>Workers failed past the restart limit, or the VM interface stayed away too long.</summary>
     Failed,
     /// <summary>A host of the link is not in the cluster.</summary>
     Down,
+    /// <summary>
+    /// The VM interface vanished: the workers are stopped until an interface of that name is back
+    /// and up. Last, so the values of the others stay what older nodes send.
+    /// </summary>
+    Waiting,
 }
 
 /// <summary>Counters of one direction of a link.</summary>

@@ -230,7 +230,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         // threads) and hold the name; '~' cannot appear in a link id, so the fallback cannot clash.
         var name = $"link-{s.Link.Id}";
         if (!Context.Child(name).IsNobody()) name = $"{name}~{++_linkGeneration}";
-        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters), name);
+        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters, _settings.LinkRecovery), name);
         Context.Watch(actor);
         _links[s.Link.Id] = new LinkEntry(s.Link, local, actor, counters) { Requester = requester };
     }

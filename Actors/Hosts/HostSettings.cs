@@ -19,4 +19,7 @@ public sealed record HostSettings(string Name, string SubstrateAddress)
 
     /// <summary>How often the host re-announces itself to the TopologyManager (which may have moved).</summary>
     public TimeSpan AnnounceInterval { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long the links of this host restart their workers and wait for a vanished VM interface before they fail.</summary>
+    public Links.LinkRecovery LinkRecovery { get; init; } = Links.LinkRecovery.Default;
 }

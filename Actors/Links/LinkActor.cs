@@ -8,77 +8,82 @@ namespace VNet.Actors.Links;
 
 /// <summary>
 /// One virtual link on one host: owns the link's data plane and supervises its two workers.
-/// Control only — frames never reach this actor. A worker that fails is restarted alone with
-/// back-off. When the VM's interface has gone (deleted with its VM, or by hand), the link does not
-/// restart in a loop: it stops both workers, releases the data plane, says "waiting for interface
-/// vm2 on h2", and waits for the kernel to announce the interface again (netlink); then it opens
-/// capture and injection anew and is established again. Past <see cref="InterfaceWaitLimit"/> it
-/// reports Failed, and the topology manager retries it with back-off.
+/// Control only — frames never reach this actor.
+/// <para>
+/// A worker that fails (socket error, exception in its forwarder) is restarted alone, with
+/// back-off, while the other keeps running; past <see cref="LinkRecovery.MaxRestarts"/> the link
+/// reports Failed. The VM interface is watched (<see cref="IInterfaceMonitor"/>): when it
+/// vanishes both workers stop and the link reports <see cref="LinkStatus.Waiting"/> instead of
+/// restarting in a loop; when an interface of that name is back and up, the workers open their
+/// taps on it again (a new capture and a new injector: the old sockets were bound to the old
+/// interface index), the port is isolated again and gets the MTU it had, and the link reports
+/// Established. An interface absent longer than <see cref="LinkRecovery.InterfaceWait"/> fails the link.
+/// </para>
 /// </summary>
 public sealed class LinkActor : ReceiveActor, IWithTimers
 {
-    /// <summary>How long a link waits for its VM interface to come back before it reports Failed.</summary>
-    public static readonly TimeSpan InterfaceWaitLimit = TimeSpan.FromMinutes(5);
-
-    private sealed record InterfaceBack
-    {
-        public static InterfaceBack Instance { get; } = new();
-    }
-
-    private sealed record WaitLimit
-    {
-        public static WaitLimit Instance { get; } = new();
-    }
-
     /// <summary>The data plane is up; sent to the parent with what the user should know.</summary>
     public sealed record Started(string LinkId, int VmMtu, string Transport, IReadOnlyList<string> Warnings);
 
     /// <summary>The capture worker could not isolate the VM port: the link runs, and `link show` says so.</summary>
     public sealed record PortWarnings(IReadOnlyList<string> Warnings);
 
+    /// <summary>Change the link's options while it runs.</summary>
+    public sealed record SetOptions(LinkOptions Options);
+
     /// <summary>A worker's loop runs (at start, and again after a restart); <paramref name="Failures"/> = the link's failures when it started.</summary>
     public sealed record WorkerRunning(string Worker, int Failures);
 
-    /// <summary>Change the link's options while it runs.</summary>
-    public sealed record SetOptions(LinkOptions Options);
+    private sealed record InterfaceChanged(InterfaceState? State);
+
+    private sealed record WatchFailed(Exception Error);
+
+    private sealed record WaitExpired(int Episode);
+
+    private const string WaitTimer = "interface-wait";
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LinkSpec _link;
     private readonly LinkEndpoint _local;
     private readonly IDataPlaneFactory _factory;
     private readonly LinkCounters _counters;
+    private readonly LinkRecovery _recovery;
     private readonly RestartBackoff _backoff = new();
-    private readonly int _maxRestarts;
     private volatile LinkOptions _options;
     private ILinkDataPlane? _plane;
     private readonly List<string> _portWarnings = new();
-    private readonly HashSet<IActorRef> _workers = new();
-    private IDisposable? _wait;
+    private IActorRef? _vmWorker;
+    private IActorRef? _netWorker;
+    private int _generation;
+    private readonly Dictionary<IActorRef, int> _restarting = new(); // worker → the failure count of its latest failure
+    private IDisposable? _watch;
+    private InterfaceState? _attached;   // the interface the workers use, as last seen
     private bool _waiting;
-    private bool _back;
-    private bool _restarting;
+    private int _episode;
 
     /// <inheritdoc/>
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <summary>Props of the link <paramref name="link"/> at its endpoint <paramref name="local"/>.</summary>
-    public static Props Props(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts = 10) =>
-        Akka.Actor.Props.Create(() => new LinkActor(link, local, factory, counters, maxRestarts));
+    public static Props Props(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, LinkRecovery? recovery = null) =>
+        Akka.Actor.Props.Create(() => new LinkActor(link, local, factory, counters, recovery ?? LinkRecovery.Default));
 
-    public LinkActor(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, int maxRestarts)
+    public LinkActor(LinkSpec link, LinkEndpoint local, IDataPlaneFactory factory, LinkCounters counters, LinkRecovery recovery)
     {
         _link = link;
         _local = local;
         _factory = factory;
         _counters = counters;
-        _maxRestarts = maxRestarts;
+        _recovery = recovery;
         _options = link.Options;
 
         Receive<SetOptions>(s =>
         {
             _options = s.Options;
             _plane?.Transport.SetTos(s.Options.Dscp << 2);
-            Sender.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, "options changed"));
+            Sender.Tell(_waiting
+                ? new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Waiting, WaitingDetail)
+                : new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, "options changed"));
         });
         Receive<PortWarnings>(w =>
         {
@@ -87,138 +92,178 @@ public sealed class LinkActor : ReceiveActor, IWithTimers
             if (fresh.Count == 0) return;
             _portWarnings.AddRange(fresh);
             foreach (var x in fresh) _log.Warning("link {0}: {1}", _link.Id, x);
-            var detail = string.Join("; ", _plane?.Warnings.Concat(_portWarnings) ?? _portWarnings);
-            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, detail));
-        });
-        Receive<Terminated>(t =>
-        {
-            _workers.Remove(t.ActorRef);
-            if (_waiting)
-            {
-                // Stopped because the interface went: once both are gone, the data plane goes too.
-                if (_workers.Count == 0) ReleasePlane();
-                if (_workers.Count == 0 && _back) Resume();
-                return;
-            }
-            // A worker stopped for good: the supervisor gave up after too many failures.
-            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, $"{t.ActorRef.Path.Name} failed {_backoff.Failures} times; link stopped"));
-            Context.Stop(Self);
+            if (!_waiting) ReportEstablished([]);
         });
         Receive<WorkerRunning>(w =>
         {
-            // A restarted worker runs again: the link is established again, with its usual detail.
-            // A report from before the latest failure (it can arrive after it) does not count.
-            if (!_restarting || _waiting || _plane is null || w.Failures != _backoff.Failures) return;
-            _restarting = false;
+            // A restarted worker runs again: once none is left restarting, the link is back. A report
+            // sent before the worker's latest failure (the failure, a system message, can overtake
+            // it) carries an older failure count and does not count.
+            if (!_restarting.TryGetValue(Sender, out var failedAt) || w.Failures < failedAt) return;
+            _restarting.Remove(Sender);
             _log.Info("link {0}: {1} runs again", _link.Id, w.Worker);
-            var detail = string.Join("; ", _plane.Warnings.Concat(_portWarnings));
-            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, detail.Length > 0 ? detail : _plane.Transport.Description));
+            if (_restarting.Count == 0 && !_waiting) ReportEstablished([]);
         });
-        Receive<InterfaceBack>(_ =>
+        Receive<InterfaceChanged>(c => OnInterface(c.State));
+        Receive<WatchFailed>(f =>
         {
-            if (!_waiting) return;
-            _back = true;
-            if (_workers.Count == 0) Resume();
+            _log.Warning("link {0}: the watch of interface {1} failed ({2}); a vanished interface now fails the link", _link.Id, Interface, f.Error.Message);
+            _watch?.Dispose();
+            _watch = null;
+            if (_waiting) Fail($"interface {Interface} on {_local.Host} is gone and can no longer be watched ({f.Error.Message}); link stopped");
         });
-        Receive<WaitLimit>(_ =>
+        Receive<WaitExpired>(e =>
         {
-            if (!_waiting) return;
-            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed,
-                $"interface {_local.HostInterface} on {_local.Host} did not come back within {InterfaceWaitLimit.TotalMinutes:0} min; link stopped"));
-            Context.Stop(Self);
+            if (_waiting && e.Episode == _episode)
+                Fail($"interface {Interface} on {_local.Host} was absent for {_recovery.InterfaceWait.TotalSeconds:0} s; link stopped");
+        });
+        Receive<Terminated>(t =>
+        {
+            // A current worker stopped for good: the supervisor gave up after too many failures.
+            // Workers stopped on purpose (the interface vanished) are no longer current.
+            if (!t.ActorRef.Equals(_vmWorker) && !t.ActorRef.Equals(_netWorker)) return;
+            Fail($"{t.ActorRef.Path.Name} failed {_backoff.Failures} times; link stopped");
         });
     }
+
+    private string Interface => _local.HostInterface ?? "";
+
+    private string WaitingDetail => $"waiting for interface {Interface} on {_local.Host}";
 
     /// <inheritdoc/>
-    protected override void PreStart() => StartPlane();
-
-    private void StartPlane()
+    protected override void PreStart()
     {
         _plane = _factory.Create(_link, _local);
-        _plane.Transport.SetTos(_options.Dscp << 2);
-        _workers.Add(Context.Watch(Context.ActorOf(VmCaptureWorker.Props(_plane, () => _options, _counters.ToSubstrate, _backoff), "vm-capture")));
-        _workers.Add(Context.Watch(Context.ActorOf(NetCaptureWorker.Props(_plane, _counters.ToVm, _backoff), "net-capture")));
+        StartWatch();
+        StartWorkers();
         foreach (var w in _plane.Warnings) _log.Warning("link {0}: {1}", _link.Id, w);
         Context.Parent.Tell(new Started(_link.Id, _plane.VmMtu, _plane.Transport.Description, _plane.Warnings));
-    }
-
-    private void ReleasePlane()
-    {
-        _plane?.Dispose();
-        _plane = null;
-    }
-
-    /// <summary>The VM interface is gone: stop both workers and wait for the kernel to announce it again.</summary>
-    private void WaitForInterface(string name)
-    {
-        if (_waiting) return;
-        _waiting = true;
-        _back = false;
-        foreach (var worker in _workers) Context.Stop(worker);
-        var detail = $"waiting for interface {name} on {_local.Host}";
-        _log.Warning("link {0}: interface {1} is gone; {2}", _link.Id, name, detail);
-        Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, detail));
-        var self = Self;
-        try
-        {
-            _wait = InterfaceWatcher.Shared.WhenPresent(name, () => self.Tell(InterfaceBack.Instance));
-        }
-        catch (InvalidOperationException e)
-        {
-            _log.Warning("link {0}: cannot watch for interface {1} ({2}); the topology manager makes the link again instead", _link.Id, name, e.Message);
-            Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, $"interface {name} on {_local.Host} is gone"));
-            Context.Stop(Self);
-            return;
-        }
-        Timers.StartSingleTimer(WaitLimit.Instance, WaitLimit.Instance, InterfaceWaitLimit);
-    }
-
-    /// <summary>The interface is back and both workers have stopped: open capture and injection anew.</summary>
-    private void Resume()
-    {
-        _waiting = false;
-        _back = false;
-        _wait?.Dispose();
-        _wait = null;
-        Timers.Cancel(WaitLimit.Instance);
-        _backoff.Failures = 0;
-        _log.Info("link {0}: interface {1} is back; starting the data plane again", _link.Id, _local.HostInterface);
-        try
-        {
-            StartPlane();
-        }
-        catch (Exception e)
-        {
-            // Back but not usable (yet): wait again rather than loop.
-            _log.Warning("link {0}: cannot start on the returned interface: {1}", _link.Id, e.Message);
-            ReleasePlane();
-            if (_local.HostInterface is { } name) WaitForInterface(name);
-        }
     }
 
     /// <inheritdoc/>
     protected override void PostStop()
     {
-        _wait?.Dispose();
-        ReleasePlane(); // children (and their threads) have stopped by now
+        _watch?.Dispose();
+        _plane?.Dispose(); // children (and their threads) have stopped by now
+    }
+
+    private void StartWatch()
+    {
+        if (_factory.Interfaces is not { } monitor || Interface.Length == 0) return;
+        var self = Self;
+        try
+        {
+            _watch = monitor.Watch(Interface, s => self.Tell(new InterfaceChanged(s)), e => self.Tell(new WatchFailed(e)));
+        }
+        catch (InvalidOperationException e)
+        {
+            _log.Warning("link {0}: interface {1} is not watched ({2}); if it vanishes the link fails after its restarts", _link.Id, Interface, e.Message);
+        }
+    }
+
+    private void StartWorkers()
+    {
+        // Workers stopped a moment ago may still hold their names while their threads end.
+        var suffix = _generation == 0 ? "" : $"-{_generation}";
+        _generation++;
+        _vmWorker = Context.Watch(Context.ActorOf(VmCaptureWorker.Props(_plane!, () => _options, _counters.ToSubstrate, _backoff), "vm-capture" + suffix));
+        _netWorker = Context.Watch(Context.ActorOf(NetCaptureWorker.Props(_plane!, _counters.ToVm, _backoff), "net-capture" + suffix));
+    }
+
+    private void StopWorkers()
+    {
+        foreach (var w in new[] { _vmWorker, _netWorker })
+            if (w is not null) Context.Stop(w);
+        _vmWorker = _netWorker = null;
+        _restarting.Clear();
+    }
+
+    private void OnInterface(InterfaceState? state)
+    {
+        if (_waiting)
+        {
+            if (state is { Up: true }) Resume(state);
+            return;
+        }
+        if (state is null)
+        {
+            EnterWaiting("is gone");
+            return;
+        }
+        if (_attached is { } attached && state.Index != attached.Index)
+        {
+            // Deleted and created again faster than the events were read: the sockets are on the old one.
+            EnterWaiting("was replaced");
+            if (state.Up) Resume(state);
+            return;
+        }
+        _attached = state; // the first state, or its MTU or flags changed while the link runs
+    }
+
+    private void EnterWaiting(string what)
+    {
+        _waiting = true;
+        _episode++;
+        StopWorkers();
+        _log.Warning("link {0}: interface {1} {2}; the link waits for it (at most {3:0} s)", _link.Id, Interface, what, _recovery.InterfaceWait.TotalSeconds);
+        Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Waiting, WaitingDetail));
+        Timers.StartSingleTimer(WaitTimer, new WaitExpired(_episode), _recovery.InterfaceWait);
+    }
+
+    private void Resume(InterfaceState state)
+    {
+        _waiting = false;
+        Timers.Cancel(WaitTimer);
+        _backoff.Failures = 0;
+        int? mtu = _attached is { Mtu: > 0 } before && before.Mtu != state.Mtu ? before.Mtu : null;
+        var warnings = _plane!.Reattach(mtu);
+        foreach (var w in warnings) _log.Warning("link {0}: {1}", _link.Id, w);
+        _attached = mtu is { } m ? state with { Mtu = m } : state;
+        _log.Info("link {0}: interface {1} is back (index {2}{3}); the link resumes", _link.Id, Interface, state.Index, mtu is null ? "" : $", MTU set to {mtu}");
+        StartWorkers();
+        ReportEstablished(warnings);
+    }
+
+    private void ReportEstablished(IReadOnlyList<string> extra)
+    {
+        // The detail the host shows for a running link: its warnings, or else the transport.
+        var notes = _plane!.Warnings.Concat(_portWarnings).Concat(extra).ToList();
+        Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Established, notes.Count > 0 ? string.Join("; ", notes) : _plane.Transport.Description));
+    }
+
+    private void Fail(string detail)
+    {
+        _log.Error("link {0}: {1}", _link.Id, detail);
+        Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Failed, detail));
+        Context.Stop(Self);
     }
 
     /// <inheritdoc/>
     protected override SupervisorStrategy SupervisorStrategy() =>
-        // A worker whose loop failed (interface gone, socket error) is restarted alone, with back-off;
-        // past the limit it is stopped and the link reports Failed.
-        new OneForOneStrategy(_maxRestarts, TimeSpan.FromMinutes(1), e =>
+        // A worker whose loop failed (socket error, interface gone) is restarted alone, with
+        // back-off; past the limit it is stopped and the link reports Failed. A failure because the
+        // VM interface vanished stops both workers instead: the link waits for the interface.
+        new OneForOneStrategy(_recovery.MaxRestarts, _recovery.RestartWindow, e =>
         {
-            if (_local.HostInterface is { } name && !InterfaceWatcher.Exists(name))
+            if (_waiting) return Directive.Stop;
+            if (_watch is not null && _factory.Interfaces is { } monitor && !monitor.Exists(Interface))
             {
-                WaitForInterface(name);
+                EnterWaiting("is gone");
                 return Directive.Stop;
             }
-            if (_waiting) return Directive.Stop;
+            var worker = WorkerOf(e);
+            if (worker is null && e is ActorInitializationException or WorkerFailedException) return Directive.Stop; // a worker stopped on purpose
             _backoff.Failures++;
-            _restarting = true;
+            if (worker is not null) _restarting[worker] = _backoff.Failures;
             _log.Warning("link {0}: {1} (restart {2} in {3})", _link.Id, e.Message, _backoff.Failures, _backoff.NextDelay);
             Context.Parent.Tell(new LinkProtocol.StatusChanged(_link.Id, LinkStatus.Restarting, e.Message));
             return Directive.Restart;
         });
+
+    private IActorRef? WorkerOf(Exception e) => e switch
+    {
+        ActorInitializationException init => new[] { _vmWorker, _netWorker }.FirstOrDefault(w => w is not null && w.Equals(init.Actor)),
+        WorkerFailedException failed => new[] { _vmWorker, _netWorker }.FirstOrDefault(w => w?.Path.Name == failed.Worker),
+        _ => null,
+    };
 }

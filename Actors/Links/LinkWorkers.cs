@@ -7,7 +7,11 @@ using VNet.Messages;
 namespace VNet.Actors.Links;
 
 /// <summary>A worker's loop failed; thrown so the LinkActor's supervisor sees it.</summary>
-public sealed class WorkerFailedException(string message, Exception inner) : Exception(message, inner);
+public sealed class WorkerFailedException(string worker, string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>The name of the worker actor that failed.</summary>
+    public string Worker { get; } = worker;
+}
 
 /// <summary>Failures of a link's workers, shared by the LinkActor and its workers across restarts.</summary>
 public sealed class RestartBackoff
@@ -46,7 +50,7 @@ public abstract class LinkWorker : ReceiveActor, IWithTimers
     {
         _backoff = backoff;
         Receive<Start>(_ => StartLoop());
-        Receive<LoopFailed>(f => throw new WorkerFailedException($"{Self.Path.Name} failed: {f.Error.Message}", f.Error));
+        Receive<LoopFailed>(f => throw new WorkerFailedException(Self.Path.Name, $"{Self.Path.Name} failed: {f.Error.Message}", f.Error));
     }
 
     /// <inheritdoc/>

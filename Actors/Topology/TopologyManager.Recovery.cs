@@ -72,7 +72,7 @@ public sealed partial class TopologyManager
                     var table = await actor.Ask<LinkProtocol.Table>(LinkProtocol.GetTable.Instance, timeout);
                     var row = table.Rows.FirstOrDefault(r => r.Link.Id == spec.Id);
                     if (row is null) return new VerifyOutcome(spec.Id, generation, $"host {name} has lost it");
-                    if (row.Status is not (LinkStatus.Established or LinkStatus.Restarting)) return new VerifyOutcome(spec.Id, generation, $"it is {row.Status.ToString().ToLowerInvariant()} on {name}");
+                    if (row.Status is not (LinkStatus.Established or LinkStatus.Restarting or LinkStatus.Waiting)) return new VerifyOutcome(spec.Id, generation, $"it is {row.Status.ToString().ToLowerInvariant()} on {name}");
                     if (row.Link.Protocol != spec.Protocol) return new VerifyOutcome(spec.Id, generation, $"host {name} runs another instance of it");
                 }
                 catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)

@@ -506,6 +506,10 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
                 link.Status = LinkStatus.Restarting;
                 link.Detail = $"{report.Host}: {report.Detail}";
                 break;
+            case LinkStatus.Waiting:
+                link.Status = LinkStatus.Waiting;
+                link.Detail = report.Detail; // names the interface and the host
+                break;
             case LinkStatus.Failed:
                 Retry(link, $"{report.Host}: {report.Detail}");
                 break;

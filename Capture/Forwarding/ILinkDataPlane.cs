@@ -36,6 +36,15 @@ public interface ILinkDataPlane : IDisposable
     /// </summary>
     IReadOnlyList<string> IsolatePort() => [];
 
+    /// <summary>
+    /// The VM interface vanished and is back under the same name (a new kernel interface): before
+    /// the workers open their taps on it again, the port isolation is re-applied on the next
+    /// <see cref="IsolatePort"/>, and when <paramref name="mtu"/> is given the interface gets that
+    /// MTU again (the one it had while the link ran). The transport and the link's security state
+    /// stay: the peers' replay windows know this end's sequence numbers. Returns what could not be done.
+    /// </summary>
+    IReadOnlyList<string> Reattach(int? mtu) => [];
+
     /// <summary>Opens the capture of the frames the local VM sends.</summary>
     IFrameTap OpenCapture();
 
@@ -46,6 +55,9 @@ public interface ILinkDataPlane : IDisposable
 /// <summary>Creates the data plane of a link on this host; tests substitute in-memory ones.</summary>
 public interface IDataPlaneFactory
 {
+    /// <summary>Tells links when their VM interface vanishes and comes back; null: not watched (a vanished interface fails the link after its restarts).</summary>
+    Interfaces.IInterfaceMonitor? Interfaces => null;
+
     /// <summary>Creates the data plane of <paramref name="link"/> for its endpoint <paramref name="local"/>.</summary>
     ILinkDataPlane Create(LinkSpec link, LinkEndpoint local);
 }

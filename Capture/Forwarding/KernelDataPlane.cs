@@ -31,6 +31,9 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
 public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPlaneFactory
 {
     /// <inheritdoc/>
+    public Interfaces.IInterfaceMonitor? Interfaces => VNet.Capture.Interfaces.NetlinkInterfaceMonitor.Instance;
+
+    /// <inheritdoc/>
     public ILinkDataPlane Create(LinkSpec link, LinkEndpoint local)
     {
         if (string.IsNullOrEmpty(local.HostInterface))
@@ -104,8 +107,28 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
             lock (_gate)
             {
                 if (_disposed) return [];
-                _isolation ??= VmPortIsolation.Hold(vmInterface);
-                return _isolation.Warnings;
+                if (_isolation is null)
+                {
+                    _isolation = VmPortIsolation.Hold(vmInterface);
+                    return _isolation.Warnings;
+                }
+                return _isolation.Refresh(); // a no-op unless the interface was created anew
+            }
+        }
+
+        private static readonly Inventory.ExternalTool Ip = Inventory.ExternalTool.Ip("setting the MTU of a VM port that came back");
+
+        public IReadOnlyList<string> Reattach(int? mtu)
+        {
+            if (mtu is not { } value) return [];
+            try
+            {
+                Ip.Run(Inventory.ProcessCommandRunner.Default, "link", "set", "dev", vmInterface, "mtu", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                return [];
+            }
+            catch (Inventory.ExternalToolException e)
+            {
+                return [$"cannot set the MTU of {vmInterface} back to {value}: {e.Message}"];
             }
         }
 

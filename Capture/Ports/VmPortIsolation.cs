@@ -21,6 +21,7 @@ public sealed class VmPortIsolation : IDisposable
         public readonly string Name = name;
         public int Count;
         public bool TableInstalled;
+        public uint Index;            // the interface index the table and sysctls were applied to
         public readonly List<(PortSysctl Sysctl, string Previous)> Changed = new();
     }
 
@@ -63,26 +64,7 @@ public sealed class VmPortIsolation : IDisposable
             if (!HeldPorts.TryGetValue(interfaceName, out var held))
             {
                 held = new Held(interfaceName);
-                // Previous values first: they go into the table comment, so a crash leaves them recorded.
-                var previous = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var s in VmPortRules.Sysctls(interfaceName))
-                    if (TryRead(s, out var value)) previous[s.Key] = value;
-                try
-                {
-                    Nft.Run(runner, VmPortRules.RenderIsolate(interfaceName, previous));
-                    held.TableInstalled = true;
-                }
-                catch (ExternalToolException e)
-                {
-                    warnings.Add($"VM port {interfaceName} is not isolated: the host's own stack still sees what the VM sends ({e.Message})");
-                }
-                foreach (var s in VmPortRules.Sysctls(interfaceName))
-                {
-                    if (!previous.TryGetValue(s.Key, out var before)) continue; // e.g. IPv6 off in the kernel: nothing to change
-                    if (before == s.Value) continue;
-                    if (TryWrite(s, s.Value, out var error)) held.Changed.Add((s, before));
-                    else warnings.Add($"VM port {interfaceName}: cannot set {s.Key}={s.Value}: {error}");
-                }
+                Apply(runner, held, warnings);
                 HeldPorts[interfaceName] = held;
             }
             else if (!held.TableInstalled)
@@ -91,6 +73,53 @@ public sealed class VmPortIsolation : IDisposable
             }
             held.Count++;
             return new VmPortIsolation(runner, interfaceName, warnings) { Isolated = held.TableInstalled };
+        }
+    }
+
+    /// <summary>Installs the table and sets the sysctls on the interface as it is now (recording its index).</summary>
+    private static void Apply(ICommandRunner runner, Held held, List<string> warnings)
+    {
+        var interfaceName = held.Name;
+        held.Index = Native.Libc.if_nametoindex(interfaceName);
+        held.TableInstalled = false;
+        // Previous values first: they go into the table comment, so a crash leaves them recorded.
+        var previous = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var s in VmPortRules.Sysctls(interfaceName))
+            if (TryRead(s, out var value)) previous[s.Key] = value;
+        try
+        {
+            Nft.Run(runner, VmPortRules.RenderIsolate(interfaceName, previous));
+            held.TableInstalled = true;
+        }
+        catch (ExternalToolException e)
+        {
+            warnings.Add($"VM port {interfaceName} is not isolated: the host's own stack still sees what the VM sends ({e.Message})");
+        }
+        foreach (var s in VmPortRules.Sysctls(interfaceName))
+        {
+            if (!previous.TryGetValue(s.Key, out var before)) continue; // e.g. IPv6 off in the kernel: nothing to change
+            if (before == s.Value) continue;
+            if (TryWrite(s, s.Value, out var error)) held.Changed.Add((s, before));
+            else warnings.Add($"VM port {interfaceName}: cannot set {s.Key}={s.Value}: {error}");
+        }
+    }
+
+    /// <summary>
+    /// Isolates the port again when its interface was created anew since it was isolated (it
+    /// vanished and came back under the same name: the kernel dropped the old table and the new
+    /// interface has default sysctls). Idempotent; returns what could not be done.
+    /// </summary>
+    public IReadOnlyList<string> Refresh()
+    {
+        lock (HeldPorts)
+        {
+            if (_released || !HeldPorts.TryGetValue(_interface, out var held)) return Warnings;
+            var index = Native.Libc.if_nametoindex(_interface);
+            if (index == 0 || index == held.Index) return Warnings;
+            held.Changed.Clear(); // the old interface's values went with it
+            var warnings = new List<string>();
+            Apply(_runner, held, warnings);
+            return warnings;
         }
     }
 

@@ -82,6 +82,10 @@ public sealed class DaemonConfig
             UdpPortLast = Hocon.GetInt("vnet.host.udp-port-last", 47999),
             AnnounceInterval = Hocon.GetTimeSpan("vnet.host.announce-interval", TimeSpan.FromSeconds(3)),
             MulticastGroup = Hocon.GetString("vnet.multipoint.group", "239.192.76.1"),
+            LinkRecovery = new Actors.Links.LinkRecovery(
+                Hocon.GetTimeSpan("vnet.host.interface-wait", Actors.Links.LinkRecovery.Default.InterfaceWait),
+                Hocon.GetInt("vnet.host.max-worker-restarts", Actors.Links.LinkRecovery.Default.MaxRestarts),
+                Actors.Links.LinkRecovery.Default.RestartWindow),
             Negotiation = new NegotiationLimits(
                 Hocon.GetInt("vnet.negotiation.max-rounds", 16),
                 Hocon.GetTimeSpan("vnet.negotiation.reservation-ttl", TimeSpan.FromSeconds(10)),

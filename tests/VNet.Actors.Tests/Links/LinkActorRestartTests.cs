@@ -50,8 +50,10 @@ public sealed class LinkActorRestartTests : Akka.TestKit.Xunit2.TestKit
         public void Dispose() { }
     }
 
+    /// <summary>In-memory data planes on this process's real interfaces, watched with netlink (read only).</summary>
     private sealed class Factory(Func<LinkSpec, LinkEndpoint, ILinkDataPlane> create) : IDataPlaneFactory
     {
+        public Capture.Interfaces.IInterfaceMonitor? Interfaces => Capture.Interfaces.NetlinkInterfaceMonitor.Instance;
         public ILinkDataPlane Create(LinkSpec link, LinkEndpoint local) => create(link, local);
     }
 
@@ -89,11 +91,13 @@ public sealed class LinkActorRestartTests : Akka.TestKit.Xunit2.TestKit
         var parent = CreateTestProbe();
         parent.ChildActorOf(LinkActor.Props(link, local, new Factory((l, e) => { var p = new FlakyPlane(l, e, failingOpens: 100); planes.Add(p); return p; }), new LinkCounters()));
         parent.ExpectMsg<LinkActor.Started>();
-        var waiting = parent.FishForMessage<LinkProtocol.StatusChanged>(s => s.Status == LinkStatus.Restarting, TimeSpan.FromSeconds(5));
+        var waiting = parent.FishForMessage<LinkProtocol.StatusChanged>(s => s.Status == LinkStatus.Waiting, TimeSpan.FromSeconds(5));
         Assert.Equal("waiting for interface vtgone0 on h1", waiting.Detail);
         var plane = Assert.Single(planes);
-        AwaitCondition(() => plane.Disposed, TimeSpan.FromSeconds(5)); // sockets released while it waits
         parent.ExpectNoMsg(TimeSpan.FromSeconds(1)); // no restart loop, no Failed
-        Assert.Equal(1, plane.CaptureOpens);
+        Assert.InRange(plane.CaptureOpens, 0, 1); // the netlink dump may say "absent" before the first open
+        // The workers (and their VM-side sockets) are stopped; the transport and the link's sequence
+        // numbers stay for when the interface is back.
+        Assert.False(plane.Disposed);
     }
 }

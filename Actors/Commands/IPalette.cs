@@ -52,11 +52,11 @@ public sealed record CommandContext(ActorSystem System, IActorRef Host, IActorRe
     private string? ReachProblem()
     {
         var cluster = Akka.Cluster.Cluster.Get(System);
-        return TopologyReach.Problem(ClusterView.Of(cluster), HandOver, HostName);
+        return TopologyReach.Problem(ClusterView.Of(cluster), HandOver, HostPart);
     }
 
-    /// <summary>The host name in a node address (<c>akka.ssl.tcp://vnet@10.0.0.2:4053</c> → <c>10.0.0.2</c>), for messages.</summary>
-    private static string HostName(string address) =>
+    /// <summary>The host part of a node address (<c>akka.ssl.tcp://vnet@10.0.0.2:4053</c> → <c>10.0.0.2</c>), for messages.</summary>
+    private static string HostPart(string address) =>
         Akka.Actor.Address.TryParse(address, out var a) && a.Host is { } h ? h : address;
 
     private static TimeSpan HandOverOf(ActorSystem system)

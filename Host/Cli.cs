@@ -3,6 +3,7 @@ using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;
 using VNet.Host.Labs;
+using VNet.Host.Observability;
 using VNet.Host.Trust;
 
 namespace VNet.Host;
@@ -34,7 +35,7 @@ public static class Cli
                                                  -H to a node off loopback is TLS with a client certificate:
                                                  --pki DIR (ca.crt, NAME.crt, NAME.key; default /etc/vnet/pki
                                                  or $VNET_PKI) --cert NAME (default console or $VNET_CERT)
-        """;
+        """ + "\n" + ObservabilityCli.Usage;
 
     /// <summary>Runs the CLI; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -49,6 +50,10 @@ public static class Cli
                 ["lab", "down", .. var rest] => LabDown(rest),
                 ["lab", "exec", .. var rest] => LabExec(rest),
                 ["lab", "list"] => LabList(),
+                ["lab", var verb, .. var rest] when verb is "metrics" or "top" => ObservabilityCli.InLab(verb, rest),
+                ["lab", "web", .. var rest] => await ObservabilityCli.WebAsync(rest),
+                ["metrics", .. var rest] => await ObservabilityCli.MetricsAsync(rest),
+                ["top", .. var rest] => await ObservabilityCli.TopAsync(rest),
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
                 ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, stop, kill, start or restart\n" + Usage),

@@ -72,7 +72,12 @@ public sealed class ObservabilityServer : IAsyncDisposable
             app.MapGet("/", () => Resource("index.html", "text/html; charset=utf-8"));
             app.MapGet("/topology.js", () => Resource("topology.js", "text/javascript; charset=utf-8"));
             app.MapGet("/cytoscape.min.js", () => Resource("cytoscape.min.js", "text/javascript; charset=utf-8"));
-            app.MapGet("/api/topology", async (HttpContext http) => Results.Json(await source.TopologyAsync(http.RequestAborted), Json));
+            // Written here, not returned: a lambda of HttpContext alone binds as a RequestDelegate, whose result is dropped.
+            app.MapGet("/api/topology", async (HttpContext http) =>
+            {
+                http.Response.Headers.CacheControl = "no-store";
+                await http.Response.WriteAsJsonAsync(await source.TopologyAsync(http.RequestAborted), Json, http.RequestAborted);
+            });
         }
         try
         {

@@ -83,10 +83,26 @@ function draw(view) {
       l.ends.filter(known).forEach((e, i) => add({ group: 'edges', data: { id: `link:${l.id}:${i}`, link: l.id, source: 'segment:' + l.id, target: 'vm:' + e.vm, label: '' }, classes: l.status }));
     }
   }
-  let added = false;
   cy.elements().forEach(el => { if (!wanted.has(el.id())) el.remove(); });
-  cy.nodes().forEach(n => { if (n.scratch('_placed') !== true) { n.scratch('_placed', true); added = true; } });
-  if (added) cy.layout({ name: 'cose', animate: false, padding: 40, nodeRepulsion: () => 9000, idealEdgeLength: () => 160 }).run();
+  place(view);
+}
+
+// Hosts side by side (columns 360 px apart), their VMs stacked inside; a multipoint segment below
+// the VMs it joins. Placed again only when the set of hosts, VMs or segments changes.
+let placedKey = '';
+function place(view) {
+  const key = cy.nodes().map(n => n.id()).sort().join('|');
+  if (key === placedKey) return;
+  placedKey = key;
+  view.hosts.forEach((h, i) => h.vms.forEach((vm, j) => cy.getElementById('vm:' + vm.name).position({ x: i * 360, y: j * 70 })));
+  const bottom = Math.max(0, ...cy.nodes('.vm').map(n => n.position('y')));
+  cy.nodes('.segment').forEach(seg => {
+    const members = seg.neighborhood('node.vm');
+    const x = members.length ? members.map(n => n.position('x')).reduce((a, b) => a + b, 0) / members.length : 0;
+    seg.position({ x, y: bottom + 130 });
+  });
+  cy.fit(undefined, 60);
+  if (cy.zoom() > 1.8) { cy.zoom(1.8); cy.center(); }
 }
 
 function cell(text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; return td; }

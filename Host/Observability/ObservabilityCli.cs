@@ -20,9 +20,9 @@ public static class ObservabilityCli
           vnet metrics [--url URL]               print a node's /metrics (default http://127.0.0.1:9464/)
           vnet top [--url URL] [--interval S] [--count N]
                                                  live table of every link end: rate of each direction, drops
-          vnet lab metrics|top HOST [--lab ID] [...]
+          vnet lab metrics|top HOST [-L ID] [...]
                                                  the same for a lab host's node (run inside its namespace)
-          vnet lab web HOST [--lab ID] [--port N]
+          vnet lab web HOST [-L ID] [--port N]
                                                  forward 127.0.0.1:N (default 9464) here to the lab node's
                                                  topology page and /metrics
         """;
@@ -78,7 +78,7 @@ public static class ObservabilityCli
         for (var i = 0; i < rest.Length; i++)
         {
             if (rest[i] == "--port" && i + 1 < rest.Length && int.TryParse(rest[++i], CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535) port = p;
-            else throw new CommandException($"lab web: unexpected '{rest[i]}' (usage: vnet lab web HOST [--lab ID] [--port N])", ExitCodes.Usage);
+            else throw new CommandException($"lab web: unexpected '{rest[i]}' (usage: vnet lab web HOST [-L ID] [--port N])", ExitCodes.Usage);
         }
         using var forward = new NetnsForwarder(host.Netns, port, DefaultNode.Port);
         using var cancel = new CancellationTokenSource();
@@ -90,20 +90,20 @@ public static class ObservabilityCli
 
     private static (LabState State, LabHostState Host, string[] Others) LabHost(string verb, string[] args)
     {
-        if (args.Length == 0 || args[0].StartsWith('-')) throw new CommandException($"lab {verb}: which host? (usage: vnet lab {verb} HOST [--lab ID])", ExitCodes.Usage);
+        if (args.Length == 0 || args[0].StartsWith('-')) throw new CommandException($"lab {verb}: which host? (usage: vnet lab {verb} HOST [-L ID])", ExitCodes.Usage);
         var rest = args[1..].ToList();
         string? labId = null;
-        var at = rest.IndexOf("--lab");
+        var at = rest.FindIndex(a => a is "-L" or "--lab");
         if (at >= 0)
         {
-            if (at + 1 >= rest.Count) throw new CommandException($"lab {verb}: --lab needs a lab id", ExitCodes.Usage);
+            if (at + 1 >= rest.Count) throw new CommandException($"lab {verb}: {rest[at]} needs a lab id", ExitCodes.Usage);
             labId = rest[at + 1];
             rest.RemoveRange(at, 2);
         }
         var running = LabState.Running();
         var state = labId is not null ? LabState.Read(labId) : running.Count == 1 ? running[0] : null;
         if (state is null)
-            throw new CommandException(running.Count == 0 ? "no lab is up" : labId is not null ? $"no running lab '{labId}'" : $"which lab? use --lab ID ({string.Join(", ", running.Select(r => r.Id))})", ExitCodes.Usage);
+            throw new CommandException(running.Count == 0 ? "no lab is up" : labId is not null ? $"no running lab '{labId}'" : $"which lab? use -L ID ({string.Join(", ", running.Select(r => r.Id))})", ExitCodes.Usage);
         var host = state.Hosts.FirstOrDefault(h => h.Name == args[0])
             ?? throw new CommandException($"lab {state.Id} has no host '{args[0]}' (hosts: {string.Join(", ", state.Hosts.Select(h => h.Name))})", ExitCodes.Usage);
         return (state, host, [.. rest]);

@@ -83,7 +83,8 @@ public sealed class TopologyPageTests(TwoHostsLab lab, ITestOutputHelper output)
     [Fact]
     public async Task Vnet_top_renders_the_link_in_a_pseudo_terminal()
     {
-        var traffic = LabMetrics.TrafficAsync(Session, 6, 5213);
+        // Longer than `vnet top` takes to start and refresh three times on a loaded machine.
+        var traffic = LabMetrics.TrafficAsync(Session, 12, 5213);
         await Task.Delay(1500);
         var cli = string.Join(' ', LabMetrics.Cli.Select(Shell.Quote));
         var command = $"stty cols 140 rows 40; env TERM=xterm-256color {cli} lab top h1 --lab {Shell.Quote(Session.State.Id)} --count 3 --interval 1";
@@ -98,6 +99,7 @@ public sealed class TopologyPageTests(TwoHostsLab lab, ITestOutputHelper output)
         Assert.Contains("vm1@h1", screen);
         Assert.Contains("vm2@h2", screen);
         Assert.Contains("established", screen);
-        Assert.Contains("Mbit/s", screen);
+        // iperf3 moves hundreds of Mbit/s or more through l1 while top runs.
+        Assert.Matches(@"\d [MG]bit/s", screen);
     }
 }

@@ -3,6 +3,7 @@ using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;
 using VNet.Host.Labs;
+using VNet.Host.Observability;
 using VNet.Host.Trust;
 
 namespace VNet.Host;
@@ -40,7 +41,7 @@ public static class Cli
                                                  -H to a node off loopback is TLS with a client certificate:
                                                  --pki DIR (ca.crt, NAME.crt, NAME.key; default /etc/vnet/pki
                                                  or $VNET_PKI) --cert NAME (default console or $VNET_CERT)
-        """;
+        """ + "\n" + ObservabilityCli.Usage;
 
     /// <summary>Runs the CLI; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -59,9 +60,13 @@ public static class Cli
                 ["lab", "pingall", .. var rest] => LabVerbs.PingAll(rest, System.Console.Out),
                 ["lab", "iperf", .. var rest] => LabVerbs.Iperf(rest, System.Console.Out),
                 ["lab", "graph", .. var rest] => LabVerbs.Graph(rest, System.Console.Out),
+                ["lab", var verb, .. var rest] when verb is "metrics" or "top" => ObservabilityCli.InLab(verb, rest),
+                ["lab", "web", .. var rest] => await ObservabilityCli.WebAsync(rest),
+                ["metrics", .. var rest] => await ObservabilityCli.MetricsAsync(rest),
+                ["top", .. var rest] => await ObservabilityCli.TopAsync(rest),
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
-                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, stop, kill, start, restart, cut or heal\n" + Usage),
+                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, metrics, top, web, stop, kill, start, restart, cut or heal\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };
         }

@@ -3,6 +3,7 @@ using VNet.Actors.Commands.Palettes;
 using VNet.Actors.Commands;
 using VNet.Actors.Networks;
 using VNet.Host.Labs;
+using VNet.Messages;
 
 namespace VNet.Host.Tests.Networks;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
 

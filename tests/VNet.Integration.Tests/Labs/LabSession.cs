@@ -101,6 +101,22 @@ public sealed class LabSession : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The exit code a request ends with on a host's node, as the `vnet` client would: 0 for a reply,
+    /// 1 for a refusal, else the code and error of a request without a reply (4: retry).
+    /// </summary>
+    public async Task<(int Exit, string? Error)> ExitOfAsync(string host, ICommandRequest request)
+    {
+        try
+        {
+            return await AskUntypedAsync(host, request) is IRejection r ? (ExitCodes.Failed, string.Join("; ", r.Problems)) : (ExitCodes.Ok, null);
+        }
+        catch (CommandException e)
+        {
+            return (e.Exit, e.Message);
+        }
+    }
+
     private async Task<ICommandReply> AskUntypedAsync(string host, ICommandRequest request)
     {
         await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(Socket(host)));

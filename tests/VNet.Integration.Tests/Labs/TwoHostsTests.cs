@@ -28,7 +28,7 @@ public sealed class TwoHostsTests(TwoHostsLab lab) : IClassFixture<TwoHostsLab>
         var members = (await Session.ReplyAsync<MemberList>("h2", GetMembers.Instance)).Members;
         Assert.Equal(2, members.Length);
         Assert.All(members, m => Assert.Equal("up", m.Status));
-        Assert.Equal(["h1", "h2"], members.Select(m => m.Host).Order().ToArray());
+        Assert.Equal(["h1", "h2"], members.Select(m => m.Host ?? "?").Order().ToArray());
     }
 
     [Fact]

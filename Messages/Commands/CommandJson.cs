@@ -1,4 +1,4 @@
-using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
@@ -43,6 +43,8 @@ public static class CommandJson
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             WriteIndented = indented,
+            // Read by people and shells, never embedded in HTML: "don't", not "don\u0027t".
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             // A hand-written line may put "type" anywhere; the reader should not care.
             AllowOutOfOrderMetadataProperties = true,

@@ -125,7 +125,7 @@ public sealed class TopologyManagerTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
         h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.CreateFailed("l1", "no free protocol number"));
-        Assert.Equal(["no free protocol number"], ExpectMsg<LinkRejected>().Problems);
+        Assert.Equal("no free protocol number", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectMsg<LinkProtocol.Delete>();
         h2.ExpectMsg<LinkProtocol.Delete>();
         manager.Tell(new GetLinks());

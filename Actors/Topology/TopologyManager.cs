@@ -436,8 +436,22 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             return;
         }
         _replica?.RemoveLink(delete.Id);
-        if (link.Spec is not null) TellHosts(link.Spec, new LinkProtocol.Delete(delete.Id));
-        Sender.Tell(new LinkDeleted(delete.Id));
+        // Answered once every host of the link has dropped it (or did not answer in time), so a link
+        // of the same id created right after is not refused by a host still holding this one.
+        var hosts = (link.Spec?.Endpoints.Select(e => e.Host).Distinct() ?? []).Select(h => _hosts.GetValueOrDefault(h)?.Actor).OfType<IActorRef>().ToList();
+        var timeout = _settings.HostAskTimeout;
+        var id = delete.Id;
+        Task.WhenAll(hosts.Select(async h =>
+        {
+            try
+            {
+                await h.Ask<LinkProtocol.Deleted>(new LinkProtocol.Delete(id), timeout);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                // The delete was sent; a host that does not answer in time (down, cut off) is not waited for.
+            }
+        })).ContinueWith(_ => (IDeleteLinkReply)new LinkDeleted(id)).PipeTo(Sender);
     }
 
     /// <summary>

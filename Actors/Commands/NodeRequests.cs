@@ -121,8 +121,9 @@ internal sealed class NodeRequests(CommandContext context)
                     await emit(new MemberEvent(DateTime.UtcNow, e.GetType().Name.Replace("Member", "").ToLowerInvariant(), e.Member.Address.ToString(), e.Member.Status.ToString().ToLowerInvariant()));
                 }
             }
-            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                // The time is up, or the client went away: either way the tail is over.
             }
         }
         finally

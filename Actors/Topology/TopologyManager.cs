@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
 using VNet.Messages;
+using VNet.Messages.Commands;
 using static VNet.Messages.TopologyProtocol;
 
 namespace VNet.Actors.Topology;
@@ -196,13 +197,14 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Receive<CreateOutcome>(OnCreateOutcome);
         Receive<VerifyOutcome>(OnVerifyOutcome);
         Receive<DeleteLink>(OnDelete);
-        Receive<SetLinkOptions>(OnSetOptions);
+        Receive<SetLinkOptions>(OnSetOptionsRequest);
         Receive<OptionsOutcome>(OnOptionsOutcome);
         Receive<LinkReport>(OnReport);
         Receive<Reconcile>(_ => OnReconcile());
-        Receive<GetHosts>(_ => Sender.Tell(new HostList([.. _hosts.Values.OrderBy(h => h.Info.Name, StringComparer.Ordinal).Select(Entry)])));
-        Receive<GetLinks>(_ => Sender.Tell(new LinkList([.. _links.Values.OrderBy(l => l.Intent.Id, StringComparer.Ordinal)
-            .Select(l => new LinkEntry(l.Spec ?? Unplaced(l.Intent), l.Status, l.Detail))])));
+        Receive<GetHosts>(OnGetHosts);
+        Receive<GetLinks>(OnGetLinks);
+        Receive<GetNetwork>(_ => Sender.Tell(Running()));
+        Receive<ApplyNetwork>(OnApplyNetwork);
         Receive<UpdateSuccess>(_ => { });
         Receive<UpdateTimeout>(t => _log.Info("topology: write of {0} reached no majority in time; it spreads by gossip", t.Key));
         Receive<IUpdateResponse>(r => _log.Warning("topology: replicated write of {0} failed: {1}", r.Key, r));
@@ -212,12 +214,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Receive<LoadTimeout>(_ => { });
     }
 
-    private HostEntry Entry(HostState h) => new(h.Info, h.Up)
-    {
-        State = h.State,
-        Links = _links.Values.Count(l => l.Hosts.Contains(h.Info.Name)),
-        Ttl = h.Ttl,
-    };
+    private HostEntry Entry(HostState h) => new(h.Info, StatusOf(h), _links.Values.Count(l => l.Hosts.Contains(h.Info.Name)), h.Ttl);
 
     private static LinkSpec Unplaced(DesiredLink intent) =>
         new(intent.Id, intent.Kind, [.. intent.Vms.Select(v => new LinkEndpoint(VmRef.Parse(v).Host ?? "?", VmRef.Parse(v).Vm, default, "0.0.0.0"))], intent.Options);
@@ -339,7 +336,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         }
         if (problems.Count > 0)
         {
-            Sender.Tell(new Failed(string.Join("; ", problems)));
+            Sender.Tell(new LinkRejected(create.Id, [.. problems]));
             return;
         }
         var intent = new DesiredLink(create.Id, create.Kind, create.Vms, create.Options) { Placement = spec };
@@ -396,7 +393,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         {
             if (!_links.ContainsKey(outcome.LinkId) && outcome.Reply is LinkProtocol.Created late)
                 TellHosts(late.Link, new LinkProtocol.Delete(outcome.LinkId)); // deleted while being made: nothing half-made stays
-            outcome.ReplyTo?.Tell(new Failed($"link {outcome.LinkId} was deleted while being created"));
+            outcome.ReplyTo?.Tell(new LinkRejected(outcome.LinkId, [$"link {outcome.LinkId} was deleted while being created"]));
             return;
         }
         link.Busy = false;
@@ -412,14 +409,14 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
                 link.Intent = link.Intent with { Placement = created.Link with { Key = ImmutableArray<byte>.Empty } };
                 _replica?.WriteLink(link.Intent);
                 if (outcome.ReplyTo is null) _log.Info("link {0} is back: {1}, protocol number {2}", created.Link.Id, string.Join(" <-> ", created.Link.Endpoints), created.Link.Protocol);
-                outcome.ReplyTo?.Tell(created);
+                outcome.ReplyTo?.Tell(new LinkCreated(StateOf(link)));
                 break;
             case LinkProtocol.CreateFailed failed when outcome.ReplyTo is not null:
                 // Asked by a user: nothing half-made; the desired link goes and every host drops what it has of it.
                 _links.Remove(outcome.LinkId);
                 _replica?.RemoveLink(outcome.LinkId);
                 if (link.Spec is not null) TellHosts(link.Spec, new LinkProtocol.Delete(outcome.LinkId));
-                outcome.ReplyTo.Tell(new Failed(failed.Reason));
+                outcome.ReplyTo.Tell(new LinkRejected(outcome.LinkId, [failed.Reason]));
                 break;
             case LinkProtocol.CreateFailed failed:
                 // Bringing a link back: keep the intent and try again later.
@@ -435,30 +432,48 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     {
         if (!_links.Remove(delete.Id, out var link))
         {
-            Sender.Tell(new Failed($"no link '{delete.Id}' (see `vnet link show`)"));
+            Sender.Tell(NoLink(delete.Id));
             return;
         }
         _replica?.RemoveLink(delete.Id);
-        if (link.Spec is not null) TellHosts(link.Spec, new LinkProtocol.Delete(delete.Id));
-        Sender.Tell(new Done($"link {delete.Id} deleted"));
+        // Answered once every host of the link has dropped it (or did not answer in time), so a link
+        // of the same id created right after is not refused by a host still holding this one.
+        var hosts = (link.Spec?.Endpoints.Select(e => e.Host).Distinct() ?? []).Select(h => _hosts.GetValueOrDefault(h)?.Actor).OfType<IActorRef>().ToList();
+        var timeout = _settings.HostAskTimeout;
+        var id = delete.Id;
+        Task.WhenAll(hosts.Select(async h =>
+        {
+            try
+            {
+                await h.Ask<LinkProtocol.Deleted>(new LinkProtocol.Delete(id), timeout);
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                // The delete was sent; a host that does not answer in time (down, cut off) is not waited for.
+            }
+        })).ContinueWith(_ => (IDeleteLinkReply)new LinkDeleted(id)).PipeTo(Sender);
     }
 
-    private void OnSetOptions(SetLinkOptions set)
+    /// <summary>
+    /// Applies the changes of <paramref name="set"/> to the link's current options (the previous change
+    /// of the same link has finished: <see cref="OnSetOptionsRequest"/> keeps them in order).
+    /// </summary>
+    private void OnSetOptions(SetLinkOptions set, IActorRef replyTo)
     {
         if (!_links.TryGetValue(set.Id, out var link))
         {
-            Sender.Tell(new Failed($"no link '{set.Id}' (see `vnet link show`)"));
+            replyTo.Tell(NoLink(set.Id));
+            NextOptionChange(set.Id);
             return;
         }
-        var problems = set.Options.Problems().ToList();
-        // Both ends read the authentication setting once, when their data plane starts.
-        if (set.Options.Authenticate != link.Intent.Options.Authenticate) problems.Add($"auth is set when a link is created (this one has auth {(link.Intent.Options.Authenticate ? "on" : "off")}); delete and create it again to change it");
+        var options = set.Changes.ApplyTo(link.Intent.Options);
+        var problems = options.Problems().ToList();
         if (problems.Count > 0)
         {
-            Sender.Tell(new Failed($"link {set.Id}: {string.Join("; ", problems)}"));
+            replyTo.Tell(new LinkRejected(set.Id, [.. problems.Select(p => $"link {set.Id}: {p}")]));
+            NextOptionChange(set.Id);
             return;
         }
-        var replyTo = Sender;
         var targets = link.Hosts.Select(h => (Name: h, Host: _hosts.GetValueOrDefault(h))).ToList();
         var timeout = _settings.HostAskTimeout;
         var asks = targets.Select(async t =>
@@ -466,7 +481,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             if (t.Host is not { Up: true, Actor: { } actor }) return $"host {t.Name} is down";
             try
             {
-                var reply = await actor.Ask<object>(new LinkProtocol.SetOptions(set.Id, set.Options), timeout);
+                var reply = await actor.Ask<object>(new LinkProtocol.SetOptions(set.Id, options), timeout);
                 return reply is LinkProtocol.CreateFailed f ? f.Reason : null;
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
@@ -477,7 +492,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Task.WhenAll(asks).ContinueWith(t =>
         {
             var errors = t.Result.Where(e => e is not null).ToList();
-            return new OptionsOutcome(set.Id, set.Options, errors.Count == 0 ? null : string.Join("; ", errors), replyTo);
+            return new OptionsOutcome(set.Id, options, errors.Count == 0 ? null : string.Join("; ", errors), replyTo);
         }).PipeTo(Self);
     }
 
@@ -490,7 +505,9 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             link.Intent = link.Intent with { Options = o.Options, Placement = link.Spec };
             _replica?.WriteLink(link.Intent);
         }
-        o.ReplyTo.Tell(o.Error is null ? new Done($"link {o.LinkId} options changed") : new Failed(o.Error));
+        o.ReplyTo.Tell(o.Error is not null ? new LinkRejected(o.LinkId, [o.Error])
+            : _links.ContainsKey(o.LinkId) ? new LinkOptionsSet(StateOf(_links[o.LinkId])) : NoLink(o.LinkId));
+        NextOptionChange(o.LinkId);
     }
 
     private void OnReport(LinkReport report)

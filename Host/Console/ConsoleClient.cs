@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Host.Labs;
 
@@ -42,7 +43,7 @@ public static class ConsoleClient
             ConsoleConnection connection;
             try
             {
-                connection = await ConsoleConnection.ConnectAsync(endpoint);
+                connection = await ConsoleConnection.ConnectAsync(endpoint, tls: ConsolePki.AuthenticateAsync);
             }
             catch (CommandException e) when (e.Exit == ExitCodes.Unreachable && words.Count == 0 && LabState.Running().Count == 0)
             {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using RadLine;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Labs;
 
 namespace VNet.Host.Console;
@@ -133,7 +134,7 @@ public sealed class Repl
         if (_connection is not null) return true;
         try
         {
-            _connection = await ConsoleConnection.ConnectAsync(_endpoint, TimeSpan.FromSeconds(3));
+            _connection = await ConsoleConnection.ConnectAsync(_endpoint, TimeSpan.FromSeconds(3), tls: ConsolePki.AuthenticateAsync);
             _palettes = _connection.Hello.Palettes;
             if (!quiet) _error.WriteLine($"connected again to {_connection.Hello.Node} ({_connection.Hello.Address})");
             return true;

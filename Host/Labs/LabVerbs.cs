@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Console;
 using VNet.Messages;
 

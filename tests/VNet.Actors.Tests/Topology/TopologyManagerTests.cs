@@ -4,6 +4,7 @@ using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using VNet.Actors.Topology;
 using VNet.Messages;
+using VNet.Messages.Commands;
 using static VNet.Messages.TopologyProtocol;
 
 namespace VNet.Actors.Tests.Topology;
@@ -43,12 +44,12 @@ public sealed class TopologyManagerTests : TestKit
         Assert.Equal(["web@h2", "db@h3"], create.Link.Endpoints.Select(e => $"{e.Vm}@{e.Host}").ToArray());
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         h2.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h2"));
-        Assert.Equal(200, ExpectMsg<LinkProtocol.Created>().Link.Protocol);
+        Assert.Equal(200, ExpectMsg<LinkCreated>().Link.Link.Protocol);
 
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         var link = ExpectMsg<LinkList>().Links.Single();
-        Assert.Equal((LinkStatus.Established, 200), (link.Status, link.Link.Protocol));
-        manager.Tell(GetHosts.Instance);
+        Assert.Equal((LinkPhase.Established, 200), (link.Phase, link.Link.Protocol));
+        manager.Tell(new GetHosts());
         Assert.Equal([("h1", 0), ("h2", 1), ("h3", 1)], ExpectMsg<HostList>().Hosts.Select(h => (h.Info.Name, h.Links)).ToArray());
     }
 
@@ -64,13 +65,45 @@ public sealed class TopologyManagerTests : TestKit
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         Assert.False(create.Link.Options.Authenticate);
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
-        manager.Tell(new SetLinkOptions("l1", LinkOptions.Default));
-        Assert.Contains("auth is set when a link is created", ExpectMsg<Failed>().Reason);
-        manager.Tell(new SetLinkOptions("l1", off with { Encrypt = true }));
-        Assert.Contains("encrypt needs authentication", ExpectMsg<Failed>().Reason);
+        // A change names only options a running link can change: auth is not one of them.
+        manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { Encrypt = true }));
+        Assert.Contains("encrypt needs authentication", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Two_changes_of_a_link_sent_at_once_both_hold_each_applied_on_the_options_the_other_left()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default with { DelayMs = 5 }));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
+        ExpectMsg<LinkCreated>();
+
+        manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { Dscp = 10 }));
+        manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { LossPercent = 2 }));
+        foreach (var host in new[] { h1, h2 })
+        {
+            Assert.Equal((10, 0.0, 5.0), Of(host.ExpectMsg<LinkProtocol.SetOptions>().Options));
+            host.Reply(new LinkProtocol.StatusChanged("l1", LinkStatus.Established, null));
+        }
+        Assert.Equal((10, 0.0, 5.0), Of(ExpectMsg<LinkOptionsSet>().Link.Link.Options));
+        foreach (var host in new[] { h1, h2 })
+        {
+            Assert.Equal((10, 2.0, 5.0), Of(host.ExpectMsg<LinkProtocol.SetOptions>().Options));
+            host.Reply(new LinkProtocol.StatusChanged("l1", LinkStatus.Established, null));
+        }
+        Assert.Equal((10, 2.0, 5.0), Of(ExpectMsg<LinkOptionsSet>().Link.Link.Options));
+
+        manager.Tell(new SetLinkOptions("nope", new LinkOptionChanges { Dscp = 1 }));
+        Assert.Equal("no link 'nope' (see `vnet link show`)", ExpectMsg<LinkRejected>().Problems.Single());
+
+        static (int, double, double) Of(LinkOptions o) => (o.Dscp, o.LossPercent, o.DelayMs);
     }
 
     [Fact]
@@ -92,10 +125,10 @@ public sealed class TopologyManagerTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
         h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.CreateFailed("l1", "no free protocol number"));
-        Assert.Equal("no free protocol number", ExpectMsg<Failed>().Reason);
+        Assert.Equal("no free protocol number", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectMsg<LinkProtocol.Delete>();
         h2.ExpectMsg<LinkProtocol.Delete>();
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         Assert.Empty(ExpectMsg<LinkList>().Links);
     }
 
@@ -109,14 +142,14 @@ public sealed class TopologyManagerTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 150 }, "h1"));
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
         // h2's vnetd restarts: a new HostActor announces the same host. It has lost its links.
         var h2Again = CreateTestProbe();
         Announce(manager, h2Again, Host("h2", 12, 0, ("b", 0x020000000201)));
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         var down = ExpectMsg<LinkList>().Links.Single();
-        Assert.Equal(LinkStatus.Down, down.Status);
+        Assert.Equal(LinkPhase.WaitingForHost, down.Phase);
         Assert.Contains("h2 restarted", down.Detail);
 
         // Nothing happens before the host has settled; then both ends drop the link and h1 makes it anew.
@@ -143,9 +176,9 @@ public sealed class TopologyManagerTests : TestKit
 
         AwaitAssert(() =>
         {
-            manager.Tell(GetLinks.Instance);
+            manager.Tell(new GetLinks());
             var back = ExpectMsg<LinkList>().Links.Single();
-            Assert.Equal((LinkStatus.Established, 151), (back.Status, back.Link.Protocol));
+            Assert.Equal((LinkPhase.Established, 151), (back.Phase, back.Link.Protocol));
         }, TimeSpan.FromSeconds(3));
     }
 
@@ -160,13 +193,13 @@ public sealed class TopologyManagerTests : TestKit
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         var made = create.Link with { Protocol = 150 };
         h1.Reply(new LinkProtocol.Created(made, "h1"));
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
         // h2 reports the link failed; the manager checks both hosts' tables, finds it running on both
         // (its worker came back), and leaves it alone.
         manager.Tell(new LinkReport("h2", "l1", LinkStatus.Failed, "interface vanished"), h2);
-        manager.Tell(GetLinks.Instance);
-        Assert.Equal(LinkStatus.Failed, ExpectMsg<LinkList>().Links.Single().Status);
+        manager.Tell(new GetLinks());
+        Assert.Equal(LinkPhase.BackingOff, ExpectMsg<LinkList>().Links.Single().Phase);
         Clock.Advance(TimeSpan.FromSeconds(3));
         h1.ExpectMsg<LinkProtocol.GetTable>();
         h1.Reply(new LinkProtocol.Table("h1", [new LinkProtocol.Row(made, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
@@ -174,8 +207,8 @@ public sealed class TopologyManagerTests : TestKit
         h2.Reply(new LinkProtocol.Table("h2", [new LinkProtocol.Row(made, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
         AwaitAssert(() =>
         {
-            manager.Tell(GetLinks.Instance);
-            Assert.Equal(LinkStatus.Established, ExpectMsg<LinkList>().Links.Single().Status);
+            manager.Tell(new GetLinks());
+            Assert.Equal(LinkPhase.Established, ExpectMsg<LinkList>().Links.Single().Phase);
         }, TimeSpan.FromSeconds(3));
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }

@@ -47,9 +47,11 @@ public sealed class SerializationTests : IDisposable
             new LinkProtocol.Table("h1", [new LinkProtocol.Row(spec, LinkStatus.Established, null, counters, DirectionCounters.Empty, 1462)]),
             new LinkProtocol.CaptureChunk([1, 2, 3]),
             new TopologyProtocol.HostAnnounce(host),
-            new TopologyProtocol.CreateLink("l1", LinkKind.RawP2P, ["vm1", "vm2"], LinkOptions.Default) { PreferredProtocol = 150 },
-            new TopologyProtocol.HostList([new TopologyProtocol.HostEntry(host, true)]),
-            new TopologyProtocol.LinkList([new TopologyProtocol.LinkEntry(spec, LinkStatus.Down, "host h2 left")]),
+            new VNet.Messages.Commands.CreateLink("l1", LinkKind.RawP2P, ["vm1", "vm2"], LinkOptions.Default) { PreferredProtocol = 150 },
+            new VNet.Messages.Commands.HostList([new VNet.Messages.Commands.HostEntry(host, VNet.Messages.Commands.HostStatus.Up, 1, 2)]),
+            new VNet.Messages.Commands.LinkList([new VNet.Messages.Commands.LinkState(spec, VNet.Messages.Commands.LinkPhase.WaitingForHost, "host h2 left",
+                [new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Down, 150, 0, 0, null, null)])]),
+            new VNet.Messages.Commands.LinkRejected("l1", ["no"]),
         ];
         return all.Select(m => new[] { m });
     }

@@ -114,7 +114,7 @@ public sealed class LinkLifecycle
         Spec = spec;
         Phase = LinkPhase.Establishing;
         Detail = "waiting for every end to start";
-        _deadline = now + _settings.HostAskTimeout;
+        _deadline = now + _settings.StartTimeout;
         // Ends that have not reported yet get the agreed number and ports; reported ends keep their own.
         _ends = [.. _ends.Select(e => Started(e) ? e : e with
         {
@@ -184,7 +184,7 @@ public sealed class LinkLifecycle
         {
             case LinkPhase.Establishing when _check is null && now >= _deadline:
                 var silent = _ends.Where(e => !Started(e)).Select(e => e.Host).Distinct().ToList();
-                return Fail($"the end on host {string.Join(", ", silent)} did not start within {_settings.HostAskTimeout.TotalSeconds:0.#} s of the agreement", now);
+                return Fail($"the end on host {string.Join(", ", silent)} did not start within {_settings.StartTimeout.TotalSeconds:0.#} s of the agreement", now);
             case LinkPhase.WaitingForHost:
             case LinkPhase.BackingOff when now >= NextAttempt:
                 return Recover(place, remake: false);

@@ -269,7 +269,7 @@ public sealed class TopologyManagerTests : TestKit
             Assert.Equal(LinkPhase.Establishing, ExpectMsg<LinkList>().Links.Single().State!.Phase);
         }, TimeSpan.FromSeconds(3));
 
-        Clock.Advance(Settings.HostAskTimeout - TimeSpan.FromSeconds(1));
+        Clock.Advance(Settings.StartTimeout - TimeSpan.FromSeconds(1));
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Clock.Advance(Settings.ReconcileInterval + Settings.ReconcileInterval);
         Assert.Contains("the end on host h2 did not start", ExpectMsg<Failed>().Reason);

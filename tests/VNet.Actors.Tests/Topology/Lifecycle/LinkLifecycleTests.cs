@@ -13,7 +13,7 @@ namespace VNet.Actors.Tests.Topology.Lifecycle;
 /// </summary>
 public sealed class LinkLifecycleTests
 {
-    private static readonly TopologySettings Settings = new() { RetryMin = TimeSpan.FromSeconds(2), RetryMax = TimeSpan.FromSeconds(30), HostAskTimeout = TimeSpan.FromSeconds(5) };
+    private static readonly TopologySettings Settings = new() { RetryMin = TimeSpan.FromSeconds(2), RetryMax = TimeSpan.FromSeconds(30), StartTimeout = TimeSpan.FromSeconds(5) };
     private static readonly DateTime T0 = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
     private static readonly DesiredLink Intent = new("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default);
 

@@ -1,4 +1,5 @@
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;

@@ -6,6 +6,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Event;
+using VNet.Client;
 
 namespace VNet.Actors.Commands;
 
@@ -48,6 +49,7 @@ public sealed class CommandHost : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CommandHostSettings _settings;
     private readonly ImmutableArray<IPalette> _palettes;
+    private readonly CommandDispatcher _dispatcher;
     private readonly string _node;
     private readonly string _address;
     private readonly CancellationTokenSource _stop = new();
@@ -55,16 +57,17 @@ public sealed class CommandHost : ReceiveActor
     private Socket? _unix;
 
     /// <summary>Props.</summary>
-    public static Props Props(CommandHostSettings settings, ImmutableArray<IPalette> palettes, string node, string address) =>
-        Akka.Actor.Props.Create(() => new CommandHost(settings, palettes, node, address));
+    public static Props Props(CommandHostSettings settings, ImmutableArray<IPalette> palettes, CommandDispatcher dispatcher, string node, string address) =>
+        Akka.Actor.Props.Create(() => new CommandHost(settings, palettes, dispatcher, node, address));
 
-    public CommandHost(CommandHostSettings settings, ImmutableArray<IPalette> palettes, string node, string address)
+    public CommandHost(CommandHostSettings settings, ImmutableArray<IPalette> palettes, CommandDispatcher dispatcher, string node, string address)
     {
         _settings = settings;
         _palettes = palettes;
+        _dispatcher = dispatcher;
         _node = node;
         _address = address;
-        Receive<Accepted>(a => Context.ActorOf(CommandSession.Props(a.Socket, a.Stream, _palettes, _node, _address)));
+        Receive<Accepted>(a => Context.ActorOf(CommandSession.Props(a.Socket, a.Stream, _palettes, _dispatcher, _node, _address)));
         Receive<GetEndpoints>(_ => Sender.Tell(new Endpoints(_tcp?.LocalEndPoint as IPEndPoint, _settings.UnixSocket)));
     }
 

@@ -4,12 +4,15 @@ using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
+using VNet.Client;
+using VNet.Messages.Commands;
 
 namespace VNet.Actors.Commands;
 
 /// <summary>
 /// One console connection: sends the palettes, then runs requests one at a time and streams their
-/// output. Reading and writing happen on tasks; the actor serialises requests and owns the socket.
+/// output: a text request through its palette, a typed request straight to the
+/// <see cref="CommandDispatcher"/> (its items, then its reply). Reading and writing happen on tasks; the actor serialises requests and owns the socket.
 /// </summary>
 public sealed class CommandSession : ReceiveActor
 {
@@ -46,6 +49,7 @@ public sealed class CommandSession : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Socket _socket;
     private readonly ImmutableArray<IPalette> _palettes;
+    private readonly CommandDispatcher _dispatcher;
     private readonly string _node;
     private readonly string _address;
     private readonly Stream _stream;
@@ -60,14 +64,15 @@ public sealed class CommandSession : ReceiveActor
     private bool _busy;
 
     /// <summary>Props.</summary>
-    public static Props Props(Socket socket, Stream stream, ImmutableArray<IPalette> palettes, string node, string address) =>
-        Akka.Actor.Props.Create(() => new CommandSession(socket, stream, palettes, node, address));
+    public static Props Props(Socket socket, Stream stream, ImmutableArray<IPalette> palettes, CommandDispatcher dispatcher, string node, string address) =>
+        Akka.Actor.Props.Create(() => new CommandSession(socket, stream, palettes, dispatcher, node, address));
 
     /// <summary>A session on <paramref name="stream"/> (plain, or TLS already authenticated), which owns <paramref name="socket"/>.</summary>
-    public CommandSession(Socket socket, Stream stream, ImmutableArray<IPalette> palettes, string node, string address)
+    public CommandSession(Socket socket, Stream stream, ImmutableArray<IPalette> palettes, CommandDispatcher dispatcher, string node, string address)
     {
         _socket = socket;
         _palettes = palettes;
+        _dispatcher = dispatcher;
         _node = node;
         _address = address;
         _stream = stream;
@@ -149,8 +154,11 @@ public sealed class CommandSession : ReceiveActor
         }
     }
 
-    /// <summary>The request a line carries, or why it carries none (every way a line can be malformed).</summary>
-    public static (CommandRequest? Request, string? Error) ParseRequest(BoundedLine line)
+    /// <summary>
+    /// The request a line carries — a <see cref="ConsoleLine.Run"/> (its arguments never null) or a
+    /// <see cref="ConsoleLine.Ask"/> — or why it carries none (every way a line can be malformed).
+    /// </summary>
+    public static (ConsoleLine? Request, string? Error) ParseRequest(BoundedLine line)
     {
         if (line.Text is not { } text) return (null, $"request line of {line.Length} characters is longer than the limit of {ConsoleLine.MaxLineChars}");
         ConsoleLine parsed;
@@ -162,18 +170,62 @@ public sealed class CommandSession : ReceiveActor
         {
             return (null, $"malformed request: {e.Message}");
         }
-        if (parsed is not ConsoleLine.Run run) return (null, $"expected a run request, not '{parsed.GetType().Name.ToLowerInvariant()}'");
-        if (run.Request is not { } r) return (null, "malformed request: a run request needs a 'request' object");
-        if (string.IsNullOrEmpty(r.Palette) || string.IsNullOrEmpty(r.Command)) return (null, "malformed request: the request needs a 'palette' and a 'command'");
-        var args = r.Args ?? ImmutableDictionary<string, string>.Empty;
-        if (args.FirstOrDefault(a => a.Value is null) is { Key: { } nullKey }) return (null, $"malformed request: argument '{nullKey}' has no value");
-        return (r with { Args = args }, null);
+        switch (parsed)
+        {
+            case ConsoleLine.Ask { Request: ICommandRequest }:
+                return (parsed, null);
+            case ConsoleLine.Ask { Request: { } other }:
+                return (null, $"malformed request: '{CommandJson.Discriminator(other.GetType())}' is not a request");
+            case ConsoleLine.Ask:
+                return (null, "malformed request: an ask request needs a 'request' object");
+            case ConsoleLine.Run run:
+                if (run.Request is not { } r) return (null, "malformed request: a run request needs a 'request' object");
+                if (string.IsNullOrEmpty(r.Palette) || string.IsNullOrEmpty(r.Command)) return (null, "malformed request: the request needs a 'palette' and a 'command'");
+                var args = r.Args ?? ImmutableDictionary<string, string>.Empty;
+                if (args.FirstOrDefault(a => a.Value is null) is { Key: { } nullKey }) return (null, $"malformed request: argument '{nullKey}' has no value");
+                return (new ConsoleLine.Run(r with { Args = args }), null);
+            default:
+                return (null, $"expected a run or ask request, not '{parsed.GetType().Name.ToLowerInvariant()}'");
+        }
     }
 
     private async Task<(int, string?)> ExecuteLine(BoundedLine line)
     {
-        var (parsedRequest, error) = ParseRequest(line);
-        if (parsedRequest is not { } request) return (ExitCodes.Usage, error);
+        var (parsed, error) = ParseRequest(line);
+        return parsed switch
+        {
+            ConsoleLine.Run run => await RunText(run.Request),
+            ConsoleLine.Ask ask => await RunTyped((ICommandRequest)ask.Request),
+            _ => (ExitCodes.Usage, error),
+        };
+    }
+
+    /// <summary>A typed request: its items, its reply, and exit code 1 when the reply refuses it.</summary>
+    private async Task<(int, string?)> RunTyped(ICommandRequest request)
+    {
+        try
+        {
+            var reply = await _dispatcher.ExecuteAsync(request, item => _sink.EmitAsync(new ConsoleLine.Item(item)), _cancel.Token);
+            await _sink.EmitAsync(new ConsoleLine.Reply(reply));
+            return reply is IRejection rejection ? (ExitCodes.Failed, string.Join("; ", rejection.Problems)) : (ExitCodes.Ok, null);
+        }
+        catch (CommandException e)
+        {
+            return (e.Exit, e.Message);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return (ExitCodes.Failed, "connection closed");
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "console request {0} failed", CommandJson.Discriminator(request.GetType()));
+            return (ExitCodes.Failed, $"{CommandJson.Discriminator(request.GetType())} failed on {_node}: {e.Message}");
+        }
+    }
+
+    private async Task<(int, string?)> RunText(CommandRequest request)
+    {
         var palette = _palettes.FirstOrDefault(p => p.Definition.Name == request.Palette);
         if (palette is null) return (ExitCodes.Usage, $"unknown palette '{request.Palette}' (palettes: {string.Join(", ", _palettes.Select(p => p.Definition.Name))})");
         var command = palette.Definition.Commands.FirstOrDefault(c => c.Name == request.Command);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Actor;
+using VNet.Client;
 
 namespace VNet.Actors.Commands;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using VNet.Messages;
 
 namespace VNet.Actors.Networks;
 

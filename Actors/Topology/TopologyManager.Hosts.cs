@@ -3,38 +3,27 @@ using Akka.Cluster;
 using Akka.Event;
 using VNet.Actors.Topology.Lifecycle;
 using VNet.Messages;
+using VNet.Messages.Commands;
 using static VNet.Messages.TopologyProtocol;
 
 namespace VNet.Actors.Topology;
 
 /// <summary>
 /// The host registry of the TopologyManager: announces, discovery answers and membership events
-/// move each host between <see cref="Presence"/> states, and tell the lifecycles of the links on
+/// move each host between <see cref="HostStatus"/> states, and tell the lifecycles of the links on
 /// it that the host went, restarted or came back.
 /// </summary>
 public sealed partial class TopologyManager
 {
-    /// <summary>Where a host is, as the manager knows it.</summary>
-    private enum Presence
-    {
-        /// <summary>Answered a discovery search but never announced itself in this cluster.</summary>
-        Discovered,
-        /// <summary>A member, announcing.</summary>
-        Up,
-        /// <summary>A member the failure detector cannot reach.</summary>
-        Unreachable,
-        /// <summary>Left or removed from the cluster (or known only from the replicas).</summary>
-        Down,
-    }
-
-    private sealed class HostState(HostInfo info, Presence presence)
+    /// <summary>A known host: what it offers, its HostActor, and where it is (<see cref="HostStatus"/>).</summary>
+    private sealed class HostState(HostInfo info, HostStatus status)
     {
         public HostInfo Info { get; set; } = info;
         public IActorRef? Actor { get; set; }
-        public Presence Presence { get; set; } = presence;
+        public HostStatus Status { get; set; } = status;
         public DateTime ReadySince { get; set; }
         public int? Ttl { get; set; }
-        public bool Up => Presence == Presence.Up;
+        public bool Up => Status == HostStatus.Up;
     }
 
     private void OnAnnounce(HostInfo info, IActorRef actor)
@@ -42,17 +31,17 @@ public sealed partial class TopologyManager
         var known = _hosts.TryGetValue(info.Name, out var host);
         if (!known)
         {
-            host = new HostState(info, Presence.Discovered);
+            host = new HostState(info, HostStatus.Discovered);
             _hosts[info.Name] = host;
             _log.Info("host {0} ({1}) registered with {2} VM(s)", info.Name, info.SubstrateAddress, info.Vms.Length);
         }
         var restarted = host!.Actor is not null && !host.Actor.Equals(actor);
         var back = !host.Up || host.Actor is null || restarted;
         var changed = Material(host.Info) != Material(info);
-        var discoveredOnly = host.Presence == Presence.Discovered;
+        var discoveredOnly = host.Status == HostStatus.Discovered;
         host.Info = info;
         host.Actor = actor;
-        host.Presence = Presence.Up;
+        host.Status = HostStatus.Up;
         if (back)
         {
             host.ReadySince = Now;
@@ -81,7 +70,7 @@ public sealed partial class TopologyManager
             if (d.Host.ReadAt >= host.Info.ReadAt) host.Info = d.Host with { NodeAddress = d.Host.NodeAddress ?? host.Info.NodeAddress };
             return;
         }
-        _hosts[d.Host.Name] = new HostState(d.Host, Presence.Discovered) { Ttl = d.Ttl };
+        _hosts[d.Host.Name] = new HostState(d.Host, HostStatus.Discovered) { Ttl = d.Ttl };
         _log.Info("host {0} ({1}) discovered at TTL {2}", d.Host.Name, d.Host.SubstrateAddress, d.Ttl);
     }
 
@@ -94,14 +83,14 @@ public sealed partial class TopologyManager
             if (up)
             {
                 if (host.Up || host.Actor is null) continue; // a removed node comes back through its announce
-                host.Presence = Presence.Up;
+                host.Status = HostStatus.Up;
                 host.ReadySince = Now;
                 foreach (var link in _links.Values.ToList()) Carry(link, link.HostsChanged(Now));
             }
             else
             {
                 var wasUp = host.Up;
-                host.Presence = removed ? Presence.Down : Presence.Unreachable;
+                host.Status = removed ? HostStatus.Down : HostStatus.Unreachable;
                 if (!wasUp) continue;
                 foreach (var link in LinksOn(host.Info.Name).ToList()) Carry(link, link.HostLost(host.Info.Name, why, Now));
             }

@@ -136,7 +136,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     private void LoadHosts(LWWDictionary<string, KnownHost> hosts)
     {
         foreach (var (name, known) in hosts.Entries)
-            if (!_hosts.ContainsKey(name)) _hosts[name] = new HostState(known.Info, Presence.Down);
+            if (!_hosts.ContainsKey(name)) _hosts[name] = new HostState(known.Info, HostStatus.Down);
         _log.Info("topology: {0} host(s) loaded from the replicas", hosts.Count);
     }
 
@@ -180,16 +180,14 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Receive<CheckOutcome>(OnCheckOutcome);
         Receive<DeleteLink>(OnDelete);
         Receive<RemoveOutcome>(r => { if (_links.TryGetValue(r.LinkId, out var link)) Carry(link, link.Removed()); });
-        Receive<SetLinkOptions>(OnSetOptions);
+        Receive<SetLinkOptions>(OnSetOptionsRequest);
         Receive<OptionsOutcome>(OnOptionsOutcome);
         Receive<LinkReport>(OnReport);
         Receive<Reconcile>(_ => OnReconcile());
-        Receive<GetHosts>(_ => Sender.Tell(new HostList([.. _hosts.Values.OrderBy(h => h.Info.Name, StringComparer.Ordinal).Select(Entry)])));
-        Receive<GetLinks>(_ => Sender.Tell(new LinkList([.. _links.Keys.Order(StringComparer.Ordinal).Select(id =>
-        {
-            var state = StateOf(id)!;
-            return new LinkEntry(state.Link, _links[id].Status, state.Detail) { State = state };
-        })])));
+        Receive<GetHosts>(OnGetHosts);
+        Receive<GetLinks>(OnGetLinks);
+        Receive<GetNetwork>(_ => Sender.Tell(Running()));
+        Receive<ApplyNetwork>(OnApplyNetwork);
         Receive<UpdateSuccess>(_ => { });
         Receive<UpdateTimeout>(t => _log.Info("topology: write of {0} reached no majority in time; it spreads by gossip", t.Key));
         Receive<IUpdateResponse>(r => _log.Warning("topology: replicated write of {0} failed: {1}", r.Key, r));
@@ -202,12 +200,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     /// <summary>The whole state of link <paramref name="id"/> (phase and every end), or null for an unknown link.</summary>
     private LinkState? StateOf(string id) => _links.TryGetValue(id, out var link) ? link.State : null;
 
-    private HostEntry Entry(HostState h) => new(h.Info, h.Up)
-    {
-        State = h.Presence.ToString().ToLowerInvariant(),
-        Links = _links.Values.Count(l => l.Hosts.Contains(h.Info.Name)),
-        Ttl = h.Ttl,
-    };
+    private HostEntry Entry(HostState h) => new(h.Info, h.Status, _links.Values.Count(l => l.Hosts.Contains(h.Info.Name)), h.Ttl);
 
     // ------------------------------------------------------------------ commands
 
@@ -231,7 +224,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         }
         if (problems.Count > 0)
         {
-            Sender.Tell(new Failed(string.Join("; ", problems)));
+            Sender.Tell(new LinkRejected(create.Id, [.. problems]));
             return;
         }
         var intent = new DesiredLink(create.Id, create.Kind, create.Vms, create.Options) { Placement = spec };
@@ -261,12 +254,12 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
                     if (answer.Failure is null)
                     {
                         _log.Info("link {0} created: every end runs ({1}, protocol number {2})", id, string.Join(" <-> ", answer.State.Link.Endpoints), answer.State.Link.Protocol);
-                        creator.Tell(new LinkProtocol.Created(answer.State.Link, answer.State.Link.Endpoints[0].Host));
+                        creator.Tell(new LinkCreated(answer.State));
                     }
                     else
                     {
                         _log.Warning("link {0} could not be created: {1}", id, answer.Failure);
-                        creator.Tell(new Failed(answer.Failure));
+                        creator.Tell(new LinkRejected(id, [answer.Failure]));
                     }
                     break;
                 case LifecycleDecision.TellHostsDelete tell:
@@ -289,7 +282,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
                     _forgotten[id] = link.Attempt;
                     _replica?.RemoveLink(id);
                     if (_deleters.Remove(id, out var deleters))
-                        foreach (var deleter in deleters) deleter.Tell(new Done($"link {id} deleted"));
+                        foreach (var deleter in deleters) deleter.Tell(new LinkDeleted(id));
                     break;
             }
         }
@@ -351,7 +344,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     {
         if (!_links.TryGetValue(delete.Id, out var link))
         {
-            Sender.Tell(new Failed($"no link '{delete.Id}' (see `vnet link show`)"));
+            Sender.Tell(NoLink(delete.Id));
             return;
         }
         if (!_deleters.TryGetValue(delete.Id, out var deleters)) _deleters[delete.Id] = deleters = [];
@@ -381,22 +374,26 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Task.WhenAll(asks).ContinueWith(_ => new RemoveOutcome(id)).PipeTo(Self);
     }
 
-    private void OnSetOptions(SetLinkOptions set)
+    /// <summary>
+    /// Applies the changes of <paramref name="set"/> to the link's current options (the previous change
+    /// of the same link has finished: <see cref="OnSetOptionsRequest"/> keeps them in order).
+    /// </summary>
+    private void OnSetOptions(SetLinkOptions set, IActorRef replyTo)
     {
         if (!_links.TryGetValue(set.Id, out var link) || link.Phase == LinkPhase.Deleting)
         {
-            Sender.Tell(new Failed($"no link '{set.Id}' (see `vnet link show`)"));
+            replyTo.Tell(NoLink(set.Id));
+            NextOptionChange(set.Id);
             return;
         }
-        var problems = set.Options.Problems().ToList();
-        // Both ends read the authentication setting once, when their data plane starts.
-        if (set.Options.Authenticate != link.Intent.Options.Authenticate) problems.Add($"auth is set when a link is created (this one has auth {(link.Intent.Options.Authenticate ? "on" : "off")}); delete and create it again to change it");
+        var options = set.Changes.ApplyTo(link.Intent.Options);
+        var problems = options.Problems().ToList();
         if (problems.Count > 0)
         {
-            Sender.Tell(new Failed($"link {set.Id}: {string.Join("; ", problems)}"));
+            replyTo.Tell(new LinkRejected(set.Id, [.. problems.Select(p => $"link {set.Id}: {p}")]));
+            NextOptionChange(set.Id);
             return;
         }
-        var replyTo = Sender;
         var targets = link.Hosts.Select(h => (Name: h, Host: _hosts.GetValueOrDefault(h))).ToList();
         var timeout = _settings.HostAskTimeout;
         var asks = targets.Select(async t =>
@@ -404,7 +401,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             if (t.Host is not { Up: true, Actor: { } actor }) return $"host {t.Name} is down";
             try
             {
-                var reply = await actor.Ask<object>(new LinkProtocol.SetOptions(set.Id, set.Options), timeout);
+                var reply = await actor.Ask<object>(new LinkProtocol.SetOptions(set.Id, options), timeout);
                 return reply is LinkProtocol.CreateFailed f ? f.Reason : null;
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
@@ -415,7 +412,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Task.WhenAll(asks).ContinueWith(t =>
         {
             var errors = t.Result.Where(e => e is not null).ToList();
-            return new OptionsOutcome(set.Id, set.Options, errors.Count == 0 ? null : string.Join("; ", errors), replyTo);
+            return new OptionsOutcome(set.Id, options, errors.Count == 0 ? null : string.Join("; ", errors), replyTo);
         }).PipeTo(Self);
     }
 
@@ -423,7 +420,9 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     {
         // The intent keeps the new options, so links brought back later have them too.
         if (o.Error is null && _links.TryGetValue(o.LinkId, out var link)) Carry(link, link.OptionsChanged(o.Options));
-        o.ReplyTo.Tell(o.Error is null ? new Done($"link {o.LinkId} options changed") : new Failed(o.Error));
+        o.ReplyTo.Tell(o.Error is not null ? new LinkRejected(o.LinkId, [o.Error])
+            : StateOf(o.LinkId) is { } state ? new LinkOptionsSet(state) : NoLink(o.LinkId));
+        NextOptionChange(o.LinkId);
     }
 
     private void OnReport(LinkReport report)

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Host.Labs;
 
@@ -39,7 +40,7 @@ public static class ConsoleClient
             endpoint ??= DefaultEndpoint();
             if (pki is not null) endpoint = endpoint with { PkiDirectory = pki };
             if (cert is not null) endpoint = endpoint with { CertificateName = cert };
-            await using var connection = await ConsoleConnection.ConnectAsync(endpoint);
+            await using var connection = await ConsoleConnection.ConnectAsync(endpoint, tls: ConsolePki.AuthenticateAsync);
             if (words.Count == 0) return await Interactive(connection, endpoint, output, error);
             return await RunOne(connection, words, json, output, error);
         }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using VNet.Actors.Commands;
+using VNet.Client;
 
 namespace VNet.Host.Console;
 

@@ -4,6 +4,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Akka.Configuration;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Discovery;
 using VNet.Actors.Topology;
 using VNet.Actors.Hosts;

@@ -8,6 +8,7 @@ using Akka.Event;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Serialization.Hyperion;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Commands.Palettes;
 using VNet.Actors.Discovery;
 using VNet.Actors.Hosts;
@@ -132,10 +133,10 @@ public static class VnetDaemon
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
         var discovery = StartDiscovery(system, config, hocon, rejoin, host, describe, topology, trust?.ClusterKey);
 
-        var context = new CommandContext(system, hostActor, topology, host.Name);
-        ImmutableArray<IPalette> palettes = [new ClusterPalette(context), new HostPalette(context), new LinkPalette(context), new NetPalette(context), new ActorPalette(context), new HostsPalette(context)];
-        if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(context, discovery));
-        system.ActorOf(CommandHost.Props(console, palettes, host.Name, cluster.SelfAddress.ToString()), "cmd");
+        var commands = new CommandDispatcher(new CommandContext(system, hostActor, topology, host.Name), discovery);
+        ImmutableArray<IPalette> palettes = [new ClusterPalette(commands), new HostPalette(commands), new LinkPalette(commands), new NetPalette(commands), new ActorPalette(commands), new HostsPalette(commands)];
+        if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(commands));
+        system.ActorOf(CommandHost.Props(console, palettes, commands, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
         // Links go down before the node leaves the cluster (nothing half-made).
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "vnet-links-down", async () =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Console;
 using VNet.Host.Labs;
 

@@ -2,11 +2,12 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Console;
 using VNet.Host.Trust;
 using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Host.Labs;
 
@@ -298,15 +299,12 @@ public sealed class LabRunner(TextWriter progress)
                 throw new ShellException($"{p.Name} exited during start; its log ({p.Log}):{Environment.NewLine}{Shell.Tail(p.Log)}");
             try
             {
-                await using var c = await ConsoleConnection.ConnectAsync(endpoint, TimeSpan.FromSeconds(2), cancel);
-                var (lines, end) = await c.RunToEndAsync(c.Request("cluster", "show", json: true), cancel);
-                if (end.Exit == 0 && lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value is JsonArray members)
-                {
-                    var up = members.Count(m => m?["status"]?.GetValue<string>() == "up");
-                    var named = members.Count(m => m?["host"] is not null);
-                    last = $"{up}/{lab.Hosts.Length} up, {named} registered";
-                    if (up == lab.Hosts.Length && named == lab.Hosts.Length && await AllAnnounced(c, lab, cancel)) return up;
-                }
+                await using var vnet = await VNetClient.ConnectAsync(endpoint, TimeSpan.FromSeconds(2), cancel);
+                var members = (await vnet.AskAsync(GetMembers.Instance, cancel) as MemberList)!.Members;
+                var up = members.Count(m => m.Status == "up");
+                var named = members.Count(m => m.Host is not null);
+                last = $"{up}/{lab.Hosts.Length} up, {named} registered";
+                if (up == lab.Hosts.Length && named == lab.Hosts.Length && await AllAnnounced(vnet, lab, cancel)) return up;
             }
             catch (CommandException e)
             {
@@ -321,57 +319,48 @@ public sealed class LabRunner(TextWriter progress)
     /// True when the topology manager has every lab host up: announced by its HostActor, not only
     /// named by a discovery answer (links can only be placed on announced hosts).
     /// </summary>
-    private static async Task<bool> AllAnnounced(ConsoleConnection c, LabDefinition lab, CancellationToken cancel)
+    private static async Task<bool> AllAnnounced(VNetClient vnet, LabDefinition lab, CancellationToken cancel)
     {
-        var (lines, end) = await c.RunToEndAsync(c.Request("hosts", "show", json: true), cancel);
-        if (end.Exit != 0 || lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value is not JsonArray hosts) return false;
-        var up = hosts.Where(h => h?["state"]?.GetValue<string>() == "up").Select(h => h?["info"]?["name"]?.GetValue<string>()).ToHashSet();
+        if (await vnet.AskAsync(new GetHosts(), cancel) is not HostList hosts) return false;
+        var up = hosts.Hosts.Where(h => h.Up).Select(h => h.Info.Name).ToHashSet();
         return lab.Hosts.All(h => up.Contains(h.Name));
     }
 
     private static async Task<Dictionary<string, int>> CreateLinks(LabDefinition lab, LabState state, CancellationToken cancel)
     {
-        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(state.Hosts[0].Socket), cancel: cancel);
+        await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(state.Hosts[0].Socket), cancel: cancel);
+        var mtus = new Dictionary<string, int>();
         foreach (var link in lab.Network.Links)
         {
-            var args = new Dictionary<string, string> { ["id"] = link.Id, ["kind"] = link.Kind.Name(), ["vms"] = string.Join(',', link.Vms) };
-            var o = link.Options;
-            if (o.Compression != Compression.None) args["compression"] = "lz4";
-            if (o.Dscp != 0) args["dscp"] = o.Dscp.ToString(CultureInfo.InvariantCulture);
-            if (o.BandwidthBitsPerSecond != 0) args["bandwidth"] = o.BandwidthBitsPerSecond.ToString(CultureInfo.InvariantCulture);
-            if (o.BurstBytes != 0) args["burst"] = o.BurstBytes.ToString(CultureInfo.InvariantCulture);
-            if (o.DelayMs != 0) args["delay"] = o.DelayMs.ToString(CultureInfo.InvariantCulture);
-            if (o.JitterMs != 0) args["jitter"] = o.JitterMs.ToString(CultureInfo.InvariantCulture);
-            if (o.LossPercent != 0) args["loss"] = o.LossPercent.ToString(CultureInfo.InvariantCulture);
-            if (o.Encrypt) args["encrypt"] = "on";
-            if (!o.Authenticate) args["auth"] = "off";
-            var (_, end) = await c.RunToEndAsync(c.Request("link", "create", args), cancel);
-            if (end.Exit != 0) throw new ShellException($"link {link.Id}: {end.Error}");
-        }
-        // Each end reports its VM MTU once its data plane runs; the initiator answered for its end only.
-        JsonArray shown = [];
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
-        {
-            var (lines, showEnd) = await c.RunToEndAsync(c.Request("link", "show", json: true), cancel);
-            if (showEnd.Exit != 0) throw new ShellException($"link show: {showEnd.Error}");
-            shown = lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value as JsonArray ?? [];
-            if (shown.All(l => l?["vmMtu"] is not null)) break;
-            if (DateTime.UtcNow > deadline) throw new ShellException($"link(s) {string.Join(", ", shown.Where(l => l?["vmMtu"] is null).Select(l => l!["id"]))} did not start on every host within 15 s");
-            await Task.Delay(200, cancel);
-        }
-        var mtus = new Dictionary<string, int>();
-        foreach (var l in shown)
-        {
-            var mtu = l?["vmMtu"]?.GetValue<int>() ?? 0;
-            if (mtu <= 0) continue;
-            foreach (var end in l!["ends"]!.AsArray())
-            {
-                var vm = end!.GetValue<string>().Split('@')[0];
-                mtus[vm] = mtus.TryGetValue(vm, out var m) ? Math.Min(m, mtu) : mtu;
-            }
+            var reply = await vnet.AskAsync(new CreateLink(link.Id, link.Kind, link.Vms, link.Options) { PreferredProtocol = link.Protocol }, cancel);
+            if (reply is not LinkCreated created) throw new ShellException($"link {link.Id}: {string.Join("; ", ((LinkRejected)reply).Problems)}");
+            var mtu = created.Link.VmMtu ?? await EndsMtu(state, created.Link, cancel);
+            foreach (var end in created.Link.Ends) mtus[end.Vm] = mtus.TryGetValue(end.Vm, out var m) ? Math.Min(m, mtu) : mtu;
         }
         return mtus;
+    }
+
+    /// <summary>
+    /// The VM MTU of a link whose state does not carry it yet: each end reports its own once its data
+    /// plane runs (the initiator answered for its end only), so every end's host is asked until all have.
+    /// </summary>
+    public static async Task<int> EndsMtu(LabState state, LinkState link, CancellationToken cancel, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        var hosts = link.Ends.Select(e => e.Host).Distinct().ToList();
+        while (true)
+        {
+            var mtus = new List<int>();
+            foreach (var host in hosts)
+            {
+                await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(state.Hosts.First(h => h.Name == host).Socket), cancel: cancel);
+                if (await vnet.AskAsync(GetHostLinks.Instance, cancel) is HostLinks table && table.Links.FirstOrDefault(l => l.Link.Id == link.Link.Id) is { VmMtu: > 0 } row)
+                    mtus.Add(row.VmMtu);
+            }
+            if (mtus.Count == hosts.Count) return mtus.Min();
+            if (DateTime.UtcNow > deadline) throw new ShellException($"link {link.Link.Id} did not start on every host within {(timeout ?? TimeSpan.FromSeconds(15)).TotalSeconds:0} s ({mtus.Count} of {hosts.Count} ends report a VM MTU)");
+            await Task.Delay(200, cancel);
+        }
     }
 
     private static void ApplyMtus(LabDefinition lab, string prefix, Dictionary<string, int> mtus)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Bench.Contenders;
 using VNet.Bench.Lab;

@@ -1,5 +1,8 @@
+using System.Collections.Immutable;
 using System.Globalization;
+using VNet.Client;
 using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Actors.Commands.Palettes;
 
@@ -8,40 +11,37 @@ namespace VNet.Actors.Commands.Palettes;
 /// every host known from announces, discovery and membership, whether it is up, its VMs, load and
 /// links; <c>vnet hosts --host NAME</c> shows one host's interfaces and VMs.
 /// </summary>
-public sealed class HostsPalette(CommandContext context) : IPalette
+public sealed class HostsPalette(CommandDispatcher dispatcher) : Palette(dispatcher)
 {
     /// <inheritdoc/>
-    public PaletteDefinition Definition { get; } = new("hosts", "the hosts the topology manager knows", [
+    public override PaletteDefinition Definition { get; } = new("hosts", "the hosts the topology manager knows", [
         CommandDefinition.Of("show", "every known host: state, address, VMs, load C_n, links; --host for one host's interfaces and VMs",
             new SwitchDefinition("host", "show this host in detail")),
     ]) { DefaultCommand = "show" };
 
     /// <inheritdoc/>
-    public async Task ExecuteAsync(CommandRequest r, ICommandSink sink, CancellationToken cancel)
+    public override ICommandRequest Parse(CommandRequest r) => new GetHosts(r.Optional("host"));
+
+    /// <summary>A host status as the console writes it.</summary>
+    public static string Status(HostStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <inheritdoc/>
+    protected override async Task RenderAsync(CommandRequest r, ICommandReply reply, ICommandSink sink)
     {
-        var hosts = await context.HostsAsync();
-        if (r.Optional("host") is { } name)
+        if (reply is not HostList list) return;
+        if (r.Optional("host") is not null && list.Hosts is [var entry])
         {
-            var entry = hosts.FirstOrDefault(h => h.Info.Name == name) ?? throw new CommandException($"no host '{name}' (known: {string.Join(", ", hosts.Select(h => h.Info.Name))})");
             var info = entry.Info;
-            await sink.ResultAsync(r, $"host {info.Name} ({entry.State}, node {info.NodeAddress ?? "?"}, load {info.Load.ToString("G4", CultureInfo.InvariantCulture)})",
-                ["interface", "ipv4", "mac", "mtu", "gateway", "gateway-mac"],
-                info.Interfaces.Select(i => new[] { i.Name, i.IPv4 is null ? "-" : $"{i.IPv4}/{i.PrefixLength}", i.Mac?.ToString() ?? "-", i.Mtu.ToString(CultureInfo.InvariantCulture), i.Gateway ?? "-", i.GatewayMac?.ToString() ?? "-" }),
-                entry);
-            if (!r.Json)
-                await sink.ResultAsync(r, $"VMs offered by {info.Name}", ["vm", "state", "mac", "host-interface"],
-                    info.Vms.SelectMany(v => v.Nics.DefaultIfEmpty().Select(n => new[] { v.Name, v.State, n?.Mac.ToString() ?? "-", n?.HostInterface ?? "-" })), null);
+            await HostPalette.InterfacesAsync(sink, $"host {info.Name} ({Status(entry.Status)}, node {info.NodeAddress ?? "?"}, load {info.Load.ToString("G4", CultureInfo.InvariantCulture)})", info);
+            await HostPalette.VmsAsync(sink, info);
             return;
         }
-        await sink.ResultAsync(r, $"{hosts.Length} host(s) known to the topology manager",
+        await sink.EmitAsync(new ConsoleLine.Table($"{list.Hosts.Length} host(s) known to the topology manager",
             ["host", "state", "address", "node", "vms", "load", "links", "ttl"],
-            hosts.Select(h => new[]
-            {
-                h.Info.Name, h.State, h.Info.SubstrateAddress, h.Info.NodeAddress ?? "-",
+            [.. list.Hosts.Select(h => ImmutableArray.Create(
+                h.Info.Name, Status(h.Status), h.Info.SubstrateAddress, h.Info.NodeAddress ?? "-",
                 h.Info.Vms.IsDefaultOrEmpty ? "-" : string.Join(", ", h.Info.Vms.Select(v => v.Name)),
                 h.Info.Load.ToString("G4", CultureInfo.InvariantCulture), h.Links.ToString(CultureInfo.InvariantCulture),
-                h.Ttl?.ToString(CultureInfo.InvariantCulture) ?? "-",
-            }),
-            hosts);
+                h.Ttl?.ToString(CultureInfo.InvariantCulture) ?? "-"))]));
     }
 }

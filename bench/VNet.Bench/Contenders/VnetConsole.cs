@@ -1,17 +1,15 @@
-using System.Text.Json.Nodes;
-using VNet.Actors.Commands;
-using VNet.Host.Console;
+using VNet.Client;
+using VNet.Messages.Commands;
 
 namespace VNet.Bench.Contenders;
 
-/// <summary>The console commands the benchmark sends a VNet node — the same ones an operator types, with JSON answers.</summary>
+/// <summary>The console requests the benchmark sends a VNet node — the same ones an operator types, typed.</summary>
 public static class VnetConsole
 {
-    /// <summary>Runs one command on the node behind <paramref name="socket"/>; returns its JSON data and end line.</summary>
-    public static async Task<(JsonNode? Data, ConsoleLine.End End)> RunAsync(string socket, string palette, string command, Dictionary<string, string>? args, CancellationToken cancel)
+    /// <summary>Sends one request to the node behind <paramref name="socket"/> and returns its reply.</summary>
+    public static async Task<TReply> AskAsync<TReply>(string socket, IRequest<TReply> request, CancellationToken cancel) where TReply : ICommandReply
     {
-        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(socket), TimeSpan.FromSeconds(5), cancel);
-        var (lines, end) = await c.RunToEndAsync(c.Request(palette, command, args, json: true), cancel);
-        return (lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value, end);
+        await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(socket), TimeSpan.FromSeconds(5), cancel);
+        return await vnet.AskAsync(request, cancel);
     }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using VNet.Bench.Lab;
+using VNet.Client;
 using VNet.Host.Labs;
 using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Bench.Contenders;
 
@@ -57,42 +58,42 @@ public sealed class VnetLinkContender(VnetVariant variant) : Contender
     {
         HostBridge.Remove(lab);
         _processes = [.. lab.VnetdProcesses.Select(p => new TunnelProcess(p.Name, p.Pid))];
-        var args = new Dictionary<string, string>
+        var options = LinkOptions.Default with
         {
-            ["id"] = _id,
-            ["vms"] = $"{lab.Vm1.Name},{lab.Vm2.Name}",
-            ["kind"] = variant.Kind.Name(),
-            ["compression"] = CompressionName(variant.Compression),
+            Compression = variant.Compression,
+            Authenticate = variant.Protection != VnetProtection.None,
+            Encrypt = variant.Protection == VnetProtection.Encrypted,
         };
-        if (variant.Protection == VnetProtection.None) args["auth"] = "off";
-        if (variant.Protection == VnetProtection.Encrypted) args["encrypt"] = "on";
         var logs = lab.VnetdProcesses.Select(p => (p.Log, Offset: File.Exists(p.Log) ? new FileInfo(p.Log).Length : 0)).ToList();
-        var (data, end) = await VnetConsole.RunAsync(lab.ConsoleSocket, "link", "create", args, cancel);
-        if (end.Exit != 0) throw new ContenderUnavailableException((end.Error ?? $"link create exited with {end.Exit}") + Cause(logs));
-        _created = true;
-        _protocol = data?["protocol"]?.GetValue<int>() ?? 0;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
+        ICreateLinkReply reply;
+        try
         {
-            var (show, showEnd) = await VnetConsole.RunAsync(lab.ConsoleSocket, "link", "show", new() { ["id"] = _id }, cancel);
-            if (showEnd.Exit != 0) throw new ContenderUnavailableException($"link show: {showEnd.Error}");
-            var link = show?.AsArray().FirstOrDefault();
-            var status = link?["status"]?.GetValue<string>() ?? "?";
-            var vmMtu = link?["vmMtu"]?.GetValue<int?>();
-            if (status == "failed") throw new ContenderUnavailableException($"link created but failed: {link?["detail"]?.GetValue<string>()}");
-            if (status == "established" && vmMtu is > 0)
-            {
-                Notes.Add($"protocol number {_protocol}, VNet's VM MTU for this kind {vmMtu}");
-                var current = BenchLab.Mtu(lab.Vm1.Netns, "eth0");
-                if (vmMtu < current)
-                {
-                    Notes.Add($"the link carries frames only up to VM MTU {vmMtu} (below the common {current}): the VMs were set to {vmMtu} for this contender");
-                    lab.ApplyVmSettings(vmMtu.Value);
-                }
-                return;
-            }
-            if (DateTime.UtcNow > deadline) throw new ContenderUnavailableException($"link created but not established after 15 s (status {status}, VM MTU {vmMtu?.ToString(CultureInfo.InvariantCulture) ?? "unknown"})");
-            await Task.Delay(200, cancel);
+            reply = await VnetConsole.AskAsync(lab.ConsoleSocket, new CreateLink(_id, variant.Kind, [lab.Vm1.Name, lab.Vm2.Name], options), cancel);
+        }
+        catch (CommandException e)
+        {
+            throw new ContenderUnavailableException(e.Message + Cause(logs));
+        }
+        if (reply is not LinkCreated created) throw new ContenderUnavailableException(string.Join("; ", ((LinkRejected)reply).Problems) + Cause(logs));
+        _created = true;
+        _protocol = created.Link.Link.Protocol;
+        int vmMtu;
+        try
+        {
+            vmMtu = created.Link.VmMtu ?? await LabRunner.EndsMtu(lab.State, created.Link, cancel);
+        }
+        catch (ShellException e)
+        {
+            throw new ContenderUnavailableException($"link created but not established: {e.Message}");
+        }
+        if (await VnetConsole.AskAsync(lab.ConsoleSocket, new GetLinks(_id), cancel) is LinkList { Links: [{ Phase: LinkPhase.BackingOff or LinkPhase.Failed } failed] })
+            throw new ContenderUnavailableException($"link created but failed: {failed.Detail}");
+        Notes.Add($"protocol number {_protocol}, VNet's VM MTU for this kind {vmMtu}");
+        var current = BenchLab.Mtu(lab.Vm1.Netns, "eth0");
+        if (vmMtu < current)
+        {
+            Notes.Add($"the link carries frames only up to VM MTU {vmMtu} (below the common {current}): the VMs were set to {vmMtu} for this contender");
+            lab.ApplyVmSettings(vmMtu);
         }
     }
 
@@ -100,20 +101,16 @@ public sealed class VnetLinkContender(VnetVariant variant) : Contender
     public override async Task<Dictionary<string, long>> ReadCountersAsync(BenchLab lab, CancellationToken cancel)
     {
         var counters = new Dictionary<string, long>();
-        var (data, end) = await VnetConsole.RunAsync(lab.ConsoleSocket, "link", "stats", new() { ["id"] = _id }, cancel);
-        if (end.Exit != 0) return counters;
-        foreach (var row in data?.AsArray() ?? [])
+        if (await VnetConsole.AskAsync(lab.ConsoleSocket, new GetLinkStats(_id), cancel) is not LinkStats stats) return counters;
+        foreach (var d in stats.Directions)
         {
-            if (row is null) continue;
-            var prefix = $"link {row["host"]?.GetValue<string>()} {row["direction"]?.GetValue<string>()}";
-            counters[$"{prefix} frames"] = row["frames"]?.GetValue<long>() ?? 0;
-            counters[$"{prefix} compressed"] = row["compressed"]?.GetValue<long>() ?? 0;
-            counters[$"{prefix} fragmented"] = row["fragmented"]?.GetValue<long>() ?? 0;
-            counters[$"{prefix} bytes"] = row["bytes"]?.GetValue<long>() ?? 0;
-            counters[$"{prefix} wire-bytes"] = row["wireBytes"]?.GetValue<long>() ?? 0;
-            if (row["drops"] is JsonObject drops)
-                foreach (var (reason, value) in drops)
-                    counters[$"{prefix} drop {reason}"] = value?.GetValue<long>() ?? 0;
+            var prefix = $"link {d.Host} {d.Direction}";
+            counters[$"{prefix} frames"] = d.Counters.Frames;
+            counters[$"{prefix} compressed"] = d.Counters.CompressedFrames;
+            counters[$"{prefix} fragmented"] = d.Counters.FragmentedFrames;
+            counters[$"{prefix} bytes"] = d.Counters.Bytes;
+            counters[$"{prefix} wire-bytes"] = d.Counters.WireBytes;
+            foreach (var (reason, value) in d.Counters.Drops) counters[$"{prefix} drop {reason}"] = value;
         }
         return counters;
     }
@@ -133,15 +130,15 @@ public sealed class VnetLinkContender(VnetVariant variant) : Contender
     {
         if (!_created) return;
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var (_, end) = await VnetConsole.RunAsync(lab.ConsoleSocket, "link", "delete", new() { ["id"] = _id }, limit.Token);
-        if (end.Exit != 0) throw new ShellException($"link delete --id {_id}: {end.Error}");
+        if (await VnetConsole.AskAsync(lab.ConsoleSocket, new DeleteLink(_id), limit.Token) is LinkRejected rejected)
+            throw new ShellException($"link delete --id {_id}: {string.Join("; ", rejected.Problems)}");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         foreach (var host in lab.State.Hosts)
         {
             while (true)
             {
-                var (rows, _) = await VnetConsole.RunAsync(host.Socket, "host", "links", null, limit.Token);
-                if (!(rows?.AsArray() ?? []).Any(r => r?["id"]?.GetValue<string>() == _id)) break;
+                var table = (HostLinks)await VnetConsole.AskAsync(host.Socket, GetHostLinks.Instance, limit.Token);
+                if (table.Links.All(l => l.Link.Id != _id)) break;
                 if (DateTime.UtcNow > deadline) throw new ShellException($"link {_id} is still in {host.Name}'s link table 10 s after link delete");
                 await Task.Delay(200, limit.Token);
             }

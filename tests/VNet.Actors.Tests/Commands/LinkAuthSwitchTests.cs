@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Commands.Palettes;
 using VNet.Messages;
 

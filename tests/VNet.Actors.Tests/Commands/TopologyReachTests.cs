@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Cluster;
 using VNet.Actors.Commands;
+using VNet.Client;
 
 namespace VNet.Actors.Tests.Commands;
 

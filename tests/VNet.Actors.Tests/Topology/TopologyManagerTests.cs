@@ -57,12 +57,12 @@ public sealed class TopologyManagerTests : TestKit
         h2.Reply(new LinkProtocol.Created(made, "h2"));
         ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the initiator's end alone is not the link
         EndsRun(manager, made, h2, h3);
-        Assert.Equal(200, ExpectMsg<LinkProtocol.Created>().Link.Protocol);
+        Assert.Equal(200, ExpectMsg<LinkCreated>().Link.Link.Protocol);
 
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         var link = ExpectMsg<LinkList>().Links.Single();
-        Assert.Equal((LinkStatus.Established, 200), (link.Status, link.Link.Protocol));
-        manager.Tell(GetHosts.Instance);
+        Assert.Equal((LinkPhase.Established, 200), (link.Phase, link.Link.Protocol));
+        manager.Tell(new GetHosts());
         Assert.Equal([("h1", 0), ("h2", 1), ("h3", 1)], ExpectMsg<HostList>().Hosts.Select(h => (h.Info.Name, h.Links)).ToArray());
     }
 
@@ -79,13 +79,46 @@ public sealed class TopologyManagerTests : TestKit
         Assert.False(create.Link.Options.Authenticate);
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
         EndsRun(manager, create.Link with { Protocol = 200 }, h1, h2);
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
-        manager.Tell(new SetLinkOptions("l1", LinkOptions.Default));
-        Assert.Contains("auth is set when a link is created", ExpectMsg<Failed>().Reason);
-        manager.Tell(new SetLinkOptions("l1", off with { Encrypt = true }));
-        Assert.Contains("encrypt needs authentication", ExpectMsg<Failed>().Reason);
+        // A change names only options a running link can change: auth is not one of them.
+        manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { Encrypt = true }));
+        Assert.Contains("encrypt needs authentication", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void Two_changes_of_a_link_sent_at_once_both_hold_each_applied_on_the_options_the_other_left()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default with { DelayMs = 5 }));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
+        EndsRun(manager, create.Link with { Protocol = 200 }, h1, h2);
+        ExpectMsg<LinkCreated>();
+
+        manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { Dscp = 10 }));
+        manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { LossPercent = 2 }));
+        foreach (var host in new[] { h1, h2 })
+        {
+            Assert.Equal((10, 0.0, 5.0), Of(host.ExpectMsg<LinkProtocol.SetOptions>().Options));
+            host.Reply(new LinkProtocol.StatusChanged("l1", LinkStatus.Established, null));
+        }
+        Assert.Equal((10, 0.0, 5.0), Of(ExpectMsg<LinkOptionsSet>().Link.Link.Options));
+        foreach (var host in new[] { h1, h2 })
+        {
+            Assert.Equal((10, 2.0, 5.0), Of(host.ExpectMsg<LinkProtocol.SetOptions>().Options));
+            host.Reply(new LinkProtocol.StatusChanged("l1", LinkStatus.Established, null));
+        }
+        Assert.Equal((10, 2.0, 5.0), Of(ExpectMsg<LinkOptionsSet>().Link.Link.Options));
+
+        manager.Tell(new SetLinkOptions("nope", new LinkOptionChanges { Dscp = 1 }));
+        Assert.Equal("no link 'nope' (see `vnet link show`)", ExpectMsg<LinkRejected>().Problems.Single());
+
+        static (int, double, double) Of(LinkOptions o) => (o.Dscp, o.LossPercent, o.DelayMs);
     }
 
     [Fact]
@@ -107,10 +140,10 @@ public sealed class TopologyManagerTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
         h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.CreateFailed("l1", "no free protocol number"));
-        Assert.Equal("no free protocol number", ExpectMsg<Failed>().Reason);
+        Assert.Equal("no free protocol number", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectMsg<LinkProtocol.Delete>();
         h2.ExpectMsg<LinkProtocol.Delete>();
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         Assert.Empty(ExpectMsg<LinkList>().Links);
     }
 
@@ -125,14 +158,14 @@ public sealed class TopologyManagerTests : TestKit
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 150 }, "h1"));
         EndsRun(manager, create.Link with { Protocol = 150 }, h1, h2);
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
         // h2's vnetd restarts: a new HostActor announces the same host. It has lost its links.
         var h2Again = CreateTestProbe();
         Announce(manager, h2Again, Host("h2", 12, 0, ("b", 0x020000000201)));
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         var down = ExpectMsg<LinkList>().Links.Single();
-        Assert.Equal(LinkStatus.Down, down.Status);
+        Assert.Equal(LinkPhase.WaitingForHost, down.Phase);
         Assert.Contains("h2 restarted", down.Detail);
 
         // Nothing happens before the host has settled; then both ends drop the link and h1 makes it anew.
@@ -161,10 +194,9 @@ public sealed class TopologyManagerTests : TestKit
 
         AwaitAssert(() =>
         {
-            manager.Tell(GetLinks.Instance);
+            manager.Tell(new GetLinks());
             var back = ExpectMsg<LinkList>().Links.Single();
-            Assert.Equal((LinkStatus.Established, 151), (back.Status, back.Link.Protocol));
-            Assert.Equal(LinkPhase.Established, back.State!.Phase);
+            Assert.Equal((LinkPhase.Established, 151), (back.Phase, back.Link.Protocol));
         }, TimeSpan.FromSeconds(3));
     }
 
@@ -180,13 +212,13 @@ public sealed class TopologyManagerTests : TestKit
         var made = create.Link with { Protocol = 150 };
         h1.Reply(new LinkProtocol.Created(made, "h1"));
         EndsRun(manager, made, h1, h2);
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
         // h2 reports the link failed; the manager checks both hosts' tables, finds it running on both
         // (its worker came back), and leaves it alone.
         manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Failed, 150, 0, 1434, "fake transport", "interface vanished")), h2);
-        manager.Tell(GetLinks.Instance);
-        Assert.Equal(LinkStatus.Failed, ExpectMsg<LinkList>().Links.Single().Status);
+        manager.Tell(new GetLinks());
+        Assert.Equal(LinkPhase.BackingOff, ExpectMsg<LinkList>().Links.Single().Phase);
         Clock.Advance(TimeSpan.FromSeconds(3));
         h1.ExpectMsg<LinkProtocol.GetTable>();
         h1.Reply(new LinkProtocol.Table("h1", [new LinkProtocol.Row(made, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
@@ -194,8 +226,8 @@ public sealed class TopologyManagerTests : TestKit
         h2.Reply(new LinkProtocol.Table("h2", [new LinkProtocol.Row(made, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
         AwaitAssert(() =>
         {
-            manager.Tell(GetLinks.Instance);
-            Assert.Equal(LinkStatus.Established, ExpectMsg<LinkList>().Links.Single().Status);
+            manager.Tell(new GetLinks());
+            Assert.Equal(LinkPhase.Established, ExpectMsg<LinkList>().Links.Single().Phase);
         }, TimeSpan.FromSeconds(3));
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
@@ -213,10 +245,10 @@ public sealed class TopologyManagerTests : TestKit
         h1.Reply(new LinkProtocol.Created(made, "h1"));
         manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h1", "a", LinkStatus.Established, 0, 47001, 1440, "udp socket", null)), h1);
         manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Established, 0, 47002, 1430, "udp socket, gso", null)), h2);
-        ExpectMsg<LinkProtocol.Created>();
+        ExpectMsg<LinkCreated>();
 
-        manager.Tell(GetLinks.Instance);
-        var state = ExpectMsg<LinkList>().Links.Single().State!;
+        manager.Tell(new GetLinks());
+        var state = ExpectMsg<LinkList>().Links.Single();
         Assert.Equal(LinkPhase.Established, state.Phase);
         Assert.Equal(new[] { ("h1", 47001, 1440, "udp socket"), ("h2", 47002, 1430, "udp socket, gso") },
             state.Ends.Select(e => (e.Host, e.Port, e.VmMtu, e.Transport!)).ToArray());
@@ -225,9 +257,9 @@ public sealed class TopologyManagerTests : TestKit
 
         // h2's worker restarts: the link is degraded, and says which end and why.
         manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Restarting, 0, 47002, 1430, "udp socket, gso", "socket error")), h2);
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         var degraded = ExpectMsg<LinkList>().Links.Single();
-        Assert.Equal((LinkPhase.Degraded, LinkStatus.Restarting, "h2: socket error"), (degraded.State!.Phase, degraded.Status, degraded.Detail));
+        Assert.Equal((LinkPhase.Degraded, LinkStatus.Restarting, "h2: socket error"), (degraded.Phase, degraded.Ends[1].Status, degraded.Detail));
     }
 
     [Fact]
@@ -244,10 +276,10 @@ public sealed class TopologyManagerTests : TestKit
         EndsRun(manager, made, h1);
         manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Failed, 200, 0, 0, null, "no interface vm-b")), h2);
 
-        Assert.Equal("h2: no interface vm-b", ExpectMsg<Failed>().Reason);
+        Assert.Equal("h2: no interface vm-b", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectMsg<LinkProtocol.Delete>();
         h2.ExpectMsg<LinkProtocol.Delete>();
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         Assert.Empty(ExpectMsg<LinkList>().Links);
     }
 
@@ -265,14 +297,14 @@ public sealed class TopologyManagerTests : TestKit
         EndsRun(manager, made, h1);
         AwaitAssert(() =>
         {
-            manager.Tell(GetLinks.Instance);
-            Assert.Equal(LinkPhase.Establishing, ExpectMsg<LinkList>().Links.Single().State!.Phase);
+            manager.Tell(new GetLinks());
+            Assert.Equal(LinkPhase.Establishing, ExpectMsg<LinkList>().Links.Single().Phase);
         }, TimeSpan.FromSeconds(3));
 
         Clock.Advance(Settings.StartTimeout - TimeSpan.FromSeconds(1));
         ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         Clock.Advance(Settings.ReconcileInterval + Settings.ReconcileInterval);
-        Assert.Contains("the end on host h2 did not start", ExpectMsg<Failed>().Reason);
+        Assert.Contains("the end on host h2 did not start", ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectMsg<LinkProtocol.Delete>();
     }
 
@@ -288,8 +320,8 @@ public sealed class TopologyManagerTests : TestKit
 
         // h2's vnetd restarts while h1 negotiates.
         Announce(manager, CreateTestProbe(), Host("h2", 12, 0, ("b", 0x020000000201)));
-        Assert.Equal("host h2 restarted", ExpectMsg<Failed>().Reason);
-        manager.Tell(GetLinks.Instance);
+        Assert.Equal("host h2 restarted", ExpectMsg<LinkRejected>().Problems.Single());
+        manager.Tell(new GetLinks());
         Assert.Empty(ExpectMsg<LinkList>().Links);
     }
 
@@ -305,19 +337,19 @@ public sealed class TopologyManagerTests : TestKit
         var negotiator = h1.LastSender;
 
         manager.Tell(new DeleteLink("l1"));
-        Assert.Contains("deleted while being created", creator.ExpectMsg<Failed>().Reason);
+        Assert.Contains("deleted while being created", creator.ExpectMsg<LinkRejected>().Problems.Single());
         h1.ExpectMsg<LinkProtocol.Delete>();
         h1.Reply(new LinkProtocol.Deleted("l1", true));
         h2.ExpectMsg<LinkProtocol.Delete>();
         ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // h2 has not answered yet
         h2.Reply(new LinkProtocol.Deleted("l1", false));
-        Assert.Equal("link l1 deleted", ExpectMsg<Done>().What);
+        Assert.Equal("l1", ExpectMsg<LinkDeleted>().Id);
 
         // The responder made its end after the delete reached it: its report gets it dropped.
         negotiator.Tell(new LinkProtocol.CreateFailed("l1", "link l1 was deleted while negotiating"));
         manager.Tell(new LinkReport("l1", create.Link.Attempt, new LinkEndState("h2", "b", LinkStatus.Established, 200, 0, 1434, "fake transport", null)), h2);
         h2.ExpectMsg<LinkProtocol.Delete>();
-        manager.Tell(GetLinks.Instance);
+        manager.Tell(new GetLinks());
         Assert.Empty(ExpectMsg<LinkList>().Links);
         creator.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Console;
 
 namespace VNet.Host.Tests.Console;

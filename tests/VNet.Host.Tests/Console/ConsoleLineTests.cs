@@ -1,4 +1,5 @@
 using VNet.Actors.Commands;
+using VNet.Client;
 
 namespace VNet.Host.Tests.Console;
 
@@ -25,7 +26,7 @@ public class ConsoleLineTests
     [InlineData("not json", "malformed request")]
     [InlineData("{\"request\":{}}", "malformed request")]
     [InlineData("{\"t\":\"fly\"}", "malformed request")]
-    [InlineData("{\"t\":\"end\",\"exit\":0}", "expected a run request")]
+    [InlineData("{\"t\":\"end\",\"exit\":0}", "expected a run or ask request")]
     [InlineData("{\"t\":\"run\",\"request\":{\"palette\":\"net\"}}", "needs a 'palette' and a 'command'")]
     [InlineData("{\"t\":\"run\",\"request\":{\"palette\":\"net\",\"command\":\"load\",\"args\":{\"file\":null}}}", "argument 'file' has no value")]
     [InlineData("{\"t\":\"run\",\"request\":{\"palette\":\"net\",\"command\":\"load\",\"args\":{\"file\":1}}}", "malformed request")]
@@ -45,7 +46,7 @@ public class ConsoleLineTests
         Assert.Contains($"longer than the limit of {ConsoleLine.MaxLineChars}", error);
         var (ok, none) = CommandSession.ParseRequest(new BoundedLine("{\"request\":{\"palette\":\"cluster\",\"command\":\"show\"},\"t\":\"run\"}", 60));
         Assert.Null(none);
-        Assert.Empty(ok!.Args);
+        Assert.Empty(Assert.IsType<ConsoleLine.Run>(ok).Request.Args);
     }
 
     [Fact]

@@ -47,16 +47,15 @@ public sealed class SerializationTests : IDisposable
             new LinkProtocol.Table("h1", [new LinkProtocol.Row(spec, LinkStatus.Established, null, counters, DirectionCounters.Empty, 1462) { Transport = "raw socket" }]),
             new LinkProtocol.CaptureChunk([1, 2, 3]),
             new TopologyProtocol.HostAnnounce(host),
-            new TopologyProtocol.CreateLink("l1", LinkKind.RawP2P, ["vm1", "vm2"], LinkOptions.Default) { PreferredProtocol = 150 },
-            new TopologyProtocol.HostList([new TopologyProtocol.HostEntry(host, true)]),
-            new TopologyProtocol.LinkList([new TopologyProtocol.LinkEntry(spec, LinkStatus.Down, "host h2 left")]),
+            new VNet.Messages.Commands.CreateLink("l1", LinkKind.RawP2P, ["vm1", "vm2"], LinkOptions.Default) { PreferredProtocol = 150 },
+            new VNet.Messages.Commands.HostList([new VNet.Messages.Commands.HostEntry(host, VNet.Messages.Commands.HostStatus.Up, 1, 2)]),
+            new VNet.Messages.Commands.LinkList([new VNet.Messages.Commands.LinkState(spec, VNet.Messages.Commands.LinkPhase.WaitingForHost, "host h2 left",
+                [new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Down, 150, 0, 0, null, null)])]),
+            new VNet.Messages.Commands.LinkRejected("l1", ["no"]),
             new TopologyProtocol.LinkReport("l1", Guid.NewGuid(), new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Established, 201, 0, 1462, "raw socket", null)),
-            new TopologyProtocol.LinkList([new TopologyProtocol.LinkEntry(spec, LinkStatus.Restarting, "h2: socket error")
-            {
-                State = new VNet.Messages.Commands.LinkState(spec with { Attempt = Guid.NewGuid() }, VNet.Messages.Commands.LinkPhase.Degraded, "h2: socket error",
-                    [new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Established, 201, 0, 1462, "raw socket", null),
-                     new VNet.Messages.Commands.LinkEndState("h2", "vm2", LinkStatus.Restarting, 201, 0, 1462, "raw socket", "socket error")]),
-            }]),
+            new VNet.Messages.Commands.LinkList([new VNet.Messages.Commands.LinkState(spec with { Attempt = Guid.NewGuid() }, VNet.Messages.Commands.LinkPhase.Degraded, "h2: socket error",
+                [new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Established, 201, 0, 1462, "raw socket", null),
+                 new VNet.Messages.Commands.LinkEndState("h2", "vm2", LinkStatus.Restarting, 201, 0, 1462, "raw socket", "socket error")])]),
         ];
         return all.Select(m => new[] { m });
     }

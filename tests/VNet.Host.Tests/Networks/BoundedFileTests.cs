@@ -1,8 +1,10 @@
 using System.Text;
 using VNet.Actors.Commands.Palettes;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Host.Labs;
+using VNet.Messages;
 
 namespace VNet.Host.Tests.Networks;
 
@@ -48,10 +50,10 @@ public class BoundedFileTests
         Assert.Contains("larger than the limit of 1000 bytes", p.Message);
         Assert.Equal(2, p.Line);
         // The node's check on what a client sends: base64 content, over the default limit.
-        var big = Convert.ToBase64String(Encoding.UTF8.GetBytes("<network>\n<!--" + new string('x', (int)XmlFileLimits.DefaultMaxBytes) + "-->\n</network>"));
-        var e = Assert.Throws<CommandException>(() => NetPalette.ParseContent("big.xml", big));
-        Assert.Contains($"big.xml:2:", e.Message);
-        Assert.Contains($"larger than the limit of {XmlFileLimits.DefaultMaxBytes} bytes", e.Message);
+        var big = Encoding.UTF8.GetBytes("<network>\n<!--" + new string('x', (int)XmlFileLimits.DefaultMaxBytes) + "-->\n</network>");
+        var rejected = NetworkContent.Parse("big.xml", big).Rejected!;
+        Assert.Contains($"big.xml:2:", rejected.Problems.Single());
+        Assert.Contains($"larger than the limit of {XmlFileLimits.DefaultMaxBytes} bytes", rejected.Problems.Single());
     }
 
     [Theory]

@@ -1,8 +1,10 @@
 using System.Text.Json.Nodes;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Console;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages.Commands;
 
 namespace VNet.Integration.Tests.Console;
 
@@ -83,7 +85,10 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
             return await BothForms(host, args);
         }
 
-        var members = (await Run("h1", "cluster", "show")).Json!.AsArray();
+        // --json prints the reply record: its "type", then its members (docs/console-protocol.md).
+        var shown = (await Run("h1", "cluster", "show")).Json!;
+        Assert.Equal("member-list", shown["type"]!.GetValue<string>());
+        var members = shown["members"]!.AsArray();
         Assert.Equal(3, members.Count);
         Assert.Contains("is up", (await Run("h2", "cluster", "status")).Text);
         Assert.Contains("leader", (await Run("h1", "cluster", "leader")).Text);
@@ -91,22 +96,22 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
         Assert.Contains("Up", (await Run("h1", "cluster", "tail", "--seconds", "1")).Text);
 
         Assert.Equal("vnet", (await Run("h1", "actor", "system")).Json!["name"]!.GetValue<string>());
-        Assert.Contains((await Run("h1", "actor", "hierarchy")).Json!.AsArray(), a => a!["path"]!.GetValue<string>() == "/user/host");
+        Assert.Contains((await Run("h1", "actor", "hierarchy")).Json!["actors"]!.AsArray(), a => a!["path"]!.GetValue<string>() == "/user/host");
 
-        Assert.Equal("h2", (await Run("h2", "host", "show")).Json!["name"]!.GetValue<string>());
+        Assert.Equal("h2", (await Run("h2", "host", "show")).Json!["info"]!["name"]!.GetValue<string>());
         Assert.Contains("eth0", (await Run("h3", "host", "inventory")).Text);
-        Assert.Equal("seg1", (await Run("h3", "host", "links")).Json!.AsArray().Single()!["id"]!.GetValue<string>());
+        Assert.Equal("seg1", (await Run("h3", "host", "links")).Json!["links"]!.AsArray().Single()!["link"]!["id"]!.GetValue<string>());
 
-        Assert.Equal(3, (await Run("h1", "hosts", "show")).Json!.AsArray().Count);
+        Assert.Equal(3, (await Run("h1", "hosts", "show")).Json!["hosts"]!.AsArray().Count);
         Assert.Contains("h3", (await Run("h1", "discover", "search", "--want", "2", "--ttl-max", "2")).Text);
         Assert.Contains("discovery on h2", (await Run("h2", "discover", "stats")).Text);
 
-        Assert.Equal("established", (await Run("h1", "link", "show")).Json!.AsArray().Single()!["status"]!.GetValue<string>());
-        Assert.Equal(6, (await Run("h1", "link", "stats", "--id", "seg1")).Json!.AsArray().Count);
+        Assert.Equal("established", (await Run("h1", "link", "show")).Json!["links"]!.AsArray().Single()!["phase"]!.GetValue<string>());
+        Assert.Equal(6, (await Run("h1", "link", "stats", "--id", "seg1")).Json!["directions"]!.AsArray().Count);
         Assert.Contains("dscp=10", (await Run("h1", "link", "set", "--id", "seg1", "--dscp", "10")).Text);
         var capture = await Run("h1", "link", "capture", "--id", "seg1", "--file", Path.Combine(dir, "c.pcap"), "--seconds", "0.5");
         Assert.True(File.Exists(Path.Combine(dir, "c.pcap")));
-        Assert.Equal("seg1", capture.Json!["link"]!.GetValue<string>());
+        Assert.Equal(("link-captured", "seg1"), (capture.Json!["type"]!.GetValue<string>(), capture.Json!["id"]!.GetValue<string>()));
 
         Assert.Contains("<link id=\"seg1\"", (await Run("h1", "net", "show")).Text);
         var file = Path.Combine(dir, "net.xml");
@@ -127,16 +132,16 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
         Assert.Equal(0, (await Vnet("h1", "--json", "link", "delete", "--id", "p1")).Exit);
         var json = await Vnet("h1", "--json", "link", "create", "--id", "p2", "--kind", "udp-p2p", "--vms", "vm3,vm2");
         Assert.True(json.Exit == 0, json.Err);
-        Assert.Equal("p2", JsonNode.Parse(json.Out)!["id"]!.GetValue<string>());
+        Assert.Equal("p2", JsonNode.Parse(json.Out)!["link"]!["link"]!["id"]!.GetValue<string>());
         covered.Add("link create");
 
         // Leaving: h3 leaves by itself (text), h2 is asked to leave from h1 (JSON).
         Assert.Contains("leaving", (await Vnet("h3", "cluster", "leave")).Out);
         var h2Address = members.Single(m => m!["host"]!.GetValue<string>() == "h2")!["address"]!.GetValue<string>();
         var leave = await Vnet("h1", "--json", "cluster", "leave", "--address", h2Address);
-        Assert.Equal(h2Address, JsonNode.Parse(leave.Out)!["leaving"]!.GetValue<string>());
+        Assert.Equal(h2Address, JsonNode.Parse(leave.Out)!["address"]!.GetValue<string>());
         covered.Add("cluster leave");
-        await WaitUntil(async () => (await Session.CommandAsync("h1", "cluster", "show")).AsArray().Count == 1, TimeSpan.FromSeconds(30));
+        await WaitUntil(async () => (await Session.ReplyAsync<MemberList>("h1", GetMembers.Instance)).Members.Length == 1, TimeSpan.FromSeconds(30));
 
         // Every command the node offers was exercised.
         await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(Socket("h1")));

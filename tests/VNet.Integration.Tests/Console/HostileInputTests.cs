@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Net.Sockets;
 using System.Text;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Host.Console;
 

@@ -1,5 +1,7 @@
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Integration.Tests.Discovery;
 
@@ -19,13 +21,13 @@ public sealed class BootstrapTests
             views.Clear();
             foreach (var host in session.Lab.Hosts)
             {
-                var members = (await session.TryCommandAsync(host.Name, "cluster", "show"))?.AsArray() ?? [];
-                views.Add([.. members.Where(m => m!["status"]!.GetValue<string>() == "up").Select(m => m!["address"]!.GetValue<string>()).Order()]);
+                var members = (await session.TryReplyAsync<MemberList>(host.Name, GetMembers.Instance))?.Members ?? [];
+                views.Add([.. members.Where(m => m.Status == "up").Select(m => m.Address).Order()]);
             }
             return views.All(v => v.Length == 3 && v.SequenceEqual(views[0]));
         }, TimeSpan.FromSeconds(20), "all three nodes seeing the same cluster of three Up members");
         // The rule is deterministic: the lowest address (h1, 192.0.2.10) formed the cluster, so it is the oldest.
-        var leader = await session.CommandAsync("h3", "cluster", "leader");
-        Assert.Equal("h1", session.HostOf(leader["oldest"]!.GetValue<string>()));
+        var leader = await session.ReplyAsync<LeaderInfo>("h3", GetLeader.Instance);
+        Assert.Equal("h1", session.HostOf(leader.Oldest!));
     }
 }

@@ -3,8 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Integration.Tests.Discovery;
 
@@ -39,25 +42,20 @@ public sealed partial class RoutedDiscoveryTests(ChainLab lab) : IClassFixture<C
         {
             await Session.WaitUntilAsync(() => Task.FromResult(File.Exists(log) && File.ReadAllText(log).Contains("listening on")), TimeSpan.FromSeconds(10), "tcpdump start");
 
-            var (lines, end) = await Session.StreamAsync("h1", "discover", "search", new() { ["want"] = "2", ["ttl-max"] = "6" });
-            Assert.True(end.Exit == 0, end.Error);
+            var (progress, reply) = await Session.StreamAsync("h1", new SearchHosts(6, 2, null));
             // A TTL-4 query would go out 6 s after the start; wait past that before reading the wire.
             await Task.Delay(TimeSpan.FromSeconds(3));
             Shell.Run("kill", ["-INT", tcpdump.ToString(CultureInfo.InvariantCulture)], check: false);
             await Session.WaitUntilAsync(() => Task.FromResult(!Shell.Alive(tcpdump)), TimeSpan.FromSeconds(10), "tcpdump exit");
 
-            var data = lines.OfType<ConsoleLine.Data>().Select(d => d.Value!).ToList();
-            var done = data.Last();
-            Assert.Equal("done", done["event"]!.GetValue<string>());
-            Assert.Equal("WantReached", done["reason"]!.GetValue<string>());
-            Assert.Equal(3, done["lastTtl"]!.GetValue<int>());
-            var hosts = done["hosts"]!.AsArray().ToDictionary(h => h!["host"]!.GetValue<string>(), h => h!);
+            var done = Assert.IsType<SearchDone>(reply);
+            Assert.Equal((SearchEnd.WantReached, 3), (done.Reason, done.LastTtl));
+            var hosts = done.Hosts.ToDictionary(h => h.Info.Name);
             Assert.Equal(["h2", "h3"], hosts.Keys.Order().ToArray());
-            Assert.Equal(2, hosts["h2"]["ttl"]!.GetValue<int>());
-            Assert.Equal(3, hosts["h3"]["ttl"]!.GetValue<int>());
-            Assert.InRange(hosts["h3"]["elapsedSeconds"]!.GetValue<double>(), 3.8, 5.5);
+            Assert.Equal((2, 3), (hosts["h2"].Ttl, hosts["h3"].Ttl));
+            Assert.InRange(hosts["h3"].ElapsedSeconds, 3.8, 5.5);
             // Found hosts were streamed as they answered, each once, nearest first.
-            Assert.Equal(["h2", "h3"], data.Where(d => d["event"]!.GetValue<string>() == "found").Select(d => d["host"]!.GetValue<string>()).ToArray());
+            Assert.Equal(["h2", "h3"], progress.OfType<HostAnswered>().Select(f => f.Host.Info.Name).ToArray());
 
             var wire = File.ReadAllText(log);
             var queries = TcpdumpQuery().Matches(wire).Select(m => (At: double.Parse(m.Groups["t"].Value, CultureInfo.InvariantCulture), Ttl: int.Parse(m.Groups["ttl"].Value, CultureInfo.InvariantCulture))).ToList();
@@ -81,42 +79,41 @@ public sealed partial class RoutedDiscoveryTests(ChainLab lab) : IClassFixture<C
     {
         foreach (var host in Session.Lab.Hosts)
         {
-            var inventory = await Session.CommandAsync(host.Name, "host", "inventory");
+            var inventory = (await Session.ReplyAsync<HostDescribed>(host.Name, GetHostInfo.Instance)).Info;
             var ip = JsonNode.Parse(Session.Exec(host.Name, "ip", "-j", "addr", "show").Output)!.AsArray();
             var expected = ip.Where(l => l!["ifname"]!.GetValue<string>() != "lo").ToDictionary(l => l!["ifname"]!.GetValue<string>(), l => l!);
-            var interfaces = inventory["interfaces"]!.AsArray();
-            Assert.Equal(expected.Keys.Order().ToArray(), interfaces.Select(i => i!["name"]!.GetValue<string>()).Order().ToArray());
+            var interfaces = inventory.Interfaces;
+            Assert.Equal(expected.Keys.Order().ToArray(), interfaces.Select(i => i.Name).Order().ToArray());
             foreach (var i in interfaces)
             {
-                var name = i!["name"]!.GetValue<string>();
-                var link = expected[name];
-                Assert.Equal(link["address"]!.GetValue<string>(), i["mac"]!.GetValue<string>());
-                Assert.Equal(link["mtu"]!.GetValue<int>(), i["mtu"]!.GetValue<int>());
+                var link = expected[i.Name];
+                Assert.Equal(link["address"]!.GetValue<string>(), i.Mac?.ToString());
+                Assert.Equal(link["mtu"]!.GetValue<int>(), i.Mtu);
                 var inet = link["addr_info"]!.AsArray().FirstOrDefault(a => a!["family"]!.GetValue<string>() == "inet");
-                Assert.Equal(inet?["local"]?.GetValue<string>(), i["iPv4"]?.GetValue<string>() ?? i["ipv4"]?.GetValue<string>());
-                if (inet is not null) Assert.Equal(inet["prefixlen"]!.GetValue<int>(), i["prefixLength"]!.GetValue<int>());
+                Assert.Equal(inet?["local"]?.GetValue<string>(), i.IPv4);
+                if (inet is not null) Assert.Equal(inet["prefixlen"]!.GetValue<int>(), i.PrefixLength);
             }
-            var eth0 = interfaces.Single(i => i!["name"]!.GetValue<string>() == "eth0")!;
-            Assert.Equal(host.Interfaces[0].Gateway!.ToString(), eth0["gateway"]!.GetValue<string>());
+            var eth0 = interfaces.Single(i => i.Name == "eth0");
+            Assert.Equal(host.Interfaces[0].Gateway!.ToString(), eth0.Gateway);
 
             // The netns provider: exactly this host's lab VMs, with the MAC their eth0 has inside the VM namespace.
-            var vms = inventory["vms"]!.AsArray();
-            Assert.Equal(host.Vms.Select(v => v.Name).Order().ToArray(), vms.Select(v => v!["name"]!.GetValue<string>()).Order().ToArray());
+            var vms = inventory.Vms;
+            Assert.Equal(host.Vms.Select(v => v.Name).Order().ToArray(), vms.Select(v => v.Name).Order().ToArray());
             foreach (var vm in host.Vms)
             {
-                var nic = vms.Single(v => v!["name"]!.GetValue<string>() == vm.Name)!["nics"]!.AsArray().Single()!;
+                var nic = vms.Single(v => v.Name == vm.Name).Nics.Single();
                 var inside = JsonNode.Parse(Session.Exec(vm.Name, "ip", "-j", "link", "show", "eth0").Output)!.AsArray().Single()!;
-                Assert.Equal(vm.Mac.ToString(), nic["mac"]!.GetValue<string>());
-                Assert.Equal(inside["address"]!.GetValue<string>(), nic["mac"]!.GetValue<string>());
-                Assert.Equal(vm.Name, nic["hostInterface"]!.GetValue<string>());
+                Assert.Equal(vm.Mac, nic.Mac);
+                Assert.Equal(inside["address"]!.GetValue<string>(), nic.Mac.ToString());
+                Assert.Equal(vm.Name, nic.HostInterface);
             }
         }
 
         // The topology manager's registry has them all (`vnet hosts`).
-        var registry = (await Session.CommandAsync("h2", "hosts", "show")).AsArray();
-        Assert.Equal(["h1", "h2", "h3"], registry.Select(h => h!["info"]!["name"]!.GetValue<string>()).ToArray());
-        Assert.All(registry, h => Assert.Equal("up", h!["state"]!.GetValue<string>()));
-        Assert.Equal(["vm1", "vm2", "vm3 vm4"], registry.Select(h => string.Join(' ', h!["info"]!["vms"]!.AsArray().Select(v => v!["name"]!.GetValue<string>()).Order())).ToArray());
+        var registry = (await Session.ReplyAsync<HostList>("h2", new GetHosts())).Hosts;
+        Assert.Equal(["h1", "h2", "h3"], registry.Select(h => h.Info.Name).ToArray());
+        Assert.All(registry, h => Assert.Equal(HostStatus.Up, h.Status));
+        Assert.Equal(["vm1", "vm2", "vm3 vm4"], registry.Select(h => string.Join(' ', h.Info.Vms.Select(v => v.Name).Order())).ToArray());
     }
 
     [Fact]
@@ -127,11 +124,10 @@ public sealed partial class RoutedDiscoveryTests(ChainLab lab) : IClassFixture<C
             Session.Exec("h2", "bash", "-c", $"printf '%s' '{payload}' > /dev/udp/192.0.2.10/48600");
         await Session.WaitUntilAsync(async () =>
         {
-            var stats = await Session.CommandAsync("h1", "discover", "stats");
-            return stats["totalMalformed"]!.GetValue<long>() >= 3;
+            var stats = await Session.ReplyAsync<DiscoveryCounters>("h1", GetDiscoveryStats.Instance);
+            return stats.Malformed.Values.Sum() >= 3;
         }, TimeSpan.FromSeconds(10), "the malformed datagrams counted");
-        var (lines, end) = await Session.StreamAsync("h1", "discover", "search", new() { ["want"] = "1", ["ttl-max"] = "2", ["step"] = "0.5" });
-        Assert.True(end.Exit == 0, end.Error);
-        Assert.Equal("h2", lines.OfType<ConsoleLine.Data>().Last().Value!["hosts"]!.AsArray().Single()!["host"]!.GetValue<string>());
+        var (_, reply) = await Session.StreamAsync("h1", new SearchHosts(2, 1, 0.5));
+        Assert.Equal("h2", Assert.IsType<SearchDone>(reply).Hosts.Single().Info.Name);
     }
 }

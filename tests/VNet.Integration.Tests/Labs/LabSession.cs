@@ -1,8 +1,8 @@
-using System.Text.Json.Nodes;
-using VNet.Actors.Commands;
+using VNet.Client;
 using VNet.Host;
-using VNet.Host.Console;
 using VNet.Host.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
@@ -63,57 +63,102 @@ public sealed class LabSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs a console command on a host's node; returns the data (JSON) and the end line.</summary>
-    public async Task<(JsonNode? Data, ConsoleLine.End End)> ConsoleAsync(string host, string palette, string command, Dictionary<string, string>? args = null)
+    /// <summary>The socket of a host's console.</summary>
+    public string Socket(string host) => State.Hosts.First(h => h.Name == host).Socket;
+
+    /// <summary>
+    /// Sends a typed request to a host's node and returns its reply, whatever it is; throws
+    /// <see cref="CommandException"/> when there is none (node unreachable, manager moving: exit 4).
+    /// </summary>
+    public async Task<TReply> AskAsync<TReply>(string host, IRequest<TReply> request) where TReply : ICommandReply
     {
-        var socket = State.Hosts.First(h => h.Name == host).Socket;
-        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(socket));
-        var (lines, end) = await c.RunToEndAsync(c.Request(palette, command, args, json: true));
-        return (lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value, end);
+        await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(Socket(host)));
+        return await vnet.AskAsync(request);
     }
 
-    /// <summary>Like <see cref="ConsoleAsync"/> but fails the test when the command fails.</summary>
-    public async Task<JsonNode> CommandAsync(string host, string palette, string command, Dictionary<string, string>? args = null)
+    /// <summary>Like <see cref="AskAsync"/>, but fails the test unless the reply is a <typeparamref name="TOk"/>.</summary>
+    public async Task<TOk> ReplyAsync<TOk>(string host, ICommandRequest request) where TOk : ICommandReply
     {
-        var (data, end) = await ConsoleAsync(host, palette, command, args);
-        Assert.True(end.Exit == 0, $"{palette} {command} on {host} failed: {end.Error}");
-        return data ?? throw new Xunit.Sdk.XunitException($"{palette} {command} returned no data");
+        var reply = await AskUntypedAsync(host, request);
+        return reply switch
+        {
+            TOk ok => ok,
+            IRejection rejected => throw new Xunit.Sdk.XunitException($"{CommandJson.Discriminator(request.GetType())} on {host} was refused: {string.Join("; ", rejected.Problems)}"),
+            _ => throw new Xunit.Sdk.XunitException($"{CommandJson.Discriminator(request.GetType())} on {host} answered {reply}, not {typeof(TOk).Name}"),
+        };
+    }
+
+    /// <summary>Like <see cref="ReplyAsync"/>, but null when the request is refused or the node does not answer (for polling).</summary>
+    public async Task<TOk?> TryReplyAsync<TOk>(string host, ICommandRequest request) where TOk : class, ICommandReply
+    {
+        try
+        {
+            return await AskUntypedAsync(host, request) as TOk;
+        }
+        catch (CommandException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The exit code a request ends with on a host's node, as the `vnet` client would: 0 for a reply,
+    /// 1 for a refusal, else the code and error of a request without a reply (4: retry).
+    /// </summary>
+    public async Task<(int Exit, string? Error)> ExitOfAsync(string host, ICommandRequest request)
+    {
+        try
+        {
+            return await AskUntypedAsync(host, request) is IRejection r ? (ExitCodes.Failed, string.Join("; ", r.Problems)) : (ExitCodes.Ok, null);
+        }
+        catch (CommandException e)
+        {
+            return (e.Exit, e.Message);
+        }
+    }
+
+    private async Task<ICommandReply> AskUntypedAsync(string host, ICommandRequest request)
+    {
+        await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(Socket(host)));
+        return await vnet.SendAsync(request);
     }
 
     /// <summary>
     /// Creates a link through the cluster (console on the first host), then sets the VM MTU it reports
-    /// on its VMs, as `lab up` does; returns the link as `link show` describes it.
+    /// on its VMs, as `lab up` does; returns the link's state as the topology manager answered it.
     /// </summary>
-    public async Task<JsonNode> CreateLinkAsync(string id, string kind, string vms, Dictionary<string, string>? options = null)
+    public async Task<LinkState> CreateLinkAsync(string id, string kind, string vms, LinkOptions? options = null)
     {
-        var args = new Dictionary<string, string>(options ?? new()) { ["id"] = id, ["kind"] = kind, ["vms"] = vms };
-        await CommandAsync(State.Hosts[0].Name, "link", "create", args);
-        // The initiator answers once its end runs; the other ends report their MTU a moment later.
-        JsonNode link = null!;
-        await WaitUntilAsync(async () =>
-        {
-            link = (await CommandAsync(State.Hosts[0].Name, "link", "show", new() { ["id"] = id })).AsArray().Single()!;
-            return link["vmMtu"] is not null;
-        }, TimeSpan.FromSeconds(15), $"every end of link {id} reporting its VM MTU");
-        var mtu = link["vmMtu"]!.GetValue<int>();
+        Assert.True(LinkKinds.TryParse(kind, out var linkKind), $"'{kind}' is not a link kind");
+        var created = await ReplyAsync<LinkCreated>(State.Hosts[0].Name, new CreateLink(id, linkKind, [.. vms.Split(',')], options ?? LinkOptions.Default));
+        var mtu = created.Link.VmMtu ?? await LabRunner.EndsMtu(State, created.Link, CancellationToken.None);
         foreach (var vm in vms.Split(','))
         {
             var host = Lab.Vms.First(v => v.Name == vm).Host;
             Shell.Ip("-n", Ns(vm), "link", "set", "eth0", "mtu", mtu.ToString());
             Shell.Ip("-n", Ns(host), "link", "set", vm, "mtu", mtu.ToString());
         }
-        return link;
+        return created.Link;
     }
+
+    /// <summary>The one link <paramref name="id"/> as the topology manager holds it (asked on <paramref name="host"/>).</summary>
+    public async Task<LinkState> LinkAsync(string id, string host = "h1") =>
+        (await ReplyAsync<LinkList>(host, new GetLinks(id))).Links.Single();
+
+    /// <summary>The VM MTU of a link's ends, from the hosts (each end reports its own once it runs).</summary>
+    public Task<int> VmMtuAsync(LinkState link) => LabRunner.EndsMtu(State, link, CancellationToken.None);
 
     /// <summary>The MAC of a lab VM.</summary>
     public Messages.MacAddress Mac(string vm) => Lab.Vms.First(v => v.Name == vm).Mac;
 
-    /// <summary>Runs a console command on a host's node and returns every line it streamed, and the end line.</summary>
-    public async Task<(List<ConsoleLine> Lines, ConsoleLine.End End)> StreamAsync(string host, string palette, string command, Dictionary<string, string>? args = null, bool json = true)
+    /// <summary>Runs a streaming request on a host's node; returns its items and its reply.</summary>
+    public async Task<(List<TItem> Items, TReply Reply)> StreamAsync<TItem, TReply>(string host, IStreamRequest<TItem, TReply> request) where TItem : ICommandItem where TReply : ICommandReply
     {
-        var socket = State.Hosts.First(h => h.Name == host).Socket;
-        await using var c = await ConsoleConnection.ConnectAsync(ConsoleEndpoint.Unix(socket));
-        return await c.RunToEndAsync(c.Request(palette, command, args, json));
+        await using var vnet = await VNetClient.ConnectAsync(ConsoleEndpoint.Unix(Socket(host)));
+        var stream = vnet.StreamAsync(request);
+        var items = new List<TItem>();
+        await foreach (var item in stream) items.Add(item);
+        return (items, stream.Reply);
     }
 
     /// <summary>Stops a host's vnetd cleanly (SIGTERM: coordinated shutdown takes its links down).</summary>
@@ -150,20 +195,6 @@ public sealed class LabSession : IAsyncDisposable
             }
             if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"{what} did not happen within {timeout.TotalSeconds:0} s{Environment.NewLine}{Logs()}");
             await Task.Delay(500);
-        }
-    }
-
-    /// <summary>Like <see cref="CommandAsync"/>, but null when the command fails or the node does not answer (for polling).</summary>
-    public async Task<JsonNode?> TryCommandAsync(string host, string palette, string command, Dictionary<string, string>? args = null)
-    {
-        try
-        {
-            var (data, end) = await ConsoleAsync(host, palette, command, args);
-            return end.Exit == 0 ? data : null;
-        }
-        catch (CommandException)
-        {
-            return null;
         }
     }
 

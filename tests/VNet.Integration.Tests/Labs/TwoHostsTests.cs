@@ -1,4 +1,6 @@
 using VNet.Host.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Integration.Tests.Labs;
 
@@ -23,10 +25,10 @@ public sealed class TwoHostsTests(TwoHostsLab lab) : IClassFixture<TwoHostsLab>
     [Fact]
     public async Task Both_hosts_are_up_in_one_cluster()
     {
-        var members = (await Session.CommandAsync("h2", "cluster", "show")).AsArray();
-        Assert.Equal(2, members.Count);
-        Assert.All(members, m => Assert.Equal("up", m!["status"]!.GetValue<string>()));
-        Assert.Equal(["h1", "h2"], members.Select(m => m!["host"]!.GetValue<string>()).Order().ToArray());
+        var members = (await Session.ReplyAsync<MemberList>("h2", GetMembers.Instance)).Members;
+        Assert.Equal(2, members.Length);
+        Assert.All(members, m => Assert.Equal("up", m.Status));
+        Assert.Equal(["h1", "h2"], members.Select(m => m.Host ?? "?").Order().ToArray());
     }
 
     [Fact]
@@ -51,9 +53,9 @@ public sealed class TwoHostsTests(TwoHostsLab lab) : IClassFixture<TwoHostsLab>
         var p2 = await ProtocolOn("h2");
         Assert.Equal(p1, p2);
         Assert.InRange(p1, 143, 252);
-        var shown = (await Session.CommandAsync("h1", "link", "show")).AsArray().Single()!;
-        Assert.Equal(p1, shown["protocol"]!.GetValue<int>());
-        Assert.Equal("established", shown["status"]!.GetValue<string>());
+        var shown = (await Session.ReplyAsync<LinkList>("h1", new GetLinks())).Links.Single();
+        Assert.Equal(p1, shown.Link.Protocol);
+        Assert.Equal(LinkPhase.Established, shown.Phase);
     }
 
     [Fact]
@@ -75,29 +77,24 @@ public sealed class TwoHostsTests(TwoHostsLab lab) : IClassFixture<TwoHostsLab>
     [Fact]
     public async Task Discover_lists_both_hosts_with_interfaces_gateway_vms_and_load()
     {
-        var (lines, end) = await Session.StreamAsync("h1", "discover", "search", new() { ["want"] = "1" });
-        Assert.True(end.Exit == 0, end.Error);
-        var done = lines.OfType<VNet.Actors.Commands.ConsoleLine.Data>().Last().Value!;
-        var self = done["self"]!;
-        var h2 = done["hosts"]!.AsArray().Single()!;
-        Assert.Equal(("h1", "h2", 2), (self["name"]!.GetValue<string>(), h2["host"]!.GetValue<string>(), h2["ttl"]!.GetValue<int>()));
-        foreach (var (info, address, gateway, vm, mac) in new[] { (self, "192.0.2.10", "192.0.2.1", "vm1", "02:00:00:00:01:01"), (h2["info"]!, "198.51.100.10", "198.51.100.1", "vm2", "02:00:00:00:02:01") })
+        var (progress, reply) = await Session.StreamAsync("h1", new SearchHosts(null, 1, null));
+        var done = Assert.IsType<SearchDone>(reply);
+        Assert.Contains(progress, p => p is HostAnswered { Host.Info.Name: "h2" });
+        var self = done.Self!;
+        var h2 = done.Hosts.Single();
+        Assert.Equal(("h1", "h2", 2), (self.Name, h2.Info.Name, h2.Ttl));
+        foreach (var (info, address, gateway, vm, mac) in new[] { (self, "192.0.2.10", "192.0.2.1", "vm1", "02:00:00:00:01:01"), (h2.Info, "198.51.100.10", "198.51.100.1", "vm2", "02:00:00:00:02:01") })
         {
-            var eth0 = info["interfaces"]!.AsArray().Single(i => i!["name"]!.GetValue<string>() == "eth0")!;
-            Assert.Equal(address, eth0["iPv4"]!.GetValue<string>());
-            Assert.Equal(gateway, eth0["gateway"]!.GetValue<string>());
-            var offered = info["vms"]!.AsArray().Single()!;
-            Assert.Equal((vm, mac), (offered["name"]!.GetValue<string>(), offered["nics"]!.AsArray().Single()!["mac"]!.GetValue<string>()));
-            Assert.True(info["load"]!.GetValue<double>() >= 0);
+            var eth0 = info.Interfaces.Single(i => i.Name == "eth0");
+            Assert.Equal((address, gateway), (eth0.IPv4, eth0.Gateway));
+            var offered = info.Vms.Single();
+            Assert.Equal((vm, MacAddress.Parse(mac)), (offered.Name, offered.Nics.Single().Mac));
+            Assert.True(info.Load >= 0);
         }
     }
 
-    private async Task<int> ProtocolOn(string host)
-    {
-        var links = (await Session.CommandAsync(host, "host", "links")).AsArray();
-        var l1 = links.Single(l => l!["id"]!.GetValue<string>() == "l1")!;
-        return l1["protocol"]!.GetValue<int>();
-    }
+    private async Task<int> ProtocolOn(string host) =>
+        (await Session.ReplyAsync<HostLinks>(host, GetHostLinks.Instance)).Links.Single(l => l.Link.Id == "l1").Link.Protocol;
 }
 
 /// <summary>Bringing a lab up and down leaves nothing behind.</summary>

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Text.Json.Nodes;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 using VNet.Integration.Tests.Support;
 
 namespace VNet.Integration.Tests.Links;
@@ -35,11 +37,12 @@ public sealed class CapsuleAuthenticationTests(TwoHostsAttackLab lab) : IClassFi
     public async Task Spoofed_unauthenticated_forged_and_replayed_capsules_are_dropped_and_counted(string kind, bool encrypt)
     {
         var id = $"a-{kind}{(encrypt ? "-e" : "")}";
-        var link = await Session.CreateLinkAsync(id, kind, "vm1,vm2", encrypt ? new() { ["encrypt"] = "true" } : null);
+        var link = await Session.CreateLinkAsync(id, kind, "vm1,vm2", LinkOptions.Default with { Encrypt = encrypt });
         try
         {
-            var protocol = link["protocol"]!.GetValue<int>();
-            Assert.DoesNotContain("key", link.ToJsonString(), StringComparison.OrdinalIgnoreCase); // `link show` never carries the link key
+            var protocol = link.Link.Protocol;
+            // `link show --json` (the reply record) never carries the link key.
+            Assert.DoesNotContain("key", CommandJson.Serialize(await Session.ReplyAsync<LinkList>("h1", new GetLinks(id))), StringComparison.OrdinalIgnoreCase);
             // 1. A genuine capsule, as it arrives at h2 from the router: the template and the replay.
             var template = CaptureGenuineCapsule(kind, protocol);
             var capsule = Payload(template, kind);
@@ -86,8 +89,8 @@ public sealed class CapsuleAuthenticationTests(TwoHostsAttackLab lab) : IClassFi
         }
         finally
         {
-            await Session.TryCommandAsync("h1", "link", "delete", new() { ["id"] = id });
-            await Session.WaitUntilAsync(async () => (await Session.CommandAsync("h1", "link", "show")).AsArray().Count == 0, TimeSpan.FromSeconds(15), $"link {id} gone");
+            await Session.TryReplyAsync<LinkDeleted>("h1", new DeleteLink(id));
+            await Session.WaitUntilAsync(async () => (await Session.ReplyAsync<LinkList>("h1", new GetLinks())).Links.IsEmpty, TimeSpan.FromSeconds(15), $"link {id} gone");
         }
     }
 
@@ -144,13 +147,12 @@ public sealed class CapsuleAuthenticationTests(TwoHostsAttackLab lab) : IClassFi
         return frame;
     }
 
-    private async Task<string> StatsText(string id) => (await Session.CommandAsync("h1", "link", "stats", new() { ["id"] = id })).ToJsonString();
+    private async Task<string> StatsText(string id) => CommandJson.Serialize(await Session.ReplyAsync<LinkStats>("h1", new GetLinkStats(id)));
 
     private async Task<(long AuthFailed, long Replayed)> Drops(string id)
     {
-        var rows = (await Session.CommandAsync("h1", "link", "stats", new() { ["id"] = id })).AsArray();
-        var row = rows.Single(r => r!["host"]!.GetValue<string>() == "h2" && r["direction"]!.GetValue<string>() == "net->vm")!;
-        var drops = row["drops"] as JsonObject;
-        return (drops?["auth-failed"]?.GetValue<long>() ?? 0, drops?["replayed"]?.GetValue<long>() ?? 0);
+        var stats = await Session.ReplyAsync<LinkStats>("h1", new GetLinkStats(id));
+        var drops = stats.Directions.Single(d => d.Host == "h2" && d.Direction == "net->vm").Counters.Drops;
+        return (drops.GetValueOrDefault("auth-failed"), drops.GetValueOrDefault("replayed"));
     }
 }

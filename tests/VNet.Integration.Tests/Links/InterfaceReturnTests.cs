@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using VNet.Capture.Ports;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 using Xunit.Abstractions;
 
 namespace VNet.Integration.Tests.Links;
@@ -25,7 +27,7 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
     {
         await using var session = await LabSession.UpAsync("two-hosts");
         Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), Vm2Ip, count: 3).Received);
-        var vmMtu = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["vmMtu"]!.GetValue<int>();
+        var vmMtu = await session.VmMtuAsync(await session.LinkAsync("l1"));
         // More capsules from h2 than a replay window holds (1024): an end that started its sequence
         // again after the interface came back would have every capsule refused by h1 as a replay.
         var flood = Measurements.ParsePing(session.Exec("vm2", "ping", "-n", "-q", "-f", "-c", "1500", "-W", "1", Vm1Ip).Output);
@@ -33,19 +35,19 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
 
         var gone = Stopwatch.StartNew();
         Shell.Ip("-n", session.Ns("h2"), "link", "del", "vm2"); // its peer, eth0 in vm2's namespace, goes with it
-        JsonNode link = null!;
+        LinkState link = null!;
         await session.WaitUntilAsync(async () =>
         {
-            link = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
-            return link["status"]!.GetValue<string>() == "waiting";
+            link = await session.LinkAsync("l1");
+            return link.Ends.Any(e => e.Status == LinkStatus.Waiting);
         }, TimeSpan.FromSeconds(15), "link l1 waiting for vm2's interface");
-        Assert.Equal("waiting for interface vm2 on h2", link["detail"]!.GetValue<string>());
+        Assert.Equal("waiting for interface vm2 on h2", link.Detail);
         output.WriteLine($"outage {outageSeconds} s: link shown waiting {gone.Elapsed.TotalSeconds:0.00} s after the deletion");
 
         var rest = TimeSpan.FromSeconds(outageSeconds) - gone.Elapsed;
         if (rest > TimeSpan.Zero) await Task.Delay(rest);
-        link = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
-        Assert.Equal("waiting", link["status"]!.GetValue<string>()); // still waiting: no restart loop, no failure
+        link = await session.LinkAsync("l1");
+        Assert.Contains(link.Ends, e => e.Status == LinkStatus.Waiting); // still waiting: no restart loop, no failure
 
         var back = Stopwatch.StartNew(); // from the first command that recreates it
         RecreateVm(session, "vm2", vmMtu);
@@ -58,7 +60,7 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
         Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), Vm1Ip, count: 3).Received);
 
         await session.WaitUntilAsync(async () =>
-            (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["status"]!.GetValue<string>() == "established",
+            (await session.LinkAsync("l1")).Phase == LinkPhase.Established,
             TimeSpan.FromSeconds(10), "link l1 established again");
         // vnetd gave the new interface the MTU the old one had, and isolated the port again.
         var hostSide = JsonNode.Parse(Shell.Ip("-n", session.Ns("h2"), "-j", "link", "show", "vm2").Output)!.AsArray().Single()!;
@@ -77,16 +79,16 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
     {
         await using var session = await LabSession.UpAsync("two-hosts", new LabOptions { ExtraConfig = "vnet.host.interface-wait = 3s" });
         Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), Vm2Ip, count: 3).Received);
-        var vmMtu = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["vmMtu"]!.GetValue<int>();
+        var vmMtu = await session.VmMtuAsync(await session.LinkAsync("l1"));
 
         Shell.Ip("-n", session.Ns("h2"), "link", "del", "vm2");
-        JsonNode link = null!;
+        LinkState link = null!;
         await session.WaitUntilAsync(async () =>
         {
-            link = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
-            return link["status"]!.GetValue<string>() == "failed";
+            link = await session.LinkAsync("l1");
+            return link.Phase is LinkPhase.BackingOff or LinkPhase.Failed;
         }, TimeSpan.FromSeconds(20), "link l1 failed after 3 s without its interface");
-        Assert.Contains("interface vm2 on h2 was absent for 3 s", link["detail"]!.GetValue<string>());
+        Assert.Contains("interface vm2 on h2 was absent for 3 s", link.Detail);
 
         var back = Stopwatch.StartNew();
         RecreateVm(session, "vm2", vmMtu);
@@ -118,7 +120,7 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(30), "vm1 reaching vm3 again through l1");
         Assert.Equal(3, Measurements.Ping(session.Ns("vm3"), Vm1Ip, count: 3).Received);
         await session.WaitUntilAsync(async () =>
-            (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["status"]!.GetValue<string>() == "established",
+            (await session.LinkAsync("l1")).Phase == LinkPhase.Established,
             TimeSpan.FromSeconds(10), "link l1 established again");
         var log = File.ReadAllText(session.State.Processes.First(p => p.Name == "vnetd-h3").Log);
         Assert.Contains("vm-capture failed", log); // it was restarted, not left alone
@@ -138,13 +140,13 @@ public sealed class InterfaceReturnTests(ITestOutputHelper output)
         // chain: l1 vm1@h1 ~ vm3@h3 and l2 vm2@h2 ~ vm4@h3.
         await using var session = await LabSession.UpAsync("chain");
         Assert.Equal(3, Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 3).Received);
-        var mtu = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!["vmMtu"]!.GetValue<int>();
+        var mtu = await session.VmMtuAsync(await session.LinkAsync("l1"));
 
         Shell.Ip("-n", session.Ns("h3"), "link", "del", "vm3");
         await session.WaitUntilAsync(async () =>
         {
-            var l1 = (await session.CommandAsync("h1", "link", "show", new() { ["id"] = "l1" })).AsArray().Single()!;
-            return l1["status"]!.GetValue<string>() == "waiting" && l1["detail"]?.GetValue<string>() == "waiting for interface vm3 on h3";
+            var l1 = await session.LinkAsync("l1");
+            return l1.Ends.Any(e => e.Status == LinkStatus.Waiting) && l1.Detail == "waiting for interface vm3 on h3";
         }, TimeSpan.FromSeconds(15), "link show saying l1 waits for vm3's interface");
         Assert.Equal(5, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 5, interval: 0.2).Received);
 

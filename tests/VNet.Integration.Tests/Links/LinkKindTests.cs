@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 using VNet.Integration.Tests.Support;
 
 namespace VNet.Integration.Tests.Links;
@@ -24,7 +26,7 @@ public abstract class LinkKindLab : IAsyncLifetime
     {
         Session = await LabSession.UpAsync("three-hosts", new LabOptions { CreateLinks = false });
         var link = await Session.CreateLinkAsync("k1", Kind, Multipoint ? "vm1,vm2,vm3" : "vm1,vm2");
-        VmMtu = link["vmMtu"]!.GetValue<int>();
+        VmMtu = link.VmMtu ?? await Session.VmMtuAsync(link);
     }
 
     public async Task DisposeAsync() => await Session.DisposeAsync();
@@ -172,7 +174,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
     public async Task Compression_shrinks_compressible_frames_and_keeps_them_intact()
     {
         var before = await Counters("h1", "vm->net");
-        await Set(new() { ["compression"] = "lz4" });
+        await Set(new LinkOptionChanges { Compression = Compression.Lz4 });
         try
         {
             // ping checks every reply's payload against its pattern: corruption would show as errors or loss.
@@ -182,7 +184,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         }
         finally
         {
-            await Set(new() { ["compression"] = "none" });
+            await Set(new LinkOptionChanges { Compression = Compression.None });
         }
         var after = await Counters("h1", "vm->net");
         var ratio = (after.Wire - before.Wire) / (double)(after.Bytes - before.Bytes);
@@ -194,7 +196,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
     [Fact]
     public async Task Dscp_is_visible_on_the_substrate_packets()
     {
-        await Set(new() { ["dscp"] = "46" });
+        await Set(new LinkOptionChanges { Dscp = 46 });
         try
         {
             // TOS 0xb8 = DSCP 46 << 2, on capsules from h1 (192.0.2.11) seen arriving at h2.
@@ -204,14 +206,14 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         }
         finally
         {
-            await Set(new() { ["dscp"] = "0" });
+            await Set(new LinkOptionChanges { Dscp = 0 });
         }
     }
 
     [Fact]
     public async Task Shaping_holds_tcp_within_ten_percent_of_the_set_bandwidth()
     {
-        await Set(new() { ["bandwidth"] = "40M" });
+        await Set(new LinkOptionChanges { BandwidthBitsPerSecond = 40_000_000 });
         try
         {
             // The shaper meters Ethernet frames, so TCP goodput sits a few percent under the rate
@@ -221,7 +223,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         }
         finally
         {
-            await Set(new() { ["bandwidth"] = "0" });
+            await Set(new LinkOptionChanges { BandwidthBitsPerSecond = 0 });
         }
     }
 
@@ -229,7 +231,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
     public async Task Loss_setting_gives_the_asked_loss_within_two_and_a_half_points()
     {
         var before = await Counters("h1", "vm->net");
-        await Set(new() { ["loss"] = "10" });
+        await Set(new LinkOptionChanges { LossPercent = 10 });
         PingResult ping;
         try
         {
@@ -238,7 +240,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         }
         finally
         {
-            await Set(new() { ["loss"] = "0" });
+            await Set(new LinkOptionChanges { LossPercent = 0 });
         }
         var after = await Counters("h1", "vm->net");
         var dropped = after.Impairment - before.Impairment;
@@ -253,12 +255,12 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
     [Fact]
     public async Task Live_link_set_changes_the_rate_without_breaking_the_tcp_connection()
     {
-        await Set(new() { ["bandwidth"] = "20M" });
+        await Set(new LinkOptionChanges { BandwidthBitsPerSecond = 20_000_000 });
         try
         {
             var run = Task.Run(() => Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 6, logDirectory: Session.State.Directory));
             await Task.Delay(2500);
-            await Set(new() { ["bandwidth"] = "60M" });
+            await Set(new LinkOptionChanges { BandwidthBitsPerSecond = 60_000_000 });
             var tcp = await run; // throws if the connection broke
             // What the receiver got per second: ~20 before the change at 2.5 s, ~60 after.
             var received = tcp.ReceiverIntervals;
@@ -272,7 +274,7 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         }
         finally
         {
-            await Set(new() { ["bandwidth"] = "0" });
+            await Set(new LinkOptionChanges { BandwidthBitsPerSecond = 0 });
         }
     }
 
@@ -290,18 +292,14 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         Assert.Empty(echo.Stop());
     }
 
-    private async Task Set(Dictionary<string, string> options)
-    {
-        options["id"] = "k1";
-        await Session.CommandAsync("h1", "link", "set", options);
-    }
+    private async Task Set(LinkOptionChanges changes) =>
+        await Session.ReplyAsync<LinkOptionsSet>("h1", new SetLinkOptions("k1", changes));
 
     private async Task<(long Frames, long Bytes, long Wire, long Compressed, long Impairment)> Counters(string host, string direction)
     {
-        var rows = (await Session.CommandAsync("h1", "link", "stats", new() { ["id"] = "k1" })).AsArray();
-        var row = rows.Single(r => r!["host"]!.GetValue<string>() == host && r["direction"]!.GetValue<string>() == direction)!;
-        return (row["frames"]!.GetValue<long>(), row["bytes"]!.GetValue<long>(), row["wireBytes"]!.GetValue<long>(), row["compressed"]!.GetValue<long>(),
-            row["drops"]?["impairment"]?.GetValue<long>() ?? 0);
+        var stats = await Session.ReplyAsync<LinkStats>("h1", new GetLinkStats("k1"));
+        var c = stats.Directions.Single(d => d.Host == host && d.Direction == direction).Counters;
+        return (c.Frames, c.Bytes, c.WireBytes, c.CompressedFrames, c.Drops.GetValueOrDefault("impairment"));
     }
 }
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 using VNet.Integration.Tests.Support;
 
 namespace VNet.Integration.Tests.Links;
@@ -52,8 +54,8 @@ public sealed class VmPortLab : IAsyncLifetime
         _file = Path.Combine(Path.GetTempPath(), $"vnet-vm-port-{Guid.NewGuid():N}.xml");
         await File.WriteAllTextAsync(_file, Xml);
         Session = await LabSession.UpAsync(_file, new LabOptions { CreateLinks = false });
-        ProtocolK1 = (await Session.CreateLinkAsync("k1", "raw-p2p", "vm1,vm2"))["protocol"]!.GetValue<int>();
-        ProtocolK2 = (await Session.CreateLinkAsync("k2", "raw-p2p", "vm3,vm4"))["protocol"]!.GetValue<int>();
+        ProtocolK1 = (await Session.CreateLinkAsync("k1", "raw-p2p", "vm1,vm2")).Link.Protocol;
+        ProtocolK2 = (await Session.CreateLinkAsync("k2", "raw-p2p", "vm3,vm4")).Link.Protocol;
         await Session.CreateLinkAsync("k3", "udp-p2p", "vm5,vm6");
     }
 
@@ -130,7 +132,7 @@ public sealed class VmPortTests(VmPortLab lab) : IClassFixture<VmPortLab>
                 Assert.Empty(capture.Stop(TimeSpan.FromMilliseconds(300)));
             }
 
-            await Session.CommandAsync("h1", "link", "delete", new() { ["id"] = "k4" });
+            await Session.ReplyAsync<LinkDeleted>("h1", new DeleteLink("k4"));
             await Session.WaitUntilAsync(() => Task.FromResult(!Tables("h1").Contains("vnet-port-vm7")), TimeSpan.FromSeconds(10), "the port table removed");
             Assert.Equal("0", Sysctl("h1", $"net.ipv4.conf.{Port}.arp_ignore"));
             Assert.Equal("2", Sysctl("h1", $"net.ipv4.conf.{Port}.rp_filter"));
@@ -141,7 +143,7 @@ public sealed class VmPortTests(VmPortLab lab) : IClassFixture<VmPortLab>
         }
         finally
         {
-            await Session.TryCommandAsync("h1", "link", "delete", new() { ["id"] = "k4" });
+            await Session.TryReplyAsync<LinkDeleted>("h1", new DeleteLink("k4"));
             Session.Exec("h1", "ip", "addr", "del", "10.250.0.254/24", "dev", Port);
             SetSysctl("h1", $"net.ipv6.conf.{Port}.disable_ipv6", "1");
         }
@@ -176,9 +178,8 @@ public sealed class VmPortTests(VmPortLab lab) : IClassFixture<VmPortLab>
     /// <summary>Malformed datagrams h1's discovery took so far (other hosts send only well-formed ones).</summary>
     private async Task<long> DiscoveryMalformed(string host)
     {
-        var stats = await Session.CommandAsync(host, "discover", "stats");
-        var malformed = stats["malformed"]?.AsObject();
-        return malformed is null ? 0 : malformed.Sum(kv => kv.Value!.GetValue<long>());
+        var stats = await Session.ReplyAsync<DiscoveryCounters>(host, GetDiscoveryStats.Instance);
+        return stats.Malformed.Values.Sum();
     }
 
     private void SendAndExpectNothing(string[] vms, byte[][] frames, string what)

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 using Xunit.Abstractions;
 
 namespace VNet.Integration.Tests.Topology;
@@ -36,33 +38,33 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         while (clock.Elapsed < CutFor)
         {
             var asked = Stopwatch.StartNew();
-            var (_, end) = await session.ConsoleAsync(observer, "link", "show");
+            var (exit, error) = await session.ExitOfAsync(observer, new GetLinks());
             asked.Stop();
             slowest = asked.Elapsed > slowest ? asked.Elapsed : slowest;
-            Assert.True(end.Exit is 0 or 4, $"link show on {observer} during the cut: exit {end.Exit}: {end.Error}");
-            if (end.Exit == 4)
+            Assert.True(exit is 0 or 4, $"link show on {observer} during the cut: exit {exit}: {error}");
+            if (exit == 4)
             {
                 refused++;
-                Assert.Contains("retry", end.Error ?? "");
+                Assert.Contains("retry", error ?? "");
             }
             await Task.Delay(1000);
         }
-        var (_, cutEnd) = await session.ConsoleAsync(victim, "link", "show");
-        Assert.True(cutEnd.Exit == 4 && (cutEnd.Error ?? "").Contains("out of reach"), $"the cut node's console: exit {cutEnd.Exit}: {cutEnd.Error}");
+        var (cutExit, cutError) = await session.ExitOfAsync(victim, new GetLinks());
+        Assert.True(cutExit == 4 && (cutError ?? "").Contains("out of reach"), $"the cut node's console: exit {cutExit}: {cutError}");
         Assert.True(slowest < TimeSpan.FromSeconds(10), $"a request on {observer} took {slowest.TotalSeconds:0.0} s during the cut");
 
         session.Heal(victim);
         var healed = Stopwatch.StartNew();
         await session.WaitUntilAsync(async () =>
         {
-            var members = (await session.TryCommandAsync(observer, "cluster", "show"))?.AsArray() ?? [];
-            return members.Count == 3 && members.All(m => m!["status"]!.GetValue<string>() == "up");
+            var members = (await session.TryReplyAsync<MemberList>(observer, GetMembers.Instance))?.Members ?? [];
+            return members.Length == 3 && members.All(m => m.Status == "up");
         }, TimeSpan.FromSeconds(90), $"{victim} back in the cluster, all three members up");
         var rejoined = healed.Elapsed;
         await session.WaitUntilAsync(async () =>
         {
-            var links = (await session.TryCommandAsync(observer, "link", "show"))?.AsArray() ?? [];
-            return links.Count == 2 && links.All(l => l!["status"]!.GetValue<string>() == "established");
+            var links = (await session.TryReplyAsync<LinkList>(observer, new GetLinks()))?.Links ?? [];
+            return links.Length == 2 && links.All(l => l.Phase == LinkPhase.Established);
         }, TimeSpan.FromSeconds(90), "both links established again");
         await session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 1, interval: 0.2).Received == 1),
             TimeSpan.FromSeconds(30), "vm1 reaching vm3 again through l1");
@@ -78,8 +80,8 @@ public sealed class RecoveryTests(ITestOutputHelper output)
     public async Task Every_vnetd_killed_at_once_then_started_again_re_forms_one_cluster_with_the_same_links()
     {
         await using var session = await LabSession.UpAsync("chain");
-        await session.CommandAsync("h1", "link", "set", new() { ["id"] = "l2", ["bandwidth"] = "50M", ["dscp"] = "10" });
-        var before = Links(await session.CommandAsync("h1", "link", "show"));
+        await session.ReplyAsync<LinkOptionsSet>("h1", new SetLinkOptions("l2", new LinkOptionChanges { BandwidthBitsPerSecond = 50_000_000, Dscp = 10 }));
+        var before = Links(await session.ReplyAsync<LinkList>("h1", new GetLinks()));
 
         foreach (var h in new[] { "h1", "h2", "h3" }) session.Kill(h);
         var clock = Stopwatch.StartNew();
@@ -88,30 +90,29 @@ public sealed class RecoveryTests(ITestOutputHelper output)
 
         await session.WaitUntilAsync(async () =>
         {
-            var members = (await session.TryCommandAsync("h2", "cluster", "show"))?.AsArray() ?? [];
-            return members.Count == 3 && members.All(m => m!["status"]!.GetValue<string>() == "up");
+            var members = (await session.TryReplyAsync<MemberList>("h2", GetMembers.Instance))?.Members ?? [];
+            return members.Length == 3 && members.All(m => m.Status == "up");
         }, TimeSpan.FromSeconds(60), "one cluster of three");
         var formed = clock.Elapsed;
-        Dictionary<string, JsonNode> after = [];
+        Dictionary<string, LinkState> after = [];
         await session.WaitUntilAsync(async () =>
         {
-            after = Links((await session.TryCommandAsync("h2", "link", "show")) ?? new JsonArray());
-            return after.Count == 2 && after.Values.All(l => l["status"]!.GetValue<string>() == "established");
+            after = Links(await session.TryReplyAsync<LinkList>("h2", new GetLinks()));
+            return after.Count == 2 && after.Values.All(l => l.Phase == LinkPhase.Established);
         }, TimeSpan.FromSeconds(90), "both links made again from the nodes' stored network");
         var established = clock.Elapsed;
 
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         foreach (var (id, link) in before)
-            Assert.Equal(link["protocol"]!.GetValue<int>(), after[id]["protocol"]!.GetValue<int>());
-        var options = after["l2"]["options"]!;
-        Assert.Equal(50_000_000, options["bandwidthBitsPerSecond"]!.GetValue<long>());
-        Assert.Equal(10, options["dscp"]!.GetValue<int>());
+            Assert.Equal(link.Link.Protocol, after[id].Link.Protocol);
+        var options = after["l2"].Link.Options;
+        Assert.Equal((50_000_000, 10), (options.BandwidthBitsPerSecond, options.Dscp));
         await session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(session.Ns("vm1"), "10.250.0.3", count: 1, interval: 0.2).Received == 1),
             TimeSpan.FromSeconds(30), "vm1 reaching vm3 through l1");
         Assert.Equal(3, Measurements.Ping(session.Ns("vm2"), "10.250.0.4", count: 3).Received);
         output.WriteLine($"full restart: one cluster {formed.TotalSeconds:0.0} s after the starts, both links established at {established.TotalSeconds:0.0} s, forwarding at {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
-    private static Dictionary<string, JsonNode> Links(JsonNode show) =>
-        show.AsArray().ToDictionary(l => l!["id"]!.GetValue<string>(), l => l!);
+    private static Dictionary<string, LinkState> Links(LinkList? show) =>
+        (show?.Links ?? []).ToDictionary(l => l.Link.Id);
 }

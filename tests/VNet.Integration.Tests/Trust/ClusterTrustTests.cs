@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using VNet.Host.Labs;
 using VNet.Host.Trust;
 using VNet.Integration.Tests.Labs;
+using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Integration.Tests.Trust;
 
@@ -34,9 +36,9 @@ public sealed class ClusterTrustTests
 
             // Both rogues try for 15 s (an Up member took 6 s before TLS); neither becomes a member.
             await Task.Delay(TimeSpan.FromSeconds(15));
-            var members = (await session.CommandAsync("h1", "cluster", "show")).AsArray();
-            Assert.Equal(["h1", "h2"], members.Select(m => m!["host"]!.GetValue<string>()).Order().ToArray());
-            Assert.All(members, m => Assert.Contains(":4053", m!["address"]!.GetValue<string>()));
+            var members = (await session.ReplyAsync<MemberList>("h1", GetMembers.Instance)).Members;
+            Assert.Equal(["h1", "h2"], members.Select(m => m.Host ?? "?").Order().ToArray());
+            Assert.All(members, m => Assert.Contains(":4053", m.Address));
             var logs = string.Join("\n", session.State.Processes.Select(p => File.ReadAllText(p.Log)));
             Assert.Contains("refused TLS peer", logs);
             Assert.Contains("TLS handshake failed", File.ReadAllText(Path.Combine(dir, "rogue.log")));

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace VNet.Actors.Commands;
+namespace VNet.Client;
 
 /// <summary>
 /// One line read by <see cref="BoundedLineReader"/>: its text, or, when it was longer than the

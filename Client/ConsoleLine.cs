@@ -2,8 +2,9 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using VNet.Messages.Commands;
 
-namespace VNet.Actors.Commands;
+namespace VNet.Client;
 
 /// <summary>A switch of a console command (<c>--name value</c>, or <c>--name</c> alone for a flag).</summary>
 public sealed record SwitchDefinition(string Name, string Description, bool Required = false, bool IsFlag = false, string? Default = null)
@@ -40,7 +41,10 @@ public sealed record CommandRequest(string Palette, string Command, ImmutableDic
 
 /// <summary>
 /// One line of the console protocol (newline-delimited JSON). The server sends <see cref="Hello"/>
-/// on connect, then answers each request with blocks and one <see cref="End"/>.
+/// on connect, then answers each request with blocks and one <see cref="End"/>. A request comes
+/// as text switches (<see cref="Run"/>, for people: the `vnet` command line and prompt), answered by
+/// tables, text and data, or as a typed request (<see cref="Ask"/>, for programs), answered by the
+/// items it streams (<see cref="Item"/>) and its one reply (<see cref="Reply"/>).
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "t")]
 [JsonDerivedType(typeof(Hello), "hello")]
@@ -50,13 +54,25 @@ public sealed record CommandRequest(string Palette, string Command, ImmutableDic
 [JsonDerivedType(typeof(Data), "data")]
 [JsonDerivedType(typeof(End), "end")]
 [JsonDerivedType(typeof(File), "file")]
+[JsonDerivedType(typeof(Ask), "ask")]
+[JsonDerivedType(typeof(Item), "item")]
+[JsonDerivedType(typeof(Reply), "reply")]
 public abstract record ConsoleLine
 {
     /// <summary>Server greeting: the node and its palettes (so `help` always matches the node).</summary>
     public sealed record Hello(string Node, string Address, ImmutableArray<PaletteDefinition> Palettes) : ConsoleLine;
 
-    /// <summary>Client request.</summary>
+    /// <summary>Client request, as text switches.</summary>
     public sealed record Run(CommandRequest Request) : ConsoleLine;
+
+    /// <summary>Client request, typed: one of the requests of <c>VNet.Messages.Commands</c>.</summary>
+    public sealed record Ask(ICommandMessage Request) : ConsoleLine;
+
+    /// <summary>One item a typed request streams (capture data, a membership event, search progress).</summary>
+    public sealed record Item(ICommandMessage Value) : ConsoleLine;
+
+    /// <summary>The reply to a typed request; the <see cref="End"/> line follows.</summary>
+    public sealed record Reply(ICommandMessage Value) : ConsoleLine;
 
     /// <summary>A table for people.</summary>
     public sealed record Table(string? Title, ImmutableArray<string> Columns, ImmutableArray<ImmutableArray<string>> Rows) : ConsoleLine;
@@ -82,17 +98,13 @@ public abstract record ConsoleLine
 
     /// <summary>
     /// Longest line either side reads, in characters (8 MiB): room for a request carrying the largest
-    /// network file (<see cref="VNet.Actors.Networks.XmlFileLimits.DefaultMaxBytes"/>, 4 MiB, which base64
-    /// makes 5.4 MiB) and nothing so large that one line can exhaust a node's memory.
+    /// network file (4 MiB, which base64 makes 5.4 MiB) and nothing so large that one line can
+    /// exhaust a node's memory.
     /// </summary>
     public const int MaxLineChars = 8 << 20;
 
-    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        // A hand-written line may put "t" anywhere; the reader should not care.
-        AllowOutOfOrderMetadataProperties = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    // The command messages' options: the line's own "t" and the typed messages' "type" side by side.
+    private static JsonSerializerOptions Options => CommandJson.Wire;
 
     /// <summary>The line as JSON text (no newline).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
@@ -100,24 +112,8 @@ public abstract record ConsoleLine
     /// <summary>Parses a line; throws <see cref="JsonException"/> on malformed input.</summary>
     public static ConsoleLine Parse(string json) => JsonSerializer.Deserialize<ConsoleLine>(json, Options) ?? throw new JsonException("empty console line");
 
-    /// <summary>JSON serialization options used for data values.</summary>
-    public static JsonSerializerOptions DataOptions { get; } = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new MacAddressJsonConverter() },
-    };
-}
-
-/// <summary>Writes MAC addresses as "02:00:00:00:01:01" in JSON output (and reads them back).</summary>
-public sealed class MacAddressJsonConverter : JsonConverter<VNet.Messages.MacAddress>
-{
-    /// <inheritdoc/>
-    public override VNet.Messages.MacAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        VNet.Messages.MacAddress.TryParse(reader.GetString(), out var mac) ? mac : throw new JsonException($"'{reader.GetString()}' is not a MAC address");
-
-    /// <inheritdoc/>
-    public override void Write(Utf8JsonWriter writer, VNet.Messages.MacAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
+    /// <summary>JSON serialization options used for data values (<c>--json</c>).</summary>
+    public static JsonSerializerOptions DataOptions => CommandJson.Indented;
 }
 
 /// <summary>Exit codes of the `vnet` client.</summary>
@@ -142,25 +138,3 @@ public sealed class CommandException(string message, int exit = ExitCodes.Failed
     public int Exit { get; } = exit;
 }
 
-/// <summary>Where a running command writes its output blocks.</summary>
-public interface ICommandSink
-{
-    /// <summary>Sends one block to the client now (commands stream).</summary>
-    Task EmitAsync(ConsoleLine line);
-}
-
-/// <summary>Convenience for palettes.</summary>
-public static class CommandSinkExtensions
-{
-    /// <summary>Emits a table (text form) or the data (JSON form), depending on what the client asked.</summary>
-    public static Task ResultAsync(this ICommandSink sink, CommandRequest request, string? title, string[] columns, IEnumerable<string[]> rows, object? data) =>
-        request.Json
-            ? sink.EmitAsync(new ConsoleLine.Data(JsonSerializer.SerializeToNode(data, ConsoleLine.DataOptions)))
-            : sink.EmitAsync(new ConsoleLine.Table(title, [.. columns], [.. rows.Select(r => r.ToImmutableArray())]));
-
-    /// <summary>Emits a line (text form) or the data (JSON form).</summary>
-    public static Task MessageAsync(this ICommandSink sink, CommandRequest request, string text, object? data) =>
-        request.Json
-            ? sink.EmitAsync(new ConsoleLine.Data(JsonSerializer.SerializeToNode(data, ConsoleLine.DataOptions)))
-            : sink.EmitAsync(new ConsoleLine.Text(text));
-}

@@ -2,13 +2,9 @@ using System.Collections.Immutable;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using VNet.Actors.Commands;
-using VNet.Host.Trust;
 
-namespace VNet.Host.Console;
+namespace VNet.Client;
 
 /// <summary>Where a node's command host listens: TCP host:port or a UNIX socket path.</summary>
 public sealed record ConsoleEndpoint(string? Host, int Port, string? UnixPath)
@@ -40,6 +36,13 @@ public sealed record ConsoleEndpoint(string? Host, int Port, string? UnixPath)
 }
 
 /// <summary>
+/// The TLS step of a connection to a remote console (TCP off loopback): given the plain stream,
+/// returns the authenticated one, or throws <see cref="CommandException"/> saying why not. The
+/// cluster's PKI (where the authority and the client's certificate are) is the caller's business.
+/// </summary>
+public delegate Task<Stream> ConsoleTlsStep(Stream plain, ConsoleEndpoint endpoint, CancellationToken cancel);
+
+/// <summary>
 /// A client connection to a node's command host: reads the hello (palettes) on connect, then
 /// runs requests and yields the streamed output lines until the end line.
 /// </summary>
@@ -69,8 +72,11 @@ public sealed class ConsoleConnection : IAsyncDisposable
     /// <summary>The node's greeting: its name, address and palettes.</summary>
     public ConsoleLine.Hello Hello { get; private set; }
 
-    /// <summary>Connects and reads the hello; throws <see cref="CommandException"/> (exit 3) when the node cannot be reached.</summary>
-    public static async Task<ConsoleConnection> ConnectAsync(ConsoleEndpoint endpoint, TimeSpan? timeout = null, CancellationToken cancel = default)
+    /// <summary>
+    /// Connects and reads the hello; throws <see cref="CommandException"/> (exit 3) when the node cannot
+    /// be reached. A TCP console off loopback needs <paramref name="tls"/>.
+    /// </summary>
+    public static async Task<ConsoleConnection> ConnectAsync(ConsoleEndpoint endpoint, TimeSpan? timeout = null, CancellationToken cancel = default, ConsoleTlsStep? tls = null)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         cts.CancelAfter(timeout ?? TimeSpan.FromSeconds(5));
@@ -99,7 +105,14 @@ public sealed class ConsoleConnection : IAsyncDisposable
         // lose, the start of what follows it.
         Stream stream = new NetworkStream(socket, ownsSocket: true);
         if (endpoint.UnixPath is null && socket.RemoteEndPoint is IPEndPoint remote && !IPAddress.IsLoopback(remote.Address))
-            stream = await AuthenticateAsync(stream, endpoint, cts.Token);
+        {
+            if (tls is null)
+            {
+                socket.Dispose();
+                throw new CommandException($"{endpoint} is a remote console: it needs TLS with a client certificate, and this client was given none", ExitCodes.Usage);
+            }
+            stream = await tls(stream, endpoint, cts.Token);
+        }
         var text = new StreamReader(stream, Encoding.UTF8, false, 4096, leaveOpen: true);
         var reader = new BoundedLineReader(text, MaxReplyLineChars);
         string? first;
@@ -120,43 +133,6 @@ public sealed class ConsoleConnection : IAsyncDisposable
         return new ConsoleConnection(socket, stream, text, reader, hello);
     }
 
-    /// <summary>
-    /// TLS to a node's console off loopback: the node must show a certificate of the cluster's
-    /// authority (the PKI directory's ca.crt), and the client shows its own (NAME.crt/NAME.key).
-    /// </summary>
-    private static async Task<Stream> AuthenticateAsync(Stream plain, ConsoleEndpoint endpoint, CancellationToken cancel)
-    {
-        X509Certificate2 ca, mine;
-        try
-        {
-            ca = ClusterPki.LoadCa(Path.Combine(endpoint.PkiDirectory, ClusterPki.CaCertificateFile));
-            mine = ClusterPki.LoadCertificate(Path.Combine(endpoint.PkiDirectory, endpoint.CertificateName + ".crt"), Path.Combine(endpoint.PkiDirectory, endpoint.CertificateName + ".key"));
-        }
-        catch (PkiException e)
-        {
-            await plain.DisposeAsync();
-            throw new CommandException($"{endpoint} is a remote console (TLS with a client certificate): {e.Message} (issue one with `vnet pki issue {endpoint.CertificateName}`; --pki DIR, --cert NAME)", ExitCodes.Usage);
-        }
-        string? why = null;
-        var ssl = new SslStream(plain, false, (_, cert, _, _) => ClusterPki.IsIssuedBy(cert as X509Certificate2, ca, out why));
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = endpoint.Host,
-                ClientCertificates = [mine],
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            }, cancel);
-            return ssl;
-        }
-        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException)
-        {
-            await ssl.DisposeAsync();
-            throw new CommandException($"TLS with {endpoint} failed: {why ?? e.Message}", ExitCodes.Unreachable);
-        }
-    }
-
     private static ConsoleLine? TryParse(string line)
     {
         try
@@ -170,9 +146,16 @@ public sealed class ConsoleConnection : IAsyncDisposable
     }
 
     /// <summary>Sends one request and yields its output; the last line yielded is the <see cref="ConsoleLine.End"/>.</summary>
-    public async IAsyncEnumerable<ConsoleLine> RunAsync(CommandRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default)
+    public IAsyncEnumerable<ConsoleLine> RunAsync(CommandRequest request, CancellationToken cancel = default) =>
+        ExchangeAsync(new ConsoleLine.Run(request), cancel);
+
+    /// <summary>
+    /// Sends one request line (<see cref="ConsoleLine.Run"/> or <see cref="ConsoleLine.Ask"/>) and yields
+    /// the lines of its answer; the last line yielded is the <see cref="ConsoleLine.End"/>.
+    /// </summary>
+    public async IAsyncEnumerable<ConsoleLine> ExchangeAsync(ConsoleLine request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancel = default)
     {
-        await _writer.WriteLineAsync(new ConsoleLine.Run(request).ToJson().AsMemory(), cancel);
+        await _writer.WriteLineAsync(request.ToJson().AsMemory(), cancel);
         while (true)
         {
             if (await _reader.ReadLineAsync(cancel) is not { } line)

@@ -166,6 +166,13 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// </summary>
     public ImmutableArray<byte> Key { get; init; } = ImmutableArray<byte>.Empty; // not default: Hyperion cannot write a default ImmutableArray
 
+    /// <summary>
+    /// Which making of the link this is, chosen by the topology manager each time it asks for the
+    /// link to be negotiated; empty when no manager asked. Both ends report it with their state, so
+    /// a report about an earlier life of the link (deleted and made again) is told apart.
+    /// </summary>
+    public Guid Attempt { get; init; }
+
     /// <summary>True when <see cref="Key"/> has the length of a link key.</summary>
     public bool HasKey => !Key.IsDefault && Key.Length == KeyLength;
 
@@ -206,7 +213,7 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"Id = {Id}, Kind = {Kind}, Endpoints = [{string.Join(", ", Endpoints.IsDefault ? [] : Endpoints)}], Options = {Options}, ");
-        builder.Append($"Protocol = {Protocol}, PreferredProtocol = {PreferredProtocol}, Group = {Group}, GroupPort = {GroupPort}, Key = {(HasKey ? "(set)" : "(none)")}");
+        builder.Append($"Protocol = {Protocol}, PreferredProtocol = {PreferredProtocol}, Group = {Group}, GroupPort = {GroupPort}, Attempt = {Attempt}, Key = {(HasKey ? "(set)" : "(none)")}");
         return true;
     }
 }

@@ -82,7 +82,11 @@ public static class LinkProtocol
     }
 
     /// <summary>One row of a host's link table.</summary>
-    public sealed record Row(LinkSpec Link, LinkStatus Status, string? Detail, DirectionCounters ToSubstrate, DirectionCounters ToVm, int VmMtu);
+    public sealed record Row(LinkSpec Link, LinkStatus Status, string? Detail, DirectionCounters ToSubstrate, DirectionCounters ToVm, int VmMtu)
+    {
+        /// <summary>How this end sends and receives (socket kind, offloads), null before it started.</summary>
+        public string? Transport { get; init; }
+    }
 
     /// <summary>A host's link table.</summary>
     public sealed record Table(string Host, ImmutableArray<Row> Rows) : ILinkMessage;

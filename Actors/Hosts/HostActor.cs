@@ -10,6 +10,7 @@ using VNet.Capture.Inventory;
 using VNet.Capture.Taps;
 using VNet.Capture.Transports;
 using VNet.Messages;
+using VNet.Messages.Commands;
 using Msg = VNet.Messages.NegotiationProtocol;
 
 namespace VNet.Actors.Hosts;
@@ -17,7 +18,9 @@ namespace VNet.Actors.Hosts;
 /// <summary>
 /// /user/host: this host's protocol-number table, its links, and the negotiations
 /// that make them. Answers proposals published on the negotiation topic for links with an
-/// endpoint here, and announces the host to the TopologyManager.
+/// endpoint here, and announces the host to the TopologyManager. Every end it holds is reported to
+/// the manager whenever it changes (status, protocol number, port, VM MTU, transport), initiator's
+/// and responder's alike.
 /// </summary>
 public sealed class HostActor : ReceiveActor, IWithTimers
 {
@@ -42,6 +45,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         public LinkStatus Status { get; set; } = LinkStatus.Negotiating;
         public string? Detail { get; set; }
         public int VmMtu { get; set; }
+        public string? Transport { get; set; }
         public IActorRef? Requester { get; set; }
     }
 
@@ -259,18 +263,25 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         if (!_links.TryGetValue(started.LinkId, out var entry)) return;
         entry.Status = LinkStatus.Established;
         entry.VmMtu = started.VmMtu;
+        entry.Transport = started.Transport;
         entry.Detail = started.Warnings.Count > 0 ? string.Join("; ", started.Warnings) : started.Transport;
         entry.Requester?.Tell(new LinkProtocol.Created(entry.Link, _settings.Name));
         entry.Requester = null;
-        _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, entry.Link.Id, entry.Status, entry.Detail));
+        Report(entry, entry.Status, entry.Detail);
     }
+
+    /// <summary>Tells the manager how this host's end of the link is now.</summary>
+    private void Report(LinkEntry entry, LinkStatus status, string? detail) =>
+        _topology.Tell(new TopologyProtocol.LinkReport(entry.Link.Id, entry.Link.Attempt,
+            new LinkEndState(_settings.Name, entry.Local.Vm, status, entry.Link.Protocol, entry.Local.Port, entry.VmMtu, entry.Transport,
+                detail == entry.Transport ? null : detail)));
 
     private void OnStatusChanged(LinkProtocol.StatusChanged changed)
     {
         if (!_links.TryGetValue(changed.LinkId, out var entry)) return;
         entry.Status = changed.Status;
         entry.Detail = changed.Detail;
-        _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, changed.LinkId, changed.Status, changed.Detail));
+        Report(entry, changed.Status, changed.Detail);
     }
 
     private void OnSetOptions(LinkProtocol.SetOptions set)
@@ -306,7 +317,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             _table.Release(entry.Link.Id);
             var reason = entry.Status == LinkStatus.Failed ? entry.Detail : "its data plane could not start (see the vnetd log)";
             entry.Requester?.Tell(new LinkProtocol.CreateFailed(entry.Link.Id, $"link {entry.Link.Id} failed on {_settings.Name}: {reason}"));
-            _topology.Tell(new TopologyProtocol.LinkReport(_settings.Name, entry.Link.Id, LinkStatus.Failed, reason));
+            Report(entry, LinkStatus.Failed, reason);
         }
     }
 
@@ -369,7 +380,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
 
     private LinkProtocol.Table Table() =>
         new(_settings.Name, _links.Values.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>
-            new LinkProtocol.Row(l.Link, l.Status, l.Detail, l.Counters.ToSubstrate.Snapshot(), l.Counters.ToVm.Snapshot(), l.VmMtu)).ToImmutableArray());
+            new LinkProtocol.Row(l.Link, l.Status, l.Detail, l.Counters.ToSubstrate.Snapshot(), l.Counters.ToVm.Snapshot(), l.VmMtu) { Transport = l.Transport }).ToImmutableArray());
 
     /// <inheritdoc/>
     protected override void PostStop()

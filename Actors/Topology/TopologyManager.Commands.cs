@@ -2,13 +2,12 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using VNet.Messages;
 using VNet.Messages.Commands;
-using LinkView = VNet.Messages.Commands.LinkState;
 
 namespace VNet.Actors.Topology;
 
 /// <summary>
 /// The console's requests the TopologyManager answers from what it holds: the hosts, the links
-/// (as <see cref="LinkView"/>), the running network, loading a network file (checked against the
+/// (as <see cref="LinkState"/>), the running network, loading a network file (checked against the
 /// cluster first; what a failed load created is deleted again), and link option changes, applied
 /// one after another on the link's current options.
 /// </summary>
@@ -19,40 +18,12 @@ public sealed partial class TopologyManager
 
     private static LinkRejected NoLink(string id) => new(id, [$"no link '{id}' (see `vnet link show`)"]);
 
-    private static HostStatus StatusOf(HostState h) => h.State switch
-    {
-        "up" => HostStatus.Up,
-        "unreachable" => HostStatus.Unreachable,
-        "discovered" => HostStatus.Discovered,
-        _ => HostStatus.Down,
-    };
-
-    /// <summary>
-    /// The whole state of a link as the console shows it, from what the manager holds: the link as
-    /// placed (without its key) and one end per endpoint. The ends' own reports (VM MTU, transport)
-    /// are not held here yet, so each end carries the link's status.
-    /// </summary>
-    private LinkView StateOf(LinkState link)
-    {
-        var spec = (link.Spec ?? Unplaced(link.Intent)) with { Key = ImmutableArray<byte>.Empty };
-        var phase = link.Status switch
-        {
-            LinkStatus.Negotiating => LinkPhase.Negotiating,
-            LinkStatus.Established => LinkPhase.Established,
-            LinkStatus.Restarting or LinkStatus.Waiting => LinkPhase.Degraded,
-            LinkStatus.Down => LinkPhase.WaitingForHost,
-            _ => LinkPhase.BackingOff, // a failed link is tried again after its back-off
-        };
-        return new LinkView(spec, phase, link.Detail,
-            [.. spec.Endpoints.Select(e => new LinkEndState(e.Host, e.Vm, link.Status, spec.Protocol, e.Port, 0, null, null))]);
-    }
-
     private void OnGetLinks(GetLinks get)
     {
         if (get.Id is { } id)
-            Sender.Tell(_links.TryGetValue(id, out var link) ? new LinkList([StateOf(link)]) : NoLink(id));
+            Sender.Tell(StateOf(id) is { } state ? new LinkList([state]) : NoLink(id));
         else
-            Sender.Tell(new LinkList([.. _links.Values.OrderBy(l => l.Intent.Id, StringComparer.Ordinal).Select(StateOf)]));
+            Sender.Tell(new LinkList([.. _links.Keys.Order(StringComparer.Ordinal).Select(k => StateOf(k)!)]));
     }
 
     private void OnGetHosts(GetHosts get)
@@ -69,7 +40,7 @@ public sealed partial class TopologyManager
     /// <summary>The running network: the links held and the VMs they join.</summary>
     private RunningNetwork Running()
     {
-        var links = _links.Values.OrderBy(l => l.Intent.Id, StringComparer.Ordinal).Select(l => l.Spec ?? Unplaced(l.Intent)).ToList();
+        var links = _links.Keys.Order(StringComparer.Ordinal).Select(id => StateOf(id)!.Link).ToList();
         var vms = links.SelectMany(l => l.Endpoints).GroupBy(e => e.Vm).Select(g => new NetworkVm(g.Key, g.First().Mac, g.First().Host));
         return new RunningNetwork(new NetworkDefinition("running", [.. vms.OrderBy(v => v.Name, StringComparer.Ordinal)],
             [.. links.Select(l => new NetworkLink(l.Id, l.Kind, [.. l.Endpoints.Select(e => e.Vm)], l.Options, l.Protocol))]));
@@ -120,7 +91,7 @@ public sealed partial class TopologyManager
 
         async Task<ILoadNetworkReply> Load()
         {
-            var created = new List<LinkView>();
+            var created = new List<LinkState>();
             foreach (var link in apply.Network.Links)
             {
                 string reason;

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
 using Akka.Event;
+using VNet.Actors.Topology.Lifecycle;
 using VNet.Messages;
 using VNet.Messages.Commands;
 using static VNet.Messages.TopologyProtocol;
@@ -21,9 +22,11 @@ namespace VNet.Actors.Topology;
 /// </summary>
 public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
-    private sealed record CreateOutcome(string LinkId, int Generation, object Reply, IActorRef? ReplyTo);
+    private sealed record CreateOutcome(string LinkId, Guid Attempt, object Reply);
 
-    private sealed record VerifyOutcome(string LinkId, int Generation, string? Broken);
+    private sealed record CheckOutcome(string LinkId, Guid Check, string? Broken, ImmutableArray<LinkEndState> Ends);
+
+    private sealed record RemoveOutcome(string LinkId);
 
     private sealed record OptionsOutcome(string LinkId, LinkOptions Options, string? Error, IActorRef ReplyTo);
 
@@ -37,35 +40,14 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         public static LoadTimeout Instance { get; } = new();
     }
 
-    private sealed class HostState(HostInfo info)
-    {
-        public HostInfo Info { get; set; } = info;
-        public IActorRef? Actor { get; set; }
-        public bool Up { get; set; }
-        public string State { get; set; } = "discovered";
-        public DateTime ReadySince { get; set; }
-        public int? Ttl { get; set; }
-    }
-
-    private sealed class LinkState(DesiredLink intent)
-    {
-        public DesiredLink Intent { get; set; } = intent;
-        public LinkSpec? Spec { get; set; } = intent.Placement;
-        public LinkStatus Status { get; set; } = LinkStatus.Negotiating;
-        public string? Detail { get; set; }
-        public bool Busy { get; set; }
-        public int Generation { get; set; }
-        public bool NeedsCheck { get; set; }
-        public int Attempts { get; set; }
-        public DateTime NextAttempt { get; set; }
-
-        public IEnumerable<string> Hosts => Spec?.Endpoints.Select(e => e.Host).Distinct() ?? [];
-    }
-
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TopologySettings _settings;
     private readonly Dictionary<string, HostState> _hosts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, LinkState> _links = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkLifecycle> _links = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _creators = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<IActorRef>> _deleters = new(StringComparer.Ordinal);
+    // The last attempt of each link deleted or given up: an end of it reported later is dropped on its host.
+    private readonly Dictionary<string, Guid> _forgotten = new(StringComparer.Ordinal);
     private readonly Dictionary<Address, UniqueAddress> _incarnations = new();
     private TopologyReplica? _replica;
     private int _loading;
@@ -146,7 +128,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         foreach (var (id, intent) in links.Entries)
         {
             // Known from the replica, state unknown: checked against the hosts' tables before anything is re-made.
-            _links[id] = new LinkState(intent) { Status = LinkStatus.Down, Detail = "checking (topology manager restarted)", NeedsCheck = true };
+            _links[id] = new LinkLifecycle(intent, _settings, Guid.NewGuid, "checking (topology manager restarted)");
         }
         _log.Info("topology: {0} desired link(s) loaded from the replicas", links.Count);
     }
@@ -154,7 +136,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     private void LoadHosts(LWWDictionary<string, KnownHost> hosts)
     {
         foreach (var (name, known) in hosts.Entries)
-            if (!_hosts.ContainsKey(name)) _hosts[name] = new HostState(known.Info) { State = "down" };
+            if (!_hosts.ContainsKey(name)) _hosts[name] = new HostState(known.Info, HostStatus.Down);
         _log.Info("topology: {0} host(s) loaded from the replicas", hosts.Count);
     }
 
@@ -195,8 +177,9 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<CreateLink>(OnCreate);
         Receive<CreateOutcome>(OnCreateOutcome);
-        Receive<VerifyOutcome>(OnVerifyOutcome);
+        Receive<CheckOutcome>(OnCheckOutcome);
         Receive<DeleteLink>(OnDelete);
+        Receive<RemoveOutcome>(r => { if (_links.TryGetValue(r.LinkId, out var link)) Carry(link, link.Removed()); });
         Receive<SetLinkOptions>(OnSetOptionsRequest);
         Receive<OptionsOutcome>(OnOptionsOutcome);
         Receive<LinkReport>(OnReport);
@@ -214,106 +197,10 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Receive<LoadTimeout>(_ => { });
     }
 
-    private HostEntry Entry(HostState h) => new(h.Info, StatusOf(h), _links.Values.Count(l => l.Hosts.Contains(h.Info.Name)), h.Ttl);
+    /// <summary>The whole state of link <paramref name="id"/> (phase and every end), or null for an unknown link.</summary>
+    private LinkState? StateOf(string id) => _links.TryGetValue(id, out var link) ? link.State : null;
 
-    private static LinkSpec Unplaced(DesiredLink intent) =>
-        new(intent.Id, intent.Kind, [.. intent.Vms.Select(v => new LinkEndpoint(VmRef.Parse(v).Host ?? "?", VmRef.Parse(v).Vm, default, "0.0.0.0"))], intent.Options);
-
-    // ------------------------------------------------------------------ hosts
-
-    private void OnAnnounce(HostInfo info, IActorRef actor)
-    {
-        var known = _hosts.TryGetValue(info.Name, out var host);
-        if (!known)
-        {
-            host = new HostState(info);
-            _hosts[info.Name] = host;
-            _log.Info("host {0} ({1}) registered with {2} VM(s)", info.Name, info.SubstrateAddress, info.Vms.Length);
-        }
-        var restarted = host!.Actor is not null && !host.Actor.Equals(actor);
-        var back = !host.Up || host.Actor is null || restarted;
-        var changed = Material(host.Info) != Material(info);
-        var discoveredOnly = host.State == "discovered";
-        host.Info = info;
-        host.Actor = actor;
-        host.Up = true;
-        host.State = "up";
-        if (back)
-        {
-            host.ReadySince = Now;
-            if (restarted) _log.Info("host {0} restarted: it has lost its links, they will be made again", info.Name);
-            else if (known && !discoveredOnly) _log.Info("host {0} is up", info.Name);
-            foreach (var link in LinksOn(info.Name)) link.NeedsCheck = true;
-            if (restarted)
-                foreach (var link in LinksOn(info.Name).Where(l => !l.Busy))
-                {
-                    link.Status = LinkStatus.Down;
-                    link.Detail = $"host {info.Name} restarted";
-                }
-        }
-        if (changed || back) _replica?.WriteHost(new KnownHost(info));
-    }
-
-    /// <summary>What of a host description is worth replicating (not the load or the time it was read).</summary>
-    private static string Material(HostInfo h) =>
-        $"{h.SubstrateAddress}|{h.NodeAddress}|{string.Join(",", h.Interfaces.Select(i => $"{i.Name}/{i.IPv4}/{i.Mac}/{i.Gateway}"))}|{string.Join(",", h.Vms.Select(v => $"{v.Name}/{string.Join("+", v.Nics.Select(n => n.Mac))}"))}";
-
-    private void OnDiscovered(Discovered d)
-    {
-        if (_hosts.TryGetValue(d.Host.Name, out var host))
-        {
-            host.Ttl = host.Ttl is { } t ? Math.Min(t, d.Ttl) : d.Ttl;
-            // A newer answer replaces an older one; announces and answers alike carry when they were read.
-            if (d.Host.ReadAt >= host.Info.ReadAt) host.Info = d.Host with { NodeAddress = d.Host.NodeAddress ?? host.Info.NodeAddress };
-            return;
-        }
-        _hosts[d.Host.Name] = new HostState(d.Host) { Ttl = d.Ttl, State = "discovered" };
-        _log.Info("host {0} ({1}) discovered at TTL {2}", d.Host.Name, d.Host.SubstrateAddress, d.Ttl);
-    }
-
-    private void MarkNode(Address address, bool up, string why, bool removed)
-    {
-        var text = address.ToString();
-        foreach (var host in _hosts.Values.Where(h => h.Info.NodeAddress == text))
-        {
-            if (removed) host.Actor = null;
-            if (up)
-            {
-                if (host.Up || host.Actor is null) continue; // a removed node comes back through its announce
-                host.Up = true;
-                host.State = "up";
-                host.ReadySince = Now;
-                foreach (var link in LinksOn(host.Info.Name)) link.NeedsCheck = true;
-            }
-            else
-            {
-                host.State = removed ? "down" : "unreachable";
-                if (!host.Up) continue;
-                host.Up = false;
-                foreach (var link in LinksOn(host.Info.Name))
-                {
-                    link.Status = LinkStatus.Down;
-                    link.Detail = $"host {host.Info.Name} {why}";
-                    link.NeedsCheck = true;
-                }
-            }
-            _log.Info("host {0} {1}", host.Info.Name, why);
-        }
-    }
-
-    /// <summary>
-    /// False for events about an earlier incarnation of a node that has already joined again (a host
-    /// restarted at the same address): its removal must not mark the new incarnation down.
-    /// </summary>
-    private bool IsCurrent(Member member) =>
-        !_incarnations.TryGetValue(member.Address, out var current) || current.Equals(member.UniqueAddress);
-
-    private IEnumerable<LinkState> LinksOn(string host) => _links.Values.Where(l => l.Hosts.Contains(host));
-
-    private bool Ready(HostState h) => h.Up && h.Actor is not null && Now - h.ReadySince >= _settings.Settle;
-
-    private List<PlacementCandidate> Candidates(bool settled) =>
-        [.. _hosts.Values.Select(h => new PlacementCandidate(h.Info, settled ? Ready(h) : h.Up && h.Actor is not null))];
+    private HostEntry Entry(HostState h) => new(h.Info, h.Status, _links.Values.Count(l => l.Hosts.Contains(h.Info.Name)), h.Ttl);
 
     // ------------------------------------------------------------------ commands
 
@@ -321,7 +208,8 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     {
         var problems = new List<string>();
         if (!LinkSpec.IsValidId(create.Id)) problems.Add($"link id '{create.Id}' is not valid (1-32 letters, digits, '-', '_', '.')");
-        else if (_links.ContainsKey(create.Id)) problems.Add($"link {create.Id} already exists");
+        else if (_links.TryGetValue(create.Id, out var existing))
+            problems.Add(existing.Phase == LinkPhase.Deleting ? $"link {create.Id} is being deleted; create it again once it is gone" : $"link {create.Id} already exists");
         var (ends, placeProblems) = Placement.Endpoints([.. create.Vms.Select(VmRef.Parse)], Candidates(settled: false));
         problems.AddRange(placeProblems);
         foreach (var end in ends)
@@ -340,25 +228,74 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             return;
         }
         var intent = new DesiredLink(create.Id, create.Kind, create.Vms, create.Options) { Placement = spec };
-        var link = new LinkState(intent) { Spec = spec, Status = LinkStatus.Negotiating };
+        var link = new LinkLifecycle(intent, _settings, Guid.NewGuid, "not made yet");
         _links[create.Id] = link;
+        _forgotten.Remove(create.Id);
+        _creators[create.Id] = Sender;
         _replica?.WriteLink(intent);
-        StartCreate(link, spec!, deleteFirst: false, replyTo: Sender);
+        Carry(link, link.Create(spec!, Now));
+    }
+
+    /// <summary>Carries out what the lifecycle of <paramref name="link"/> decided.</summary>
+    private void Carry(LinkLifecycle link, ImmutableArray<LifecycleDecision> decisions)
+    {
+        var id = link.Intent.Id;
+        foreach (var decision in decisions)
+        {
+            switch (decision)
+            {
+                case LifecycleDecision.StartNegotiation start:
+                    StartNegotiation(start.Spec, start.DeleteFirst);
+                    break;
+                case LifecycleDecision.StartCheck check:
+                    StartCheck(check.Check, check.Spec);
+                    break;
+                case LifecycleDecision.AnswerCreator answer when _creators.Remove(id, out var creator):
+                    if (answer.Failure is null)
+                    {
+                        _log.Info("link {0} created: every end runs ({1}, protocol number {2})", id, string.Join(" <-> ", answer.State.Link.Endpoints), answer.State.Link.Protocol);
+                        creator.Tell(new LinkCreated(answer.State));
+                    }
+                    else
+                    {
+                        _log.Warning("link {0} could not be created: {1}", id, answer.Failure);
+                        creator.Tell(new LinkRejected(id, [answer.Failure]));
+                    }
+                    break;
+                case LifecycleDecision.TellHostsDelete tell:
+                    TellHosts(tell.Spec, new LinkProtocol.Delete(id));
+                    break;
+                case LifecycleDecision.RemoveFromHosts remove:
+                    RemoveFromHosts(remove.Spec);
+                    break;
+                case LifecycleDecision.RecordIntent record:
+                    _replica?.WriteLink(record.Intent);
+                    break;
+                case LifecycleDecision.Recovered back:
+                    _log.Info("link {0} is back: {1}, protocol number {2}", id, string.Join(" <-> ", back.Spec.Endpoints), back.Spec.Protocol);
+                    break;
+                case LifecycleDecision.RetryScheduled retry:
+                    _log.Warning("link {0} could not be made ({1}); trying again in {2:0} s", id, retry.Reason, retry.Delay.TotalSeconds);
+                    break;
+                case LifecycleDecision.Forget:
+                    if (_links.TryGetValue(id, out var current) && ReferenceEquals(current, link)) _links.Remove(id);
+                    _forgotten[id] = link.Attempt;
+                    _replica?.RemoveLink(id);
+                    if (_deleters.Remove(id, out var deleters))
+                        foreach (var deleter in deleters) deleter.Tell(new LinkDeleted(id));
+                    break;
+            }
+        }
     }
 
     /// <summary>Asks the initiating host to make the link; with <paramref name="deleteFirst"/> every endpoint host first drops what it has of it.</summary>
-    private void StartCreate(LinkState link, LinkSpec spec, bool deleteFirst, IActorRef? replyTo)
+    private void StartNegotiation(LinkSpec spec, bool deleteFirst)
     {
-        link.Busy = true;
-        link.Generation++;
-        link.Spec = spec;
-        link.Status = LinkStatus.Negotiating;
-        var generation = link.Generation;
         var id = spec.Id;
+        var attempt = spec.Attempt;
         var initiatorName = spec.Endpoints[0].Host;
         var initiator = _hosts[initiatorName].Actor!;
         var deletes = deleteFirst ? spec.Endpoints.Select(e => e.Host).Distinct().Select(h => _hosts[h].Actor).OfType<IActorRef>().ToList() : [];
-        var fresh = spec with { Protocol = 0, Endpoints = [.. spec.Endpoints.Select(e => e with { Port = 0 })] };
         var createTimeout = _settings.CreateTimeout;
         var askTimeout = _settings.HostAskTimeout;
         Run().PipeTo(Self);
@@ -378,80 +315,63 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             }
             try
             {
-                return new CreateOutcome(id, generation, await initiator.Ask<object>(new LinkProtocol.Create(fresh), createTimeout), replyTo);
+                return new CreateOutcome(id, attempt, await initiator.Ask<object>(new LinkProtocol.Create(spec), createTimeout));
             }
             catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
             {
-                return new CreateOutcome(id, generation, new LinkProtocol.CreateFailed(id, $"host {initiatorName} did not answer within {createTimeout.TotalSeconds:0} s"), replyTo);
+                return new CreateOutcome(id, attempt, new LinkProtocol.CreateFailed(id, $"host {initiatorName} did not answer within {createTimeout.TotalSeconds:0} s"));
             }
         }
     }
 
     private void OnCreateOutcome(CreateOutcome outcome)
     {
-        if (!_links.TryGetValue(outcome.LinkId, out var link) || link.Generation != outcome.Generation)
+        if (!_links.TryGetValue(outcome.LinkId, out var link))
         {
-            if (!_links.ContainsKey(outcome.LinkId) && outcome.Reply is LinkProtocol.Created late)
+            if (outcome.Reply is LinkProtocol.Created late)
                 TellHosts(late.Link, new LinkProtocol.Delete(outcome.LinkId)); // deleted while being made: nothing half-made stays
-            outcome.ReplyTo?.Tell(new LinkRejected(outcome.LinkId, [$"link {outcome.LinkId} was deleted while being created"]));
             return;
         }
-        link.Busy = false;
-        switch (outcome.Reply)
+        Carry(link, outcome.Reply switch
         {
-            case LinkProtocol.Created created:
-                link.Spec = created.Link;
-                link.Status = LinkStatus.Established;
-                link.Detail = null;
-                link.NeedsCheck = false;
-                link.Attempts = 0;
-                // The intent is replicated and kept on disk by every node: never with the link's key.
-                link.Intent = link.Intent with { Placement = created.Link with { Key = ImmutableArray<byte>.Empty } };
-                _replica?.WriteLink(link.Intent);
-                if (outcome.ReplyTo is null) _log.Info("link {0} is back: {1}, protocol number {2}", created.Link.Id, string.Join(" <-> ", created.Link.Endpoints), created.Link.Protocol);
-                outcome.ReplyTo?.Tell(new LinkCreated(StateOf(link)));
-                break;
-            case LinkProtocol.CreateFailed failed when outcome.ReplyTo is not null:
-                // Asked by a user: nothing half-made; the desired link goes and every host drops what it has of it.
-                _links.Remove(outcome.LinkId);
-                _replica?.RemoveLink(outcome.LinkId);
-                if (link.Spec is not null) TellHosts(link.Spec, new LinkProtocol.Delete(outcome.LinkId));
-                outcome.ReplyTo.Tell(new LinkRejected(outcome.LinkId, [failed.Reason]));
-                break;
-            case LinkProtocol.CreateFailed failed:
-                // Bringing a link back: keep the intent and try again later.
-                Retry(link, failed.Reason);
-                break;
-            default:
-                Retry(link, $"unexpected answer {outcome.Reply}");
-                break;
-        }
+            LinkProtocol.Created created => link.Negotiated(outcome.Attempt, created.Link, Now),
+            LinkProtocol.CreateFailed failed => link.NegotiationFailed(outcome.Attempt, failed.Reason, Now),
+            _ => link.NegotiationFailed(outcome.Attempt, $"unexpected answer {outcome.Reply}", Now),
+        });
     }
 
     private void OnDelete(DeleteLink delete)
     {
-        if (!_links.Remove(delete.Id, out var link))
+        if (!_links.TryGetValue(delete.Id, out var link))
         {
             Sender.Tell(NoLink(delete.Id));
             return;
         }
-        _replica?.RemoveLink(delete.Id);
-        // Answered once every host of the link has dropped it (or did not answer in time), so a link
-        // of the same id created right after is not refused by a host still holding this one.
-        var hosts = (link.Spec?.Endpoints.Select(e => e.Host).Distinct() ?? []).Select(h => _hosts.GetValueOrDefault(h)?.Actor).OfType<IActorRef>().ToList();
+        if (!_deleters.TryGetValue(delete.Id, out var deleters)) _deleters[delete.Id] = deleters = [];
+        deleters.Add(Sender);
+        Carry(link, link.DeleteRequested(Now));
+    }
+
+    /// <summary>Asks every endpoint host that is up to drop the link; answers with <see cref="RemoveOutcome"/> once all did or timed out.</summary>
+    private void RemoveFromHosts(LinkSpec spec)
+    {
+        var id = spec.Id;
         var timeout = _settings.HostAskTimeout;
-        var id = delete.Id;
-        Task.WhenAll(hosts.Select(async h =>
-        {
-            try
+        var asks = spec.Endpoints.Select(e => e.Host).Distinct()
+            .Select(h => _hosts.GetValueOrDefault(h))
+            .Where(h => h is { Up: true, Actor: not null })
+            .Select(async h =>
             {
-                await h.Ask<LinkProtocol.Deleted>(new LinkProtocol.Delete(id), timeout);
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
-                // The delete was sent; a host that does not answer in time (down, cut off) is not waited for.
-            }
-        })).ContinueWith(_ => (IDeleteLinkReply)new LinkDeleted(id)).PipeTo(Sender);
+                try
+                {
+                    await h!.Actor!.Ask<object>(new LinkProtocol.Delete(id), timeout);
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+                {
+                    // A host that does not answer drops the link when it restarts, or when it reports it.
+                }
+            });
+        Task.WhenAll(asks).ContinueWith(_ => new RemoveOutcome(id)).PipeTo(Self);
     }
 
     /// <summary>
@@ -460,7 +380,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
     /// </summary>
     private void OnSetOptions(SetLinkOptions set, IActorRef replyTo)
     {
-        if (!_links.TryGetValue(set.Id, out var link))
+        if (!_links.TryGetValue(set.Id, out var link) || link.Phase == LinkPhase.Deleting)
         {
             replyTo.Tell(NoLink(set.Id));
             NextOptionChange(set.Id);
@@ -498,39 +418,24 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
 
     private void OnOptionsOutcome(OptionsOutcome o)
     {
-        if (o.Error is null && _links.TryGetValue(o.LinkId, out var link))
-        {
-            // The intent keeps the new options, so links brought back later have them too.
-            if (link.Spec is not null) link.Spec = link.Spec with { Options = o.Options };
-            link.Intent = link.Intent with { Options = o.Options, Placement = link.Spec };
-            _replica?.WriteLink(link.Intent);
-        }
+        // The intent keeps the new options, so links brought back later have them too.
+        if (o.Error is null && _links.TryGetValue(o.LinkId, out var link)) Carry(link, link.OptionsChanged(o.Options));
         o.ReplyTo.Tell(o.Error is not null ? new LinkRejected(o.LinkId, [o.Error])
-            : _links.ContainsKey(o.LinkId) ? new LinkOptionsSet(StateOf(_links[o.LinkId])) : NoLink(o.LinkId));
+            : StateOf(o.LinkId) is { } state ? new LinkOptionsSet(state) : NoLink(o.LinkId));
         NextOptionChange(o.LinkId);
     }
 
     private void OnReport(LinkReport report)
     {
-        if (!_links.TryGetValue(report.LinkId, out var link) || link.Busy) return; // while a link is being made, the initiator's reply decides
-        switch (report.Status)
+        if (_links.TryGetValue(report.LinkId, out var link))
         {
-            case LinkStatus.Established when !link.NeedsCheck:
-                link.Status = LinkStatus.Established;
-                link.Detail = null;
-                break;
-            case LinkStatus.Restarting:
-                link.Status = LinkStatus.Restarting;
-                link.Detail = $"{report.Host}: {report.Detail}";
-                break;
-            case LinkStatus.Waiting:
-                link.Status = LinkStatus.Waiting;
-                link.Detail = report.Detail; // names the interface and the host
-                break;
-            case LinkStatus.Failed:
-                Retry(link, $"{report.Host}: {report.Detail}");
-                break;
+            Carry(link, link.EndReported(report.Attempt, report.End, Now));
+            return;
         }
+        // An end of a link deleted (or given up) while it was being made, started after the delete
+        // reached its host: nothing half-made stays.
+        if (_forgotten.TryGetValue(report.LinkId, out var attempt) && attempt == report.Attempt && report.End.Status != LinkStatus.Failed)
+            Sender.Tell(new LinkProtocol.Delete(report.LinkId));
     }
 
     private void TellHosts(LinkSpec spec, object message)

@@ -18,6 +18,9 @@ public sealed record TopologySettings
     /// <summary>Longest wait between two re-creation attempts of a link.</summary>
     public TimeSpan RetryMax { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>After the agreement, how long every end has to report its data plane running before the attempt fails.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Timeout of an ask to a host (link table, delete, options).</summary>
     public TimeSpan HostAskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

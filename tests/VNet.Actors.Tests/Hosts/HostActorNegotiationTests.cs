@@ -71,11 +71,13 @@ public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
     public async Task Create_on_the_initiating_host_ends_in_created_with_the_same_number_in_both_tables()
     {
         var (a, b) = await StartTwoHostsAsync();
+        var attempt = Guid.NewGuid();
 
-        a.Actor.Tell(new LinkProtocol.Create(Link()), TestActor);
+        a.Actor.Tell(new LinkProtocol.Create(Link() with { Attempt = attempt }), TestActor);
 
         var created = ExpectMsg<LinkProtocol.Created>(TimeSpan.FromSeconds(5));
         var p = created.Link.Protocol;
+        Assert.Equal(attempt, created.Link.Attempt);
         Assert.Equal(HostA, created.Host);
         Assert.Equal("link-1", created.Link.Id);
         Assert.InRange(p, 143, 252);
@@ -102,9 +104,12 @@ public sealed class HostActorNegotiationTests : Akka.TestKit.Xunit2.TestKit
             var row = Assert.Single((await TableOfAsync(b)).Rows);
             Assert.Equal((p, LinkStatus.Established, 1500 - 20 - 16 - 16 - 14), (row.Link.Protocol, row.Status, row.VmMtu)); // IPv4, capsule header, tag, Ethernet
         });
+        // Both ends report to the manager: the attempt that made them, the number, the VM MTU and the transport.
         var reports = new[] { _topology.FishForMessage<TopologyProtocol.LinkReport>(_ => true), _topology.FishForMessage<TopologyProtocol.LinkReport>(_ => true) };
-        Assert.Equal(new[] { HostA, HostB }, reports.Select(r => r.Host).Order());
-        Assert.All(reports, r => Assert.Equal(("link-1", LinkStatus.Established), (r.LinkId, r.Status)));
+        Assert.Equal(new[] { HostA, HostB }, reports.Select(r => r.End.Host).Order());
+        Assert.Equal(new[] { "a1", "b1" }, reports.Select(r => r.End.Vm).Order());
+        Assert.All(reports, r => Assert.Equal(("link-1", attempt, LinkStatus.Established, p, 1500 - 20 - 16 - 16 - 14), (r.LinkId, r.Attempt, r.End.Status, r.End.Protocol, r.End.VmMtu)));
+        Assert.All(reports, r => Assert.False(string.IsNullOrEmpty(r.End.Transport)));
     }
 
     [Fact]

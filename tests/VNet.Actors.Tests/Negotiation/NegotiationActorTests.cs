@@ -397,6 +397,77 @@ public sealed class NegotiationActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Empty(_table.InUse());
     }
 
+    [Fact]
+    public void Responder_ignores_a_confirm_before_any_proposal_and_still_negotiates_afterwards()
+    {
+        var responder = StartResponder();
+
+        responder.Tell(new Msg.Confirm(_id, 180), _peer.Ref);
+
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));            // neither Succeeded nor Failed
+        Assert.Empty(_table.InUse());
+        Assert.Empty(Leftovers(_table));
+        responder.Tell(new Msg.Propose(_id, Link(), 180, 1), _peer.Ref);
+        Assert.Equal(180, _peer.ExpectMsg<Msg.Ok>().Protocol);
+        responder.Tell(new Msg.Confirm(_id, 180), _peer.Ref);
+        Assert.Equal(180, ExpectMsg<NegotiationActor.Succeeded>().Link.Protocol);
+    }
+
+    [Fact]
+    public void Responder_ignores_a_confirm_after_it_answered_nok()
+    {
+        Occupy(_table, 180, "other-link");
+        var responder = StartResponder();
+        responder.Tell(new Msg.Propose(_id, Link(), 180, 1), _peer.Ref);
+        var nok = _peer.ExpectMsg<Msg.Nok>();
+
+        responder.Tell(new Msg.Confirm(_id, nok.CounterProposal), _peer.Ref);
+
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(new[] { (nok.CounterProposal, _id.ToString()) }, Entries(_table.Reserved(DateTime.UtcNow))); // still held, not committed
+        responder.Tell(new Msg.Propose(_id, Link(), nok.CounterProposal, 2), _peer.Ref);
+        _peer.ExpectMsg<Msg.Ok>();
+        responder.Tell(new Msg.Confirm(_id, nok.CounterProposal), _peer.Ref);
+        Assert.Equal(nok.CounterProposal, ExpectMsg<NegotiationActor.Succeeded>().Link.Protocol);
+    }
+
+    [Fact]
+    public void Initiator_of_a_segment_ignores_a_second_ok_from_the_same_member_and_agrees_once_every_member_accepted()
+    {
+        const string hostC = "host-c";
+        var segment = new LinkSpec("seg-1", LinkKind.RawMultipoint,
+            [.. Link().Endpoints, new LinkEndpoint(hostC, "c1", new MacAddress(0x02cc00000001), "192.0.2.3")], LinkOptions.Default) { Group = "239.1.2.3" };
+        var initiator = ChildActorOf(NegotiationActor.Initiator(_id, segment, HostA, _table, _mediator.Ref, Limits, new Random(1)));
+        var propose = ExpectPublishedProposal();
+        var peerC = CreateTestProbe("peer-c");
+
+        initiator.Tell(new Msg.Ok(_id, HostB, propose.Protocol, 1, propose.Link), _peer.Ref);
+        initiator.Tell(new Msg.Ok(_id, HostB, propose.Protocol, 1, propose.Link), _peer.Ref); // B answered a retransmission
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        initiator.Tell(new Msg.Ok(_id, hostC, propose.Protocol, 1, propose.Link), peerC.Ref);
+
+        Assert.Equal(propose.Protocol, ExpectMsg<NegotiationActor.Succeeded>().Link.Protocol);
+        Assert.Equal(new Msg.Confirm(_id, propose.Protocol), _peer.FishForMessage<Msg.Confirm>(_ => true));
+        Assert.Equal(new Msg.Confirm(_id, propose.Protocol), peerC.ExpectMsg<Msg.Confirm>());
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // one outcome only
+    }
+
+    [Fact]
+    public void Initiator_ignores_a_duplicate_ok_that_arrives_after_it_agreed()
+    {
+        var initiator = StartInitiator();
+        var propose = ExpectPublishedProposal();
+        var ok = new Msg.Ok(_id, HostB, propose.Protocol, 1, propose.Link with { Protocol = propose.Protocol });
+
+        initiator.Tell(ok, _peer.Ref);
+        initiator.Tell(ok, _peer.Ref);
+
+        ExpectMsg<NegotiationActor.Succeeded>();
+        _peer.ExpectMsg<Msg.Confirm>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _peer.ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no second confirmation
+    }
+
     // ------------------------------------------------------------------ both sides
 
     [Fact]

@@ -34,6 +34,13 @@ public sealed class TopologyManagerCommandTests : TestKit
         return (manager, h1, h2);
     }
 
+    /// <summary>Each host reports its end of <paramref name="made"/> running, as a HostActor does once its data plane started.</summary>
+    private static void EndsRun(IActorRef manager, LinkSpec made, TestProbe h1, TestProbe h2)
+    {
+        foreach (var (end, host) in made.Endpoints.Zip([h1, h2]))
+            manager.Tell(new LinkReport(made.Id, made.Attempt, new LinkEndState(end.Host, end.Vm, LinkStatus.Established, made.Protocol, 0, 1434, "fake transport", null)), host);
+    }
+
     private static NetworkDefinition Network(params (string Id, string From, string To, int Line)[] links) =>
         new("test", [new NetworkVm("a", new MacAddress(0x020000000101), null) { Line = 2, Column = 3 }, new NetworkVm("b", new MacAddress(0x020000000201), null) { Line = 3, Column = 3 },
                      new NetworkVm("c", new MacAddress(0x020000000301), null) { Line = 4, Column = 3 }, new NetworkVm("d", new MacAddress(0x020000000401), null) { Line = 5, Column = 3 }],
@@ -46,6 +53,7 @@ public sealed class TopologyManagerCommandTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
+        EndsRun(manager, create.Link with { Protocol = 200 }, h1, h2);
         ExpectMsg<LinkCreated>();
 
         manager.Tell(new DeleteLink("l1"));
@@ -89,6 +97,7 @@ public sealed class TopologyManagerCommandTests : TestKit
         var first = h1.ExpectMsg<LinkProtocol.Create>();
         Assert.Equal("x1", first.Link.Id);
         h1.Reply(new LinkProtocol.Created(first.Link with { Protocol = 200 }, "h1"));
+        EndsRun(manager, first.Link with { Protocol = 200 }, h1, h2);
         var second = h1.ExpectMsg<LinkProtocol.Create>();
         Assert.Equal("x2", second.Link.Id);
         h1.Reply(new LinkProtocol.CreateFailed("x2", "no free protocol number"));

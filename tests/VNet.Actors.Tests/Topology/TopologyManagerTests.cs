@@ -30,6 +30,16 @@ public sealed class TopologyManagerTests : TestKit
 
     private static void Announce(IActorRef manager, TestProbe host, HostInfo info) => manager.Tell(new HostAnnounce(info), host);
 
+    /// <summary>Each host reports its end of <paramref name="made"/> running, as a HostActor does once its data plane started.</summary>
+    private static void EndsRun(IActorRef manager, LinkSpec made, params TestProbe[] hosts)
+    {
+        for (var i = 0; i < hosts.Length; i++)
+        {
+            var end = made.Endpoints[i];
+            manager.Tell(new LinkReport(made.Id, made.Attempt, new LinkEndState(end.Host, end.Vm, LinkStatus.Established, made.Protocol, end.Port, 1434, "fake transport", null)), hosts[i]);
+        }
+    }
+
     [Fact]
     public void A_link_goes_to_the_least_loaded_host_offering_the_vm_and_its_host_makes_it()
     {
@@ -43,7 +53,10 @@ public sealed class TopologyManagerTests : TestKit
         var create = h2.ExpectMsg<LinkProtocol.Create>();
         Assert.Equal(["web@h2", "db@h3"], create.Link.Endpoints.Select(e => $"{e.Vm}@{e.Host}").ToArray());
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
-        h2.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h2"));
+        var made = create.Link with { Protocol = 200 };
+        h2.Reply(new LinkProtocol.Created(made, "h2"));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // the initiator's end alone is not the link
+        EndsRun(manager, made, h2, h3);
         Assert.Equal(200, ExpectMsg<LinkCreated>().Link.Link.Protocol);
 
         manager.Tell(new GetLinks());
@@ -65,6 +78,7 @@ public sealed class TopologyManagerTests : TestKit
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         Assert.False(create.Link.Options.Authenticate);
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
+        EndsRun(manager, create.Link with { Protocol = 200 }, h1, h2);
         ExpectMsg<LinkCreated>();
 
         // A change names only options a running link can change: auth is not one of them.
@@ -83,6 +97,7 @@ public sealed class TopologyManagerTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default with { DelayMs = 5 }));
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 200 }, "h1"));
+        EndsRun(manager, create.Link with { Protocol = 200 }, h1, h2);
         ExpectMsg<LinkCreated>();
 
         manager.Tell(new SetLinkOptions("l1", new LinkOptionChanges { Dscp = 10 }));
@@ -142,6 +157,7 @@ public sealed class TopologyManagerTests : TestKit
         manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         h1.Reply(new LinkProtocol.Created(create.Link with { Protocol = 150 }, "h1"));
+        EndsRun(manager, create.Link with { Protocol = 150 }, h1, h2);
         ExpectMsg<LinkCreated>();
 
         // h2's vnetd restarts: a new HostActor announces the same host. It has lost its links.
@@ -160,7 +176,7 @@ public sealed class TopologyManagerTests : TestKit
         var verifyOrDelete = h1.ExpectMsg<object>(TimeSpan.FromSeconds(3));
         if (verifyOrDelete is LinkProtocol.GetTable)
         {
-            h1.Reply(new LinkProtocol.Table("h1", [new LinkProtocol.Row(create.Link with { Protocol = 150 }, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1500)]));
+            h1.Reply(new LinkProtocol.Table("h1", [new LinkProtocol.Row(create.Link with { Protocol = 150 }, LinkStatus.Established, null, DirectionCounters.Empty, DirectionCounters.Empty, 1434)]));
             h2Again.ExpectMsg<LinkProtocol.GetTable>();
             h2Again.Reply(new LinkProtocol.Table("h2", []));
             verifyOrDelete = h1.ExpectMsg<object>(TimeSpan.FromSeconds(3));
@@ -172,7 +188,9 @@ public sealed class TopologyManagerTests : TestKit
         var again = h1.ExpectMsg<LinkProtocol.Create>();
         Assert.Equal(0, again.Link.Protocol);
         Assert.Equal(["h1", "h2"], again.Link.Endpoints.Select(e => e.Host).ToArray());
+        Assert.NotEqual(create.Link.Attempt, again.Link.Attempt);
         h1.Reply(new LinkProtocol.Created(again.Link with { Protocol = 151 }, "h1"));
+        EndsRun(manager, again.Link with { Protocol = 151 }, h1, h2Again);
 
         AwaitAssert(() =>
         {
@@ -193,11 +211,12 @@ public sealed class TopologyManagerTests : TestKit
         var create = h1.ExpectMsg<LinkProtocol.Create>();
         var made = create.Link with { Protocol = 150 };
         h1.Reply(new LinkProtocol.Created(made, "h1"));
+        EndsRun(manager, made, h1, h2);
         ExpectMsg<LinkCreated>();
 
         // h2 reports the link failed; the manager checks both hosts' tables, finds it running on both
         // (its worker came back), and leaves it alone.
-        manager.Tell(new LinkReport("h2", "l1", LinkStatus.Failed, "interface vanished"), h2);
+        manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Failed, 150, 0, 1434, "fake transport", "interface vanished")), h2);
         manager.Tell(new GetLinks());
         Assert.Equal(LinkPhase.BackingOff, ExpectMsg<LinkList>().Links.Single().Phase);
         Clock.Advance(TimeSpan.FromSeconds(3));
@@ -211,5 +230,127 @@ public sealed class TopologyManagerTests : TestKit
             Assert.Equal(LinkPhase.Established, ExpectMsg<LinkList>().Links.Single().Phase);
         }, TimeSpan.FromSeconds(3));
         h1.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void The_whole_state_of_a_link_holds_both_ends_as_they_reported()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.UdpP2P, ["a", "b"], LinkOptions.Default));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        var made = create.Link with { Endpoints = [create.Link.Endpoints[0] with { Port = 47001 }, create.Link.Endpoints[1] with { Port = 47002 }] };
+        h1.Reply(new LinkProtocol.Created(made, "h1"));
+        manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h1", "a", LinkStatus.Established, 0, 47001, 1440, "udp socket", null)), h1);
+        manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Established, 0, 47002, 1430, "udp socket, gso", null)), h2);
+        ExpectMsg<LinkCreated>();
+
+        manager.Tell(new GetLinks());
+        var state = ExpectMsg<LinkList>().Links.Single();
+        Assert.Equal(LinkPhase.Established, state.Phase);
+        Assert.Equal(new[] { ("h1", 47001, 1440, "udp socket"), ("h2", 47002, 1430, "udp socket, gso") },
+            state.Ends.Select(e => (e.Host, e.Port, e.VmMtu, e.Transport!)).ToArray());
+        Assert.Equal(1430, state.VmMtu);
+        Assert.False(state.Link.HasKey);
+
+        // h2's worker restarts: the link is degraded, and says which end and why.
+        manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Restarting, 0, 47002, 1430, "udp socket, gso", "socket error")), h2);
+        manager.Tell(new GetLinks());
+        var degraded = ExpectMsg<LinkList>().Links.Single();
+        Assert.Equal((LinkPhase.Degraded, LinkStatus.Restarting, "h2: socket error"), (degraded.Phase, degraded.Ends[1].Status, degraded.Detail));
+    }
+
+    [Fact]
+    public void An_end_that_fails_while_starting_fails_the_creation_and_leaves_nothing()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        var made = create.Link with { Protocol = 200 };
+        h1.Reply(new LinkProtocol.Created(made, "h1"));
+        EndsRun(manager, made, h1);
+        manager.Tell(new LinkReport("l1", made.Attempt, new LinkEndState("h2", "b", LinkStatus.Failed, 200, 0, 0, null, "no interface vm-b")), h2);
+
+        Assert.Equal("h2: no interface vm-b", ExpectMsg<LinkRejected>().Problems.Single());
+        h1.ExpectMsg<LinkProtocol.Delete>();
+        h2.ExpectMsg<LinkProtocol.Delete>();
+        manager.Tell(new GetLinks());
+        Assert.Empty(ExpectMsg<LinkList>().Links);
+    }
+
+    [Fact]
+    public void An_end_that_never_reports_times_the_creation_out()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        var made = create.Link with { Protocol = 200 };
+        h1.Reply(new LinkProtocol.Created(made, "h1"));
+        EndsRun(manager, made, h1);
+        AwaitAssert(() =>
+        {
+            manager.Tell(new GetLinks());
+            Assert.Equal(LinkPhase.Establishing, ExpectMsg<LinkList>().Links.Single().Phase);
+        }, TimeSpan.FromSeconds(3));
+
+        Clock.Advance(Settings.StartTimeout - TimeSpan.FromSeconds(1));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Clock.Advance(Settings.ReconcileInterval + Settings.ReconcileInterval);
+        Assert.Contains("the end on host h2 did not start", ExpectMsg<LinkRejected>().Problems.Single());
+        h1.ExpectMsg<LinkProtocol.Delete>();
+    }
+
+    [Fact]
+    public void A_host_lost_while_the_link_is_made_fails_the_creation_with_the_host_named()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default));
+        h1.ExpectMsg<LinkProtocol.Create>();
+
+        // h2's vnetd restarts while h1 negotiates.
+        Announce(manager, CreateTestProbe(), Host("h2", 12, 0, ("b", 0x020000000201)));
+        Assert.Equal("host h2 restarted", ExpectMsg<LinkRejected>().Problems.Single());
+        manager.Tell(new GetLinks());
+        Assert.Empty(ExpectMsg<LinkList>().Links);
+    }
+
+    [Fact]
+    public void Delete_while_negotiating_answers_the_creator_and_the_deleter_once_the_hosts_dropped_it()
+    {
+        var manager = Manager();
+        TestProbe h1 = CreateTestProbe(), h2 = CreateTestProbe(), creator = CreateTestProbe();
+        Announce(manager, h1, Host("h1", 11, 0, ("a", 0x020000000101)));
+        Announce(manager, h2, Host("h2", 12, 0, ("b", 0x020000000201)));
+        manager.Tell(new CreateLink("l1", LinkKind.RawP2P, ["a", "b"], LinkOptions.Default), creator);
+        var create = h1.ExpectMsg<LinkProtocol.Create>();
+        var negotiator = h1.LastSender;
+
+        manager.Tell(new DeleteLink("l1"));
+        Assert.Contains("deleted while being created", creator.ExpectMsg<LinkRejected>().Problems.Single());
+        h1.ExpectMsg<LinkProtocol.Delete>();
+        h1.Reply(new LinkProtocol.Deleted("l1", true));
+        h2.ExpectMsg<LinkProtocol.Delete>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // h2 has not answered yet
+        h2.Reply(new LinkProtocol.Deleted("l1", false));
+        Assert.Equal("l1", ExpectMsg<LinkDeleted>().Id);
+
+        // The responder made its end after the delete reached it: its report gets it dropped.
+        negotiator.Tell(new LinkProtocol.CreateFailed("l1", "link l1 was deleted while negotiating"));
+        manager.Tell(new LinkReport("l1", create.Link.Attempt, new LinkEndState("h2", "b", LinkStatus.Established, 200, 0, 1434, "fake transport", null)), h2);
+        h2.ExpectMsg<LinkProtocol.Delete>();
+        manager.Tell(new GetLinks());
+        Assert.Empty(ExpectMsg<LinkList>().Links);
+        creator.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 }

@@ -44,7 +44,7 @@ public sealed class SerializationTests : IDisposable
             new NegotiationProtocol.Abort(Guid.NewGuid(), "timeout"),
             new NegotiationProtocol.Refuse(Guid.NewGuid(), "h2", "no"),
             new LinkProtocol.Created(spec, "h1"),
-            new LinkProtocol.Table("h1", [new LinkProtocol.Row(spec, LinkStatus.Established, null, counters, DirectionCounters.Empty, 1462)]),
+            new LinkProtocol.Table("h1", [new LinkProtocol.Row(spec, LinkStatus.Established, null, counters, DirectionCounters.Empty, 1462) { Transport = "raw socket" }]),
             new LinkProtocol.CaptureChunk([1, 2, 3]),
             new TopologyProtocol.HostAnnounce(host),
             new VNet.Messages.Commands.CreateLink("l1", LinkKind.RawP2P, ["vm1", "vm2"], LinkOptions.Default) { PreferredProtocol = 150 },
@@ -52,6 +52,10 @@ public sealed class SerializationTests : IDisposable
             new VNet.Messages.Commands.LinkList([new VNet.Messages.Commands.LinkState(spec, VNet.Messages.Commands.LinkPhase.WaitingForHost, "host h2 left",
                 [new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Down, 150, 0, 0, null, null)])]),
             new VNet.Messages.Commands.LinkRejected("l1", ["no"]),
+            new TopologyProtocol.LinkReport("l1", Guid.NewGuid(), new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Established, 201, 0, 1462, "raw socket", null)),
+            new VNet.Messages.Commands.LinkList([new VNet.Messages.Commands.LinkState(spec with { Attempt = Guid.NewGuid() }, VNet.Messages.Commands.LinkPhase.Degraded, "h2: socket error",
+                [new VNet.Messages.Commands.LinkEndState("h1", "vm1", LinkStatus.Established, 201, 0, 1462, "raw socket", null),
+                 new VNet.Messages.Commands.LinkEndState("h2", "vm2", LinkStatus.Restarting, 201, 0, 1462, "raw socket", "socket error")])]),
         ];
         return all.Select(m => new[] { m });
     }

@@ -135,7 +135,8 @@ public static class VnetDaemon
             new KernelDataPlaneFactory(config.DataPlane()), mediator, topology, observer: observability?.Negotiations), "host");
         var discovery = StartDiscovery(system, config, hocon, rejoin, host, describe, topology, trust?.ClusterKey);
 
-        var commands = new CommandDispatcher(new CommandContext(system, hostActor, topology, host.Name), discovery);
+        var context = new CommandContext(system, hostActor, topology, host.Name);
+        var commands = new CommandDispatcher(context, discovery);
         ImmutableArray<IPalette> palettes = [new ClusterPalette(commands), new HostPalette(commands), new LinkPalette(commands), new NetPalette(commands), new ActorPalette(commands), new HostsPalette(commands)];
         if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(commands));
         system.ActorOf(CommandHost.Props(console, palettes, commands, host.Name, cluster.SelfAddress.ToString()), "cmd");

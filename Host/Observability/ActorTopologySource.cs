@@ -1,19 +1,23 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
+using VNet.Client;
 using VNet.Actors.Commands;
 using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Host.Observability;
 
 /// <summary>
-/// <see cref="ITopologySource"/> over this node's actors, asked the way the <c>link show</c> and
-/// <c>link stats</c> palettes ask them: the HostActor for its table, the topology manager (through
-/// its proxy) for hosts and links, every host for its table, the DiscoveryActor for its counters.
+/// <see cref="ITopologySource"/> over this node: the HostActor for its own table (the metrics of the
+/// ends on this host), the discovery counters, the cluster state, and the typed console requests
+/// (<see cref="CommandDispatcher"/>) for the topology manager's hosts and links and every host's
+/// counters — the same answers `hosts`, `link show` and `link stats` give.
 /// </summary>
 public sealed class ActorTopologySource(CommandContext context, IActorRef? discovery, TimeSpan timeout) : ITopologySource
 {
     private readonly CommandContext _context = context with { AskTimeout = timeout };
+    private readonly CommandDispatcher _commands = new(context with { AskTimeout = timeout }, discovery);
 
     /// <inheritdoc/>
     public async Task<LinkProtocol.Table?> LocalLinksAsync(CancellationToken cancel)
@@ -29,11 +33,11 @@ public sealed class ActorTopologySource(CommandContext context, IActorRef? disco
     }
 
     /// <inheritdoc/>
-    public async Task<ImmutableArray<TopologyProtocol.LinkEntry>?> DesiredLinksAsync(CancellationToken cancel)
+    public async Task<ImmutableArray<LinkState>?> DesiredLinksAsync(CancellationToken cancel)
     {
         try
         {
-            return await _context.LinksAsync();
+            return await _commands.AskAsync(new GetLinks(), cancel) is LinkList list ? list.Links : null;
         }
         catch (CommandException)
         {
@@ -85,43 +89,43 @@ public sealed class ActorTopologySource(CommandContext context, IActorRef? disco
     public async Task<TopologyView> TopologyAsync(CancellationToken cancel)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        ImmutableArray<TopologyProtocol.HostEntry> hosts;
-        ImmutableArray<TopologyProtocol.LinkEntry> links;
         try
         {
-            hosts = await _context.HostsAsync();
-            links = await _context.LinksAsync();
+            var hosts = await _commands.AskAsync(new GetHosts(), cancel);
+            var links = await _commands.AskAsync(new GetLinks(), cancel);
+            var stats = await _commands.AskAsync(new GetLinkStats(), cancel);
+            return TopologyViews.Build(_context.NodeName, now,
+                hosts is HostList h ? h.Hosts : [], links is LinkList l ? l.Links : [], stats is LinkStats s ? s.Directions : []);
         }
         catch (CommandException e)
         {
             return new TopologyView(_context.NodeName, now, [], [], e.Message);
         }
-        var tables = await _context.HostTablesAsync(hosts);
-        return TopologyViews.Build(_context.NodeName, now, hosts, links, tables);
     }
 }
 
-/// <summary>Builds the page's picture from the topology manager's lists and the hosts' tables (pure).</summary>
+/// <summary>Builds the page's picture from the topology manager's hosts and links and the hosts' counters (pure).</summary>
 public static class TopologyViews
 {
-    /// <summary>Joins hosts, links and every host's table into one view.</summary>
-    public static TopologyView Build(string node, long timeUnixMs, IEnumerable<TopologyProtocol.HostEntry> hosts,
-        IEnumerable<TopologyProtocol.LinkEntry> links, IEnumerable<LinkProtocol.Table> tables)
+    /// <summary>Joins hosts, links (with both ends' reports) and every host's counters into one view.</summary>
+    public static TopologyView Build(string node, long timeUnixMs, IEnumerable<HostEntry> hosts, IEnumerable<LinkState> links, IEnumerable<LinkDirectionStats> stats)
     {
-        var rows = tables.SelectMany(t => t.Rows.Select(r => (t.Host, Row: r))).ToLookup(x => (x.Row.Link.Id, x.Host), x => x.Row);
-        var hostViews = hosts.OrderBy(h => h.Info.Name, StringComparer.Ordinal).Select(h => new HostView(h.Info.Name, h.Info.SubstrateAddress, h.Up,
+        var counters = stats.ToLookup(d => (d.Link, d.Host, d.Direction), d => d.Counters);
+        var hostViews = hosts.OrderBy(h => h.Info.Name, StringComparer.Ordinal).Select(h => new HostView(h.Info.Name, h.Info.SubstrateAddress, h.Status == HostStatus.Up,
             [.. h.Info.Vms.OrderBy(v => v.Name, StringComparer.Ordinal).Select(v => new VmView(v.Name, v.State, [.. v.Nics.Select(n => n.Mac.ToString())]))])).ToImmutableArray();
         var linkViews = links.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>
         {
             var o = l.Link.Options;
             var options = new LinkOptionsView(o.Compression.ToString().ToLowerInvariant(), o.Dscp, o.BandwidthBitsPerSecond, o.DelayMs, o.JitterMs, o.LossPercent, o.Authenticate, o.Encrypt, o.FilterSource);
-            var ends = l.Link.Endpoints.Select(e =>
+            var ends = l.Link.Endpoints.Select((e, i) =>
             {
-                var row = rows[(l.Link.Id, e.Host)].FirstOrDefault();
-                return new EndView(e.Host, e.Vm, e.Mac.ToString(), row is null ? null : LinkMetrics.StateName(row.Status),
-                    row is null ? null : DirectionView.Of(row.ToSubstrate), row is null ? null : DirectionView.Of(row.ToVm));
+                var reported = i < l.Ends.Length ? l.Ends[i] : null;
+                var toNet = counters[(l.Link.Id, e.Host, "vm->net")].FirstOrDefault();
+                var toVm = counters[(l.Link.Id, e.Host, "net->vm")].FirstOrDefault();
+                return new EndView(e.Host, e.Vm, e.Mac.ToString(), reported is null ? null : LinkMetrics.StateName(reported.Status),
+                    toNet is null ? null : DirectionView.Of(toNet), toVm is null ? null : DirectionView.Of(toVm));
             }).ToImmutableArray();
-            return new LinkView(l.Link.Id, l.Link.Kind.Name(), LinkMetrics.StateName(l.Status), l.Detail, l.Link.Protocol, options, ends);
+            return new LinkView(l.Link.Id, l.Link.Kind.Name(), LinkMetrics.PhaseName(l.Phase), l.Detail, l.Link.Protocol, options, ends);
         }).ToImmutableArray();
         return new TopologyView(node, timeUnixMs, hostViews, linkViews, null);
     }

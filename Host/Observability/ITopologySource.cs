@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using VNet.Messages;
+using VNet.Messages.Commands;
 
 namespace VNet.Host.Observability;
 
@@ -13,8 +14,8 @@ public interface ITopologySource
     /// <summary>This host's link table with each end's counters (the HostActor's <c>link stats</c> rows).</summary>
     Task<LinkProtocol.Table?> LocalLinksAsync(CancellationToken cancel);
 
-    /// <summary>The links the topology manager holds, with their state; null when it is out of reach.</summary>
-    Task<ImmutableArray<TopologyProtocol.LinkEntry>?> DesiredLinksAsync(CancellationToken cancel);
+    /// <summary>The links the topology manager holds, each with its phase and both ends' reports; null when it is out of reach.</summary>
+    Task<ImmutableArray<LinkState>?> DesiredLinksAsync(CancellationToken cancel);
 
     /// <summary>This node's discovery counters; null when discovery is off.</summary>
     Task<DiscoveryProtocol.Stats?> DiscoveryAsync(CancellationToken cancel);

@@ -41,6 +41,12 @@ public sealed class LinkMetrics
     /// <summary>The label value of a link state: <c>established</c>, <c>down</c>, ….</summary>
     public static string StateName(LinkStatus status) => status.ToString().ToLowerInvariant();
 
+    /// <summary>The phases of a whole link as the topology manager holds it, as label values (<c>waiting-for-host</c>).</summary>
+    public static readonly string[] Phases = [.. Enum.GetValues<VNet.Messages.Commands.LinkPhase>().Select(PhaseName)];
+
+    /// <summary>The label value of a link phase: kebab case, as `link show` prints it.</summary>
+    public static string PhaseName(VNet.Messages.Commands.LinkPhase phase) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(phase.ToString());
+
     /// <summary>Sets every link metric from <paramref name="table"/>; series of links no longer in it are removed.</summary>
     public void Update(LinkProtocol.Table table)
     {

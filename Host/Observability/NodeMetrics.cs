@@ -74,14 +74,14 @@ public sealed class NodeMetrics
         _singleton.Set(cluster.HoldsSingleton ? 1 : 0);
     }
 
-    private void Update(ImmutableArray<TopologyProtocol.LinkEntry>? links)
+    private void Update(ImmutableArray<VNet.Messages.Commands.LinkState>? links)
     {
         _topologyReachable.Set(links is null ? 0 : 1);
         _series.Begin();
         foreach (var entry in links ?? [])
         {
-            var current = LinkMetrics.StateName(entry.Status);
-            foreach (var state in LinkMetrics.States) _series.Set(_topologyState, state == current ? 1 : 0, entry.Link.Id, entry.Link.Kind.Name(), state);
+            var current = LinkMetrics.PhaseName(entry.Phase);
+            foreach (var state in LinkMetrics.Phases) _series.Set(_topologyState, state == current ? 1 : 0, entry.Link.Id, entry.Link.Kind.Name(), state);
         }
         // Out of reach: the last known states are removed rather than shown as if current.
         _series.End();

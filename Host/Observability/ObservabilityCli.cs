@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using VNet.Client;
 using VNet.Actors.Commands;
 using VNet.Host.Labs;
 

@@ -9,13 +9,13 @@ namespace VNet.Host.Tests.Observability;
 internal sealed class FakeTopologySource : ITopologySource
 {
     public LinkProtocol.Table? Table { get; set; } = new("h1", []);
-    public ImmutableArray<TopologyProtocol.LinkEntry>? Desired { get; set; } = [];
+    public ImmutableArray<VNet.Messages.Commands.LinkState>? Desired { get; set; } = [];
     public DiscoveryProtocol.Stats? Discovery { get; set; } = new("239.192.86.78", 48600, ["eth0"], 10, 4, 3, 2, 1, 0, ImmutableDictionary<string, long>.Empty.Add("short", 5));
     public ClusterReading Cluster { get; set; } = new(ImmutableDictionary<string, int>.Empty.Add("up", 2).Add("joining", 0), 0, true);
     public TopologyView View { get; set; } = new("h1", 0, [], [], null);
 
     public Task<LinkProtocol.Table?> LocalLinksAsync(CancellationToken cancel) => Task.FromResult(Table);
-    public Task<ImmutableArray<TopologyProtocol.LinkEntry>?> DesiredLinksAsync(CancellationToken cancel) => Task.FromResult(Desired);
+    public Task<ImmutableArray<VNet.Messages.Commands.LinkState>?> DesiredLinksAsync(CancellationToken cancel) => Task.FromResult(Desired);
     public Task<DiscoveryProtocol.Stats?> DiscoveryAsync(CancellationToken cancel) => Task.FromResult(Discovery);
     public Task<ClusterReading> ClusterAsync(CancellationToken cancel) => Task.FromResult(Cluster);
     public Task<TopologyView> TopologyAsync(CancellationToken cancel) => Task.FromResult(View);

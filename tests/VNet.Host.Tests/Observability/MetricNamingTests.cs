@@ -15,7 +15,7 @@ public sealed partial class MetricNamingTests
         var source = new FakeTopologySource
         {
             Table = new("h1", [FakeTopologySource.Row(FakeTopologySource.Link(), new LinkCounters())]),
-            Desired = [new(FakeTopologySource.Link(), LinkStatus.Established, null)],
+            Desired = [new(FakeTopologySource.Link(), VNet.Messages.Commands.LinkPhase.Established, null, [])],
         };
         var metrics = new NodeMetrics(source);
         new NegotiationMetrics(Prometheus.Metrics.WithCustomRegistry(metrics.Registry)).Ended(true, NegotiationOutcome.Agreed, 1, TimeSpan.FromMilliseconds(5));

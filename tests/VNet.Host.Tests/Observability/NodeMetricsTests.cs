@@ -85,12 +85,12 @@ public sealed class NodeMetricsTests
     [Fact]
     public async Task Node_metrics_show_cluster_singleton_topology_and_discovery()
     {
-        var source = new FakeTopologySource { Desired = [new(FakeTopologySource.Link(), LinkStatus.Down, "host h2 unreachable")] };
+        var source = new FakeTopologySource { Desired = [new(FakeTopologySource.Link(), VNet.Messages.Commands.LinkPhase.WaitingForHost, "host h2 unreachable", [])] };
         var m = await FakeTopologySource.ScrapeAsync(new NodeMetrics(source));
         Assert.Equal(2, m.Value("vnet_cluster_members", ("status", "up")));
         Assert.Equal(1, m.Value("vnet_topology_singleton"));
         Assert.Equal(1, m.Value("vnet_topology_reachable"));
-        Assert.Equal(1, m.Value("vnet_topology_link_state", ("link", "l1"), ("state", "down")));
+        Assert.Equal(1, m.Value("vnet_topology_link_state", ("link", "l1"), ("state", "waiting-for-host")));
         Assert.Equal(0, m.Value("vnet_topology_link_state", ("link", "l1"), ("state", "established")));
         Assert.Equal(4, m.Value("vnet_discovery_messages_total", ("message", "query_received")));
         Assert.Equal(2, m.Value("vnet_discovery_messages_total", ("message", "answer_sent")));
@@ -102,7 +102,7 @@ public sealed class NodeMetricsTests
     [Fact]
     public async Task An_unreachable_topology_manager_removes_its_link_states_instead_of_showing_old_ones()
     {
-        var source = new FakeTopologySource { Desired = [new(FakeTopologySource.Link(), LinkStatus.Established, null)] };
+        var source = new FakeTopologySource { Desired = [new(FakeTopologySource.Link(), VNet.Messages.Commands.LinkPhase.Established, null, [])] };
         var metrics = new NodeMetrics(source);
         Assert.True((await FakeTopologySource.ScrapeAsync(metrics)).Has("vnet_topology_link_state", ("link", "l1")));
         source.Desired = null;

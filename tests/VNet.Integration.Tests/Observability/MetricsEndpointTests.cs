@@ -72,9 +72,9 @@ public sealed class KilledHostMetricsTests(TwoHostsLab lab) : IClassFixture<TwoH
         await Session.WaitUntilAsync(() =>
         {
             var m = LabMetrics.Scrape(Session, "h1");
-            return Task.FromResult(m.Value("vnet_topology_link_state", ("link", "l1"), ("state", "down")) == 1
+            return Task.FromResult(m.Value("vnet_topology_link_state", ("link", "l1"), ("state", "waiting-for-host")) == 1
                 && m.Value("vnet_topology_link_state", ("link", "l1"), ("state", "established")) == 0);
-        }, TimeSpan.FromSeconds(30), "link l1 shown down in vnet_topology_link_state on h1 after h2 was killed");
+        }, TimeSpan.FromSeconds(30), "link l1 shown waiting-for-host in vnet_topology_link_state on h1 after h2 was killed");
         var after = LabMetrics.Scrape(Session, "h1");
         Assert.True(after.Value("vnet_cluster_unreachable_members") >= 1 || after.Value("vnet_cluster_members", ("status", "up")) == 1);
     }

@@ -2,6 +2,7 @@ using VNet.Actors.Commands;
 using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;
+using VNet.Host.Experiments;
 using VNet.Host.Labs;
 using VNet.Host.Trust;
 
@@ -10,7 +11,7 @@ namespace VNet.Host;
 /// <summary>The `vnet` command line: local verbs (lab, demo) and the console client for everything else.</summary>
 public static class Cli
 {
-    private const string Usage = """
+    private static readonly string Usage = $"""
         usage:
           vnet demo                              build labs/two-hosts, show the cluster and link, ping + iperf3, tear down
           vnet lab up FILE [--prefix P] [--no-links] [--no-seeds]
@@ -23,6 +24,7 @@ public static class Cli
           vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
           vnet lab exec NODE [--lab ID] -- CMD   run CMD in a lab namespace (VM, host or router)
           vnet lab list                          running labs
+        {ExperimentCli.Usage}
           vnet pki init [--dir DIR] [--name CLUSTER]
                                                  create the cluster's authority (ca.crt, ca.key) and cluster.key
                                                  in DIR (default /etc/vnet/pki)
@@ -51,6 +53,7 @@ public static class Cli
                 ["lab", "list"] => LabList(),
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
+                ["experiment", .. var rest] => await ExperimentCli.RunAsync(rest, System.Console.Out, System.Console.Error),
                 ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, stop, kill, start or restart\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };

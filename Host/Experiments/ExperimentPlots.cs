@@ -33,10 +33,17 @@ public static class ExperimentPlots
                 var hostIndex = 1 + series.Columns.IndexOf("host");
                 var dirIndex = 1 + series.Columns.IndexOf("direction");
                 var valueIndex = 1 + series.Columns.IndexOf(column);
+                var colorIndex = 0;
                 foreach (var g in series.Rows.Where(r => r[valueIndex].Length > 0).GroupBy(r => $"{r[hostIndex]} {r[dirIndex]}"))
                 {
-                    var line = plot.Add.ScatterLine(g.Select(T).ToArray(), g.Select(r => double.Parse(r[valueIndex], CultureInfo.InvariantCulture)).ToArray());
-                    line.LegendText = g.Key;
+                    var color = plot.Add.Palette.GetColor(colorIndex++);
+                    var first = true;
+                    foreach (var segment in Segments([.. g]))
+                    {
+                        var line = plot.Add.ScatterLine(segment.Select(T).ToArray(), segment.Select(r => double.Parse(r[valueIndex], CultureInfo.InvariantCulture)).ToArray(), color);
+                        if (first) line.LegendText = g.Key;
+                        first = false;
+                    }
                 }
                 plot.ShowLegend(Alignment.UpperRight);
             }
@@ -135,6 +142,20 @@ public static class ExperimentPlots
         var x = experiment.Parameters[0].Name;
         var lines = experiment.Parameters.Length > 1 ? experiment.Parameters[1].Name : null;
         return experiment.Runs[0].Measurements.SelectMany(m => RunValues.Of(m).Select(v => new SweepPlot(m.Name, v, x, lines, m.Spot)));
+    }
+
+    /// <summary>Splits rows where a sample is missing (a gap of more than twice the usual spacing), so a line does not bridge an outage.</summary>
+    private static List<List<string[]>> Segments(List<string[]> rows)
+    {
+        var gaps = rows.Zip(rows.Skip(1), (a, b) => T(b) - T(a)).Order().ToList();
+        var usual = gaps.Count == 0 ? 0 : gaps[gaps.Count / 2];
+        var segments = new List<List<string[]>> { new() };
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (i > 0 && T(rows[i]) - T(rows[i - 1]) > 2 * usual) segments.Add([]);
+            segments[^1].Add(rows[i]);
+        }
+        return segments;
     }
 
     private static double T(string[] row) => double.Parse(row[0], CultureInfo.InvariantCulture);

@@ -123,6 +123,9 @@ public static class Probes
         var counters = context.NewSeries($"{m.Name}-counters", m.Name, "host", "direction", "frames", "bytes", "drops", "mbps");
         var end = context.Clock.Elapsed + m.Duration;
         var previous = new Dictionary<(string, string), (double T, long Bytes)>();
+        // A host that died is asked until the cluster sees it gone (each ask waiting seconds): a sample
+        // that takes longer than two periods is recorded as a gap rather than holding the series up.
+        var timeout = TimeSpan.FromMilliseconds(Math.Clamp(2 * m.Every.TotalMilliseconds, 1000, 5000));
         var console = await context.Connect(stop);
         try
         {
@@ -133,7 +136,7 @@ public static class Probes
                 {
                     await context.Clock.WaitUntilAsync(next, stop);
                     using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                    bounded.CancelAfter(TimeSpan.FromSeconds(5));
+                    bounded.CancelAfter(timeout);
                     var t = context.Now;
                     var sample = await console.SampleAsync(m.Link, bounded.Token);
                     state.Add(t, sample.Status ?? "unknown", sample.HostsReporting);
@@ -146,9 +149,8 @@ public static class Probes
                 }
                 catch (OperationCanceledException) when (!stop.IsCancellationRequested)
                 {
-                    // The node took longer than 5 s to answer (a host going down): a gap, and a fresh
-                    // connection, as the old one still waits for that answer.
-                    state.Add(context.Now, "no answer", 0);
+                    // No answer in time: a gap, and a fresh connection, as the old one still waits for that answer.
+                    state.Add(context.Now, "no answer", null);
                     await console.DisposeAsync();
                     console = await context.Connect(stop);
                 }

@@ -24,6 +24,9 @@ public abstract record ExperimentStep(TimeSpan At, SourceSpot Spot)
 /// <summary>A console command, exactly as typed at the <c>vnet</c> prompt (<c>link set --id l1 --bandwidth 60M</c>).</summary>
 public sealed record CommandStep(TimeSpan At, SourceSpot Spot, string CommandLine, ImmutableArray<string> Words) : ExperimentStep(At, Spot)
 {
+    /// <summary>A step written in code: the command line split into words as the console does.</summary>
+    public static CommandStep Of(TimeSpan at, string commandLine) => new(at, default, commandLine, [.. Console.ConsoleClient.Words(commandLine)]);
+
     /// <inheritdoc/>
     public override string Describe() => CommandLine;
 }
@@ -104,11 +107,16 @@ public sealed record ExperimentDefinition(string Name, string File, string Text,
     /// <summary>How long all runs take, without lab start-up and the pauses between runs.</summary>
     public TimeSpan Length => Runs.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Length);
 
-    /// <summary>The VMs and link ids the steps and measurements name (for the check against the lab).</summary>
-    public IEnumerable<string> VmsNamed => Runs.SelectMany(r => r.Measurements).SelectMany(m => m switch
+    /// <summary>
+    /// An experiment written in code (one run, no sweep): checked like a file's, its commands against
+    /// the console's palettes and its measurements against each other; throws <see cref="InvalidOperationException"/> with every problem.
+    /// </summary>
+    public static ExperimentDefinition InCode(string name, string labFile, bool createLabLinks, IEnumerable<ExperimentStep> steps, IEnumerable<Measurement> measurements)
     {
-        IperfMeasurement i => new[] { i.From, i.To },
-        PingMeasurement p => [p.From, p.To],
-        _ => [],
-    }).Distinct();
+        var run = new ExperimentRun(0, ImmutableDictionary<string, string>.Empty, 0, [.. steps.OrderBy(s => s.At)], [.. measurements]);
+        var problems = run.Steps.OfType<CommandStep>().Select(c => PaletteCatalog.Problem(PaletteCatalog.Definitions, c.Words) is { } p ? $"{c.CommandLine}: {p}" : null)
+            .Concat(run.Measurements.GroupBy(m => m.Name).Where(g => g.Count() > 1).Select(g => $"measurement name '{g.Key}' is used twice")).OfType<string>().ToList();
+        if (problems.Count > 0) throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
+        return new ExperimentDefinition(name, Path.Combine(Environment.CurrentDirectory, name + ".cs"), "", new ExperimentTarget(labFile, createLabLinks), [], 1, [run], []);
+    }
 }

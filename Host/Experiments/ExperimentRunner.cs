@@ -146,7 +146,7 @@ public sealed class ExperimentRunner(TextWriter progress)
                 var recordStep = new StepRecord(run.Index, entry.Describe(), timing.Scheduled.TotalSeconds, timing.Actual.TotalSeconds, timing.Lateness.TotalMilliseconds, ok, reply);
                 steps.Add(recordStep);
                 var eta = total - done - clock.Elapsed;
-                progress.WriteLine($"{label}t={clock.Elapsed.TotalSeconds,5:0.0}s step {steps.Count}/{stepCount} {entry.Describe()}: {(ok ? "ok" : "FAILED")} (late {recordStep.LatenessMs:0.0} ms) {FirstLine(reply)}  ETA {Eta(eta)}");
+                progress.WriteLine($"{label}t={timing.Actual.TotalSeconds,5:0.0}s step {steps.Count}/{stepCount} {entry.Describe()}: {(ok ? "ok" : "FAILED")} (late {recordStep.LatenessMs:0.0} ms) {FirstLine(reply)}  ETA {Eta(eta)}");
             }, null, interrupt);
             // The run lasts until its last measurement ends.
             await clock.WaitUntilAsync(run.Length, interrupt);

@@ -17,7 +17,8 @@ public static class ResultsWriter
     public static void Write(ExperimentResult result)
     {
         var root = result.OutDirectory;
-        File.WriteAllText(Path.Combine(root, "experiment.xml"), result.Experiment.Text);
+        // An experiment built in code has no file to keep; its manifest lists its steps.
+        if (result.Experiment.Text.Length > 0) File.WriteAllText(Path.Combine(root, "experiment.xml"), result.Experiment.Text);
         foreach (var run in result.Runs)
         {
             foreach (var s in run.Series) File.WriteAllText(Path.Combine(run.Directory, s.Name + ".csv"), s.ToCsv());

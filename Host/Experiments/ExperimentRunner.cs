@@ -43,8 +43,11 @@ public sealed record ExperimentResult(ExperimentDefinition Experiment, string Ou
 /// (<see cref="ResultsWriter"/>). Cancelling the token (Ctrl-C) stops the measurements, which keep
 /// what they measured, removes the links the experiment created, and still writes the results.
 /// </summary>
-public sealed class ExperimentRunner(TextWriter progress)
+public sealed class ExperimentRunner(TextWriter output)
 {
+    // Step lines and the progress ticker write from different threads.
+    private readonly TextWriter _progress = TextWriter.Synchronized(output);
+
     /// <summary>Runs <paramref name="experiment"/>; <paramref name="interrupt"/> is Ctrl-C.</summary>
     public async Task<ExperimentResult> RunAsync(ExperimentDefinition experiment, ExperimentOptions options, CancellationToken interrupt)
     {
@@ -87,13 +90,13 @@ public sealed class ExperimentRunner(TextWriter progress)
         {
             if (ownLab)
             {
-                progress.WriteLine($"tearing down lab {control.State.Id} ...");
-                new LabRunner(progress).Down(LabState.Read(control.State.Id) ?? control.State);
+                _progress.WriteLine($"tearing down lab {control.State.Id} ...");
+                new LabRunner(_progress).Down(LabState.Read(control.State.Id) ?? control.State);
             }
         }
         var result = new ExperimentResult(experiment, options.OutDirectory, [.. runs], interrupted, control.State, started);
         ResultsWriter.Write(result);
-        progress.WriteLine($"{(interrupted ? "interrupted; partial " : "")}results in {options.OutDirectory} ({runs.Sum(r => r.Series.Length)} series, largest step lateness {result.LargestLatenessMs:0.0} ms)");
+        _progress.WriteLine($"{(interrupted ? "interrupted; partial " : "")}results in {options.OutDirectory} ({runs.Sum(r => r.Series.Length)} series, largest step lateness {result.LargestLatenessMs:0.0} ms)");
         return result;
     }
 
@@ -108,8 +111,8 @@ public sealed class ExperimentRunner(TextWriter progress)
             ?? throw new ShellException($"{experiment.File} runs on a running lab: give it with -L LAB");
         var lab = Labs.LabFile.Load(file);
         var prefix = options.Prefix ?? $"ex{Random.Shared.Next(0x10000):x4}-";
-        progress.WriteLine($"bringing up lab {lab.Name} ({Path.GetFileName(file)}) as {prefix.TrimEnd('-')} ...");
-        var state = await new LabRunner(progress).UpAsync(lab, new LabOptions { Prefix = prefix, CreateLinks = experiment.Target.CreateLinks }, cancel);
+        _progress.WriteLine($"bringing up lab {lab.Name} ({Path.GetFileName(file)}) as {prefix.TrimEnd('-')} ...");
+        var state = await new LabRunner(_progress).UpAsync(lab, new LabOptions { Prefix = prefix, CreateLinks = experiment.Target.CreateLinks }, cancel);
         return (lab, state, true);
     }
 
@@ -133,27 +136,28 @@ public sealed class ExperimentRunner(TextWriter progress)
         var stepCount = run.Steps.Length;
         try
         {
-            await timeline.RunAsync(clock, async entry =>
+            using var ticker = Ticker(label, run, clock, total, done, stop.Token);
+            await timeline.RunAsync(clock, async timing =>
             {
+                var entry = timing.Entry;
                 if (entry.Measurement is { } m)
                 {
                     var index = run.Measurements.IndexOf(m);
                     measuring.Add(Task.Run(() => Guarded(m, () => Probes.RunAsync(m, index, context, stop.Token), context)));
                     return;
                 }
-                var timing = Timeline.Timing(entry, clock.Elapsed);
                 var (ok, reply) = await StepAsync(entry.Step!, console, lab, interrupt);
                 var recordStep = new StepRecord(run.Index, entry.Describe(), timing.Scheduled.TotalSeconds, timing.Actual.TotalSeconds, timing.Lateness.TotalMilliseconds, ok, reply);
                 steps.Add(recordStep);
                 var eta = total - done - clock.Elapsed;
-                progress.WriteLine($"{label}t={timing.Actual.TotalSeconds,5:0.0}s step {steps.Count}/{stepCount} {entry.Describe()}: {(ok ? "ok" : "FAILED")} (late {recordStep.LatenessMs:0.0} ms) {FirstLine(reply)}  ETA {Eta(eta)}");
-            }, null, interrupt);
+                _progress.WriteLine($"{label}t={timing.Actual.TotalSeconds,5:0.0}s step {steps.Count}/{stepCount} {entry.Describe()}: {(ok ? "ok" : "FAILED")} (late {recordStep.LatenessMs:0.0} ms) {FirstLine(reply)}  ETA {Eta(eta)}");
+            }, interrupt);
             // The run lasts until its last measurement ends.
             await clock.WaitUntilAsync(run.Length, interrupt);
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {
-            progress.WriteLine($"{label}interrupted at t={clock.Elapsed.TotalSeconds:0.0}s: stopping the measurements, keeping what they measured");
+            _progress.WriteLine($"{label}interrupted at t={clock.Elapsed.TotalSeconds:0.0}s: stopping the measurements, keeping what they measured");
         }
         finally
         {
@@ -163,6 +167,14 @@ public sealed class ExperimentRunner(TextWriter progress)
         }
         return new RunRecord(run, directory, [.. steps], [.. context.Series], context.Values.ToImmutableDictionary(), [.. context.Problems], clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>A _progress line every 5 s while a run measures: where it is and the ETA of the whole experiment.</summary>
+    private Timer Ticker(string label, ExperimentRun run, IExperimentClock clock, TimeSpan total, TimeSpan done, CancellationToken stop) =>
+        new(_ =>
+        {
+            if (stop.IsCancellationRequested || clock.Elapsed >= run.Length) return;
+            _progress.WriteLine($"{label}t={clock.Elapsed.TotalSeconds,5:0.0}s of {run.Length.TotalSeconds:0.0}s  ETA {Eta(total - done - clock.Elapsed)}");
+        }, null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
 
     private static async Task Guarded(Measurement m, Func<Task> run, ProbeContext context)
     {
@@ -230,12 +242,12 @@ public sealed class ExperimentRunner(TextWriter progress)
             foreach (var link in (await console.LinksAsync(bounded.Token)).Where(l => !before.Contains(l.Id)))
             {
                 var reply = await console.RunAsync(["link", "delete", "--id", link.Id], bounded.Token);
-                progress.WriteLine($"{label}link {link.Id} (created by the run) deleted{(reply.Ok ? "" : $": FAILED {reply.Error}")}");
+                _progress.WriteLine($"{label}link {link.Id} (created by the run) deleted{(reply.Ok ? "" : $": FAILED {reply.Error}")}");
             }
         }
         catch (Exception e) when (e is Actors.Commands.CommandException or OperationCanceledException or IOException)
         {
-            progress.WriteLine($"{label}could not remove the links the run created: {e.Message}");
+            _progress.WriteLine($"{label}could not remove the links the run created: {e.Message}");
         }
     }
 

@@ -52,8 +52,9 @@ public static class Probes
         var series = context.NewSeries(m.Name, m.Name, columns);
         var interval = m.Interval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         var serverNetns = context.Lab.Netns(m.To);
-        var log = Path.Combine(context.Directory, $"{m.Name}.iperf3-server.log");
-        var server = Shell.StartDetached(serverNetns, ["iperf3", "-s", "-1", "-p", port.ToString(CultureInfo.InvariantCulture), "-i", interval], log);
+        var log = Path.Combine(context.Directory, $"{m.Name}.iperf3-server.json");
+        // The server writes JSON too, so the client gets its receiver-side intervals and totals (--get-server-output).
+        var server = Shell.StartDetached(serverNetns, ["iperf3", "-s", "-1", "-J", "-p", port.ToString(CultureInfo.InvariantCulture), "-i", interval], log);
         try
         {
             await WaitForListenerAsync(serverNetns, port, stop);

@@ -68,17 +68,18 @@ public sealed class Timeline
     /// Runs the entries in order on <paramref name="clock"/>: waits until each is due, starts it and
     /// records its timing. A step is awaited before the next entry starts (steps are sequential, as
     /// a user typing them would be); a measurement's start returns at once and it runs on its own.
+    /// <paramref name="start"/> gets each entry with its timing.
     /// </summary>
-    public async Task<ImmutableArray<TimelineTiming>> RunAsync(IExperimentClock clock, Func<TimelineEntry, Task> start, Action<TimelineTiming>? started, CancellationToken cancel)
+    public async Task<ImmutableArray<TimelineTiming>> RunAsync(IExperimentClock clock, Func<TimelineTiming, Task> start, CancellationToken cancel)
     {
         var timings = ImmutableArray.CreateBuilder<TimelineTiming>();
         foreach (var entry in Entries)
         {
+            cancel.ThrowIfCancellationRequested();
             await clock.WaitUntilAsync(entry.At, cancel);
             var timing = Timing(entry, clock.Elapsed);
             timings.Add(timing);
-            started?.Invoke(timing);
-            await start(entry);
+            await start(timing);
         }
         return timings.ToImmutable();
     }

@@ -62,7 +62,17 @@ public static class ExperimentCli
         // Ctrl-C (SIGINT) and SIGTERM stop the run; the runner removes what it created and writes the results.
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Interrupt(interrupt, error); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Interrupt(interrupt, error); });
-        var result = await new ExperimentRunner(output).RunAsync(definition, new ExperimentOptions { OutDirectory = outDir, LabId = labId, LabFile = labFile is null ? null : Cli.ResolveLabFile(labFile), Prefix = prefix }, interrupt.Token);
+        ExperimentResult result;
+        try
+        {
+            result = await new ExperimentRunner(output).RunAsync(definition, new ExperimentOptions { OutDirectory = outDir, LabId = labId, LabFile = labFile is null ? null : Cli.ResolveLabFile(labFile), Prefix = prefix }, interrupt.Token);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            // Interrupted while the lab came up: the lab runner has removed what it built; nothing was measured.
+            error.WriteLine("interrupted before the first run: nothing was measured");
+            return 130;
+        }
         var failed = result.Runs.SelectMany(r => r.Steps).Count(s => !s.Ok);
         if (failed > 0) error.WriteLine($"warning: {failed} step(s) failed (see {Path.Combine(outDir, "summary.md")})");
         return result.Interrupted ? 130 : ExitCodes.Ok;

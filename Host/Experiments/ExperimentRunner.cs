@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Labs;
@@ -58,6 +59,7 @@ public sealed class ExperimentRunner(TextWriter output)
         var (lab, state, ownLab) = await LabAsync(experiment, options, interrupt);
         var runs = new List<RunRecord>();
         var interrupted = false;
+        ExceptionDispatchInfo? failure = null;
         var control = new LabControl(lab, state);
         try
         {
@@ -86,6 +88,11 @@ public sealed class ExperimentRunner(TextWriter output)
         {
             interrupted = true;
         }
+        catch (Exception e) when (e is not NetworkFileException)
+        {
+            // What was measured before the failure is still written; the failure is rethrown after.
+            failure = ExceptionDispatchInfo.Capture(e);
+        }
         finally
         {
             if (ownLab)
@@ -94,8 +101,9 @@ public sealed class ExperimentRunner(TextWriter output)
                 new LabRunner(_progress).Down(LabState.Read(control.State.Id) ?? control.State);
             }
         }
-        var result = new ExperimentResult(experiment, options.OutDirectory, [.. runs], interrupted, control.State, started);
+        var result = new ExperimentResult(experiment, options.OutDirectory, [.. runs], interrupted || failure is not null, control.State, started);
         ResultsWriter.Write(result);
+        failure?.Throw();
         _progress.WriteLine($"{(interrupted ? "interrupted; partial " : "")}results in {options.OutDirectory} ({runs.Sum(r => r.Series.Length)} series, largest step lateness {result.LargestLatenessMs:0.0} ms)");
         return result;
     }
@@ -152,8 +160,11 @@ public sealed class ExperimentRunner(TextWriter output)
                 var eta = total - done - clock.Elapsed;
                 _progress.WriteLine($"{label}t={timing.Actual.TotalSeconds,5:0.0}s step {steps.Count}/{stepCount} {entry.Describe()}: {(ok ? "ok" : "FAILED")} (late {recordStep.LatenessMs:0.0} ms) {FirstLine(reply)}  ETA {Eta(eta)}");
             }, interrupt);
-            // The run lasts until its last measurement ends.
+            // The run lasts until its last measurement ends; the tools then finish on their own (iperf3
+            // exchanges its results after the last interval), for at most 20 s more.
             await clock.WaitUntilAsync(run.Length, interrupt);
+            await Task.WhenAny(Task.WhenAll(measuring), Task.Delay(TimeSpan.FromSeconds(20), interrupt));
+            interrupt.ThrowIfCancellationRequested();
         }
         catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
         {

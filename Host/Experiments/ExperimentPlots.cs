@@ -45,7 +45,6 @@ public static class ExperimentPlots
                         first = false;
                     }
                 }
-                plot.ShowLegend(Alignment.UpperRight);
             }
             else
             {
@@ -67,20 +66,24 @@ public static class ExperimentPlots
                         marks.MarkerShape = MarkerShape.Eks;
                         marks.MarkerSize = 7;
                         marks.LegendText = $"lost ({lostT.Length})";
-                        plot.ShowLegend(Alignment.UpperRight);
                     }
                 }
                 else plot.Add.ScatterLine(t, v);
             }
-            foreach (var step in run.Steps)
+            // Steps close together would overlap as labels: the marker carries the step's number, the legend its text.
+            for (var i = 0; i < run.Steps.Length; i++)
             {
+                var step = run.Steps[i];
                 var marker = plot.Add.VerticalLine(step.ActualSeconds, 1, Colors.Gray);
                 marker.LinePattern = LinePattern.Dashed;
-                marker.LabelText = step.Step.Length > 40 ? step.Step[..40] + "…" : step.Step;
+                marker.LabelText = (i + 1).ToString(CultureInfo.InvariantCulture);
                 marker.LabelOppositeAxis = true;
-                marker.LabelFontSize = 10;
+                marker.LabelFontSize = 11;
+                marker.LegendText = $"{i + 1}: {(step.Step.Length > 45 ? step.Step[..45] + "…" : step.Step)} ({step.ActualSeconds:0.0} s)";
             }
+            if (run.Steps.Length > 0) plot.ShowLegend(Alignment.LowerRight);
             plot.Title($"{series.Name} ({run.Run.Label})");
+            if (series.Columns.Contains("host") || series.Columns.Contains("rtt_ms")) plot.ShowLegend(Alignment.LowerRight);
             plot.XLabel("seconds since the start of the run (dashed: steps)");
             plot.YLabel(label);
             plot.Axes.SetLimitsX(0, Math.Max(run.LengthSeconds, series.Rows.Max(T)));

@@ -53,6 +53,7 @@ public class BandwidthStepTests(ITestOutputHelper output)
             Assert.All(steps, s => Assert.True(s!["ok"]!.GetValue<bool>(), s.ToJsonString()));
             Assert.Contains("Largest step lateness", File.ReadAllText(Path.Combine(results, "summary.md")));
             Assert.True(File.Exists(Path.Combine(results, "experiment.xml")));
+            Directory.Delete(results, recursive: true);
         }
         finally
         {

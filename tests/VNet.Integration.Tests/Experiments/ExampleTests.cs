@@ -28,6 +28,7 @@ public partial class ExampleTests(ITestOutputHelper output)
             Assert.InRange(after, 80 * 0.8, 80 * 1.2);
             Assert.True(File.Exists(Path.Combine(results, "tcp.csv")));
             ExperimentProcess.AssertPng(Path.Combine(results, "l1-counters.png"));
+            Directory.Delete(results, recursive: true);
         }
         finally
         {

@@ -37,6 +37,7 @@ public class InterruptTests(ITestOutputHelper output)
         Assert.Contains(ping, r => r.Cells["lost"] == "0");
         ExperimentProcess.AssertPng(Path.Combine(results, "ping.png"));
         Assert.Contains("interrupted", File.ReadAllText(Path.Combine(results, "summary.md")));
+        Directory.Delete(results, recursive: true);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using VNet.Client;
 using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;
+using VNet.Host.Experiments;
 using VNet.Host.Labs;
 using VNet.Host.Observability;
 using VNet.Host.Trust;
@@ -12,7 +13,7 @@ namespace VNet.Host;
 /// <summary>The `vnet` command line: local verbs (lab, demo) and the console client for everything else.</summary>
 public static class Cli
 {
-    private const string Usage = """
+    private static readonly string Usage = $"""
         usage:
           vnet demo                              build labs/two-hosts, show the cluster and link, ping + iperf3, tear down
           vnet lab up FILE [--prefix P] [--no-links] [--no-seeds]
@@ -31,6 +32,7 @@ public static class Cli
                                                  iperf3 from the first VM to the second
           vnet lab graph [FILE | -L ID] [--format dot|mermaid]
                                                  the lab as a graph (| dot -Tsvg > lab.svg)
+        {ExperimentCli.Usage}
           vnet pki init [--dir DIR] [--name CLUSTER]
                                                  create the cluster's authority (ca.crt, ca.key) and cluster.key
                                                  in DIR (default /etc/vnet/pki)
@@ -67,6 +69,7 @@ public static class Cli
                 ["top", .. var rest] => await ObservabilityCli.TopAsync(rest),
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
+                ["experiment", .. var rest] => await ExperimentCli.RunAsync(rest, System.Console.Out, System.Console.Error),
                 ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, metrics, top, web, stop, kill, start, restart, cut or heal\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };

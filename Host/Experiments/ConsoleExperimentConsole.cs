@@ -1,23 +1,41 @@
 using System.Collections.Immutable;
 using System.Text;
-using System.Text.Json;
-using VNet.Actors.Commands;
-using VNet.Actors.Commands.Palettes;
+using VNet.Client;
 using VNet.Host.Console;
+using VNet.Messages.Commands;
 
 namespace VNet.Host.Experiments;
 
-/// <summary><see cref="IExperimentConsole"/> over a node's console socket (<see cref="ConsoleConnection"/>, the text <c>run</c> request).</summary>
+/// <summary>
+/// <see cref="IExperimentConsole"/> over a node's console socket: a step's command goes as the text
+/// the user wrote (the node's palette parses it, as at the prompt); what the runner reads back —
+/// links, their phase and counters — comes from typed requests (<see cref="VNetClient"/>).
+/// </summary>
 public sealed class ConsoleExperimentConsole : IExperimentConsole
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
     private readonly ConsoleConnection _connection;
+    private readonly VNetClient _client;
 
-    private ConsoleExperimentConsole(ConsoleConnection connection) => _connection = connection;
+    private ConsoleExperimentConsole(ConsoleConnection connection, VNetClient client)
+    {
+        _connection = connection;
+        _client = client;
+    }
 
     /// <summary>Connects to the node at <paramref name="endpoint"/>.</summary>
-    public static async Task<IExperimentConsole> ConnectAsync(ConsoleEndpoint endpoint, CancellationToken cancel) =>
-        new ConsoleExperimentConsole(await ConsoleConnection.ConnectAsync(endpoint, TimeSpan.FromSeconds(10), cancel));
+    public static async Task<IExperimentConsole> ConnectAsync(ConsoleEndpoint endpoint, CancellationToken cancel)
+    {
+        var connection = await ConsoleConnection.ConnectAsync(endpoint, TimeSpan.FromSeconds(10), cancel);
+        try
+        {
+            return new ConsoleExperimentConsole(connection, await VNetClient.ConnectAsync(endpoint, TimeSpan.FromSeconds(10), cancel));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <inheritdoc/>
     public ImmutableArray<PaletteDefinition> Palettes => _connection.Hello.Palettes;
@@ -48,29 +66,42 @@ public sealed class ConsoleExperimentConsole : IExperimentConsole
     }
 
     /// <inheritdoc/>
-    public async Task<ImmutableArray<LinkShown>> LinksAsync(CancellationToken cancel)
-    {
-        var (lines, end) = await _connection.RunToEndAsync(_connection.Request("link", "show", json: true), cancel);
-        if (end.Exit != 0) throw new CommandException($"link show: {end.Error}", end.Exit);
-        return Data<ImmutableArray<LinkShown>>(lines);
-    }
+    public async Task<ImmutableArray<LinkShown>> LinksAsync(CancellationToken cancel) =>
+        await _client.AskAsync(new GetLinks(), cancel) is LinkList list ? [.. list.Links.Select(Shown)] : [];
 
     /// <inheritdoc/>
     public async Task<LinkSample> SampleAsync(string link, CancellationToken cancel)
     {
-        var args = new Dictionary<string, string> { ["id"] = link };
-        var (shown, showEnd) = await _connection.RunToEndAsync(_connection.Request("link", "show", args, json: true), cancel);
-        if (showEnd.Exit != 0) return new LinkSample(null, []);
-        var status = Data<ImmutableArray<LinkShown>>(shown).FirstOrDefault()?.Status;
-        var (stats, statsEnd) = await _connection.RunToEndAsync(_connection.Request("link", "stats", args, json: true), cancel);
-        if (statsEnd.Exit != 0) return new LinkSample(status, []);
-        var counters = Data<ImmutableArray<LinkPalette.StatsView>>(stats);
-        return new LinkSample(status, [.. counters.Select(c => new LinkCounters(c.Host, c.Direction, c.Frames, c.Bytes, c.Drops.Values.Sum()))]);
+        string? status;
+        try
+        {
+            status = await _client.AskAsync(new GetLinks(link), cancel) is LinkList { Links: [var state, ..] } ? Phase(state) : null;
+        }
+        catch (CommandException)
+        {
+            return new LinkSample(null, []);
+        }
+        try
+        {
+            if (await _client.AskAsync(new GetLinkStats(link), cancel) is not LinkStats stats) return new LinkSample(status, []);
+            return new LinkSample(status, [.. stats.Directions.Select(d => new LinkCounters(d.Host, d.Direction, d.Counters.Frames, d.Counters.Bytes, d.Counters.TotalDrops))]);
+        }
+        catch (CommandException)
+        {
+            return new LinkSample(status, []);
+        }
     }
 
-    private static T Data<T>(List<ConsoleLine> lines) where T : struct =>
-        lines.OfType<ConsoleLine.Data>().FirstOrDefault()?.Value is { } node ? node.Deserialize<T>(Json) : default;
+    private static LinkShown Shown(LinkState l) =>
+        new(l.Link.Id, Phase(l), [.. l.Link.Endpoints.Select(e => $"{e.Vm}@{e.Host}")], l.VmMtu);
+
+    /// <summary>A link's phase as `link show` prints it (<c>established</c>, <c>waiting-for-host</c>).</summary>
+    private static string Phase(LinkState l) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(l.Phase.ToString());
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _connection.DisposeAsync();
+    }
 }

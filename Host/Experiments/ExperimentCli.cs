@@ -1,3 +1,4 @@
+using VNet.Client;
 using System.Runtime.InteropServices;
 using VNet.Actors.Commands;
 using VNet.Actors.Networks;

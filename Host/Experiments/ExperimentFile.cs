@@ -1,3 +1,4 @@
+using VNet.Client;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;

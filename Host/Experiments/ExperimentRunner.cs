@@ -1,3 +1,5 @@
+using VNet.Client;
+using VNet.Messages;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
@@ -196,7 +198,7 @@ public sealed class ExperimentRunner(TextWriter output)
         catch (OperationCanceledException)
         {
         }
-        catch (Exception e) when (e is ShellException or IOException or Actors.Commands.CommandException or InvalidOperationException)
+        catch (Exception e) when (e is ShellException or IOException or Client.CommandException or InvalidOperationException)
         {
             context.Problems.Enqueue($"{m.Name}: {e.Message}");
         }
@@ -256,7 +258,7 @@ public sealed class ExperimentRunner(TextWriter output)
                 _progress.WriteLine($"{label}link {link.Id} (created by the run) deleted{(reply.Ok ? "" : $": FAILED {reply.Error}")}");
             }
         }
-        catch (Exception e) when (e is Actors.Commands.CommandException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is Client.CommandException or OperationCanceledException or IOException)
         {
             _progress.WriteLine($"{label}could not remove the links the run created: {e.Message}");
         }

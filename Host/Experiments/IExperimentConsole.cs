@@ -1,3 +1,4 @@
+using VNet.Client;
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
 

@@ -1,3 +1,4 @@
+using VNet.Client;
 using System.Collections.Immutable;
 using VNet.Actors.Commands;
 using VNet.Actors.Commands.Palettes;
@@ -17,8 +18,8 @@ public static class PaletteCatalog
     private static ImmutableArray<PaletteDefinition> Build()
     {
         // Only the definitions are read; no command runs, so the palettes need no context.
-        CommandContext none = null!;
-        IPalette[] palettes = [new ClusterPalette(none), new HostPalette(none), new LinkPalette(none), new NetPalette(none), new ActorPalette(none), new HostsPalette(none), new DiscoverPalette(none, null!)];
+        CommandDispatcher none = null!;
+        IPalette[] palettes = [new ClusterPalette(none), new HostPalette(none), new LinkPalette(none), new NetPalette(none), new ActorPalette(none), new HostsPalette(none), new DiscoverPalette(none)];
         return [.. palettes.Select(p => p.Definition)];
     }
 

@@ -1,3 +1,4 @@
+using VNet.Messages;
 using System.Collections.Immutable;
 using VNet.Actors.Networks;
 using VNet.Host.Experiments;

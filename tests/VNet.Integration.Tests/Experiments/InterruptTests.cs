@@ -1,3 +1,4 @@
+using VNet.Messages.Commands;
 using Xunit.Abstractions;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
@@ -74,12 +75,12 @@ public class InterruptTests(ITestOutputHelper output)
         try
         {
             await vnet.WaitForLineAsync("step 1/1 link create", TimeSpan.FromSeconds(30));
-            Assert.Single((await lab.CommandAsync("h1", "link", "show")).AsArray());
+            Assert.Single((await lab.ReplyAsync<LinkList>("h1", new GetLinks())).Links);
             await Task.Delay(3000);
             vnet.Interrupt();
             Assert.Equal(130, await vnet.ExitAsync(TimeSpan.FromSeconds(40)));
             Assert.Contains("link ex1 (created by the run) deleted", vnet.Output);
-            Assert.Empty((await lab.CommandAsync("h1", "link", "show")).AsArray());
+            Assert.Empty((await lab.ReplyAsync<LinkList>("h1", new GetLinks())).Links);
             Assert.All(lab.State.Namespaces, ns => Assert.Contains(ns, Shell.Namespaces()));
             AssertPartialResults(results);
         }

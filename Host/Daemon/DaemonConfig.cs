@@ -41,6 +41,9 @@ public sealed class DaemonConfig
     /// <summary>The configuration from text layered over the defaults (tests, and each layer of <see cref="Load"/>).</summary>
     public static DaemonConfig FromText(string text, string where = "configuration") => new(Parse(text, where).WithFallback(Defaults()));
 
+    /// <summary>A configuration taken as it is, without the defaults (tests: a missing key is then missing).</summary>
+    internal static DaemonConfig Of(Config config) => new(config);
+
     /// <summary>Reads the layers named on the command line; errors name the file or switch.</summary>
     public static DaemonConfig Load(IReadOnlyList<string> configFiles, IReadOnlyList<string> sets)
     {

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Reflection;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -32,10 +31,6 @@ namespace VNet.Host.Daemon;
 /// </summary>
 public static class VnetDaemon
 {
-    /// <summary>The daemon's version (the assembly's informational version).</summary>
-    public static string Version =>
-        typeof(VnetDaemon).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-
     /// <summary>
     /// The command line: <c>vnetd [--config FILE]... [--set path=value]...</c>, with <c>--help</c>
     /// and <c>--version</c>, which print and exit 0 without starting anything.
@@ -228,7 +223,8 @@ public static class VnetDaemon
     {
         var settings = config.Discovery() with { BootstrapJoinOnly = rejoin };
         var cluster = Cluster.Get(system);
-        var seeded = config.HasSeedNodes();
+        // The seeds this actor system runs with: a rejoining node has taken its own address out.
+        var seeded = hocon.GetStringList("akka.cluster.seed-nodes").Count > 0;
         if (!settings.Enabled)
         {
             if (!seeded) system.Log.Warning("no seed nodes and discovery disabled: this node waits to be joined (`vnet cluster` on another node)");

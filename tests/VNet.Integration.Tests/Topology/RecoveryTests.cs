@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using VNet.Actors.Commands;
+using VNet.Host.Console;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
 using Xunit.Abstractions;
@@ -47,8 +49,22 @@ public sealed class RecoveryTests(ITestOutputHelper output)
             }
             await Task.Delay(1000);
         }
-        var (_, cutEnd) = await session.ConsoleAsync(victim, "link", "show");
-        Assert.True(cutEnd.Exit == 4 && (cutEnd.Error ?? "").Contains("out of reach"), $"the cut node's console: exit {cutEnd.Exit}: {cutEnd.Error}");
+        // The cut node may be between two actor systems (downed, starting again), its console
+        // socket gone for a moment: ask until it answers.
+        ConsoleLine.End? cutEnd = null;
+        await session.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                (_, cutEnd) = await session.ConsoleAsync(victim, "link", "show");
+                return true;
+            }
+            catch (CommandException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(15), $"{victim}'s console answering during the cut");
+        Assert.True(cutEnd!.Exit == 4 && (cutEnd.Error ?? "").Contains("out of reach"), $"the cut node's console: exit {cutEnd.Exit}: {cutEnd.Error}");
         Assert.True(slowest < TimeSpan.FromSeconds(10), $"a request on {observer} took {slowest.TotalSeconds:0.0} s during the cut");
 
         session.Heal(victim);

@@ -3,6 +3,7 @@ using VNet.Actors.Networks;
 using VNet.Host.Console;
 using VNet.Host.Demo;
 using VNet.Host.Labs;
+using VNet.Host.Observability;
 using VNet.Host.Trust;
 
 namespace VNet.Host;
@@ -16,13 +17,19 @@ public static class Cli
           vnet lab up FILE [--prefix P] [--no-links] [--no-seeds]
                                                  build a lab and start its vnetd nodes (--no-seeds: they
                                                  find each other by discovery)
-          vnet lab stop|kill|start|restart HOST [--lab ID]
+          vnet lab stop|kill|start|restart HOST [-L ID]
                                                  stop (TERM), kill (-9), start or restart one host's vnetd
-          vnet lab cut|heal HOST [--lab ID]      cut a host off the substrate (a partition; vnetd keeps
+          vnet lab cut|heal HOST [-L ID]         cut a host off the substrate (a partition; vnetd keeps
                                                  running), and end the cut
           vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
-          vnet lab exec NODE [--lab ID] -- CMD   run CMD in a lab namespace (VM, host or router)
-          vnet lab list                          running labs
+          vnet lab exec NODE [-L ID] -- CMD      run CMD in a lab namespace (VM, host or router)
+          vnet lab list                          the labs that are up
+          vnet lab inspect [-L ID] [--json]      every node: namespace, vnetd pid, alive, addresses, links
+          vnet lab pingall [-L ID] [--count N]   every VM pings every VM of its subnet
+          vnet lab iperf VM VM [-L ID] [--seconds N] [--udp RATE]
+                                                 iperf3 from the first VM to the second
+          vnet lab graph [FILE | -L ID] [--format dot|mermaid]
+                                                 the lab as a graph (| dot -Tsvg > lab.svg)
           vnet pki init [--dir DIR] [--name CLUSTER]
                                                  create the cluster's authority (ca.crt, ca.key) and cluster.key
                                                  in DIR (default /etc/vnet/pki)
@@ -34,7 +41,7 @@ public static class Cli
                                                  -H to a node off loopback is TLS with a client certificate:
                                                  --pki DIR (ca.crt, NAME.crt, NAME.key; default /etc/vnet/pki
                                                  or $VNET_PKI) --cert NAME (default console or $VNET_CERT)
-        """;
+        """ + "\n" + ObservabilityCli.Usage;
 
     /// <summary>Runs the CLI; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -48,10 +55,18 @@ public static class Cli
                 ["lab", "up", .. var rest] => await LabUp(rest),
                 ["lab", "down", .. var rest] => LabDown(rest),
                 ["lab", "exec", .. var rest] => LabExec(rest),
-                ["lab", "list"] => LabList(),
+                ["lab", "list"] => LabVerbs.List(System.Console.Out),
+                ["lab", "inspect", .. var rest] => LabVerbs.Inspect(rest, System.Console.Out),
+                ["lab", "pingall", .. var rest] => LabVerbs.PingAll(rest, System.Console.Out),
+                ["lab", "iperf", .. var rest] => LabVerbs.Iperf(rest, System.Console.Out),
+                ["lab", "graph", .. var rest] => LabVerbs.Graph(rest, System.Console.Out),
+                ["lab", var verb, .. var rest] when verb is "metrics" or "top" => ObservabilityCli.InLab(verb, rest),
+                ["lab", "web", .. var rest] => await ObservabilityCli.WebAsync(rest),
+                ["metrics", .. var rest] => await ObservabilityCli.MetricsAsync(rest),
+                ["top", .. var rest] => await ObservabilityCli.TopAsync(rest),
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
-                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, stop, kill, start or restart\n" + Usage),
+                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, metrics, top, web, stop, kill, start, restart, cut or heal\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };
         }
@@ -149,15 +164,11 @@ public static class Cli
     private static int LabExec(string[] args)
     {
         var sep = Array.IndexOf(args, "--");
-        if (sep < 1 || sep == args.Length - 1) return Fail(ExitCodes.Usage, "lab exec: usage `vnet lab exec NODE [--lab ID] -- CMD...`");
+        if (sep < 1 || sep == args.Length - 1) return Fail(ExitCodes.Usage, "lab exec: usage `vnet lab exec NODE [-L ID] -- CMD...`");
         var before = args[..sep];
+        var state = LabVerbs.SelectLab("exec", ref before);
+        if (before.Length != 1) return Fail(ExitCodes.Usage, $"lab exec: expected one node before --, got {(before.Length == 0 ? "none" : string.Join(" ", before))}");
         var node = before[0];
-        string? labId = null;
-        if (before.Length == 3 && before[1] == "--lab") labId = before[2];
-        var running = LabState.Running();
-        var state = labId is not null ? LabState.Read(labId) : running.Count == 1 ? running[0] : null;
-        if (state is null)
-            return Fail(ExitCodes.Usage, running.Count == 0 ? "no lab is up" : $"which lab? use --lab ID ({string.Join(", ", running.Select(r => r.Id))})");
         var ns = state.Prefix + node;
         if (!state.Namespaces.Contains(ns)) return Fail(ExitCodes.Usage, $"lab {state.Id} has no node '{node}' (nodes: {string.Join(", ", state.Namespaces.Select(n => n[state.Prefix.Length..]))})");
         var psi = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false };
@@ -169,12 +180,8 @@ public static class Cli
 
     private static int LabHost(string verb, string[] args)
     {
-        if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--lab"))
-            return Fail(ExitCodes.Usage, $"lab {verb}: usage `vnet lab {verb} HOST [--lab ID]`");
-        var running = LabState.Running();
-        var state = args.Length == 3 ? LabState.Read(args[2]) : running.Count == 1 ? running[0] : null;
-        if (state is null)
-            return Fail(ExitCodes.Usage, running.Count == 0 ? "no lab is up" : $"which lab? use --lab ID ({string.Join(", ", running.Select(r => r.Id))})");
+        var state = LabVerbs.SelectLab(verb, ref args);
+        if (args.Length != 1) return Fail(ExitCodes.Usage, $"lab {verb}: usage `vnet lab {verb} HOST [-L ID]`");
         var host = args[0];
         if (verb == "cut")
         {
@@ -232,14 +239,5 @@ public static class Cli
         if (name is null) return Fail(ExitCodes.Usage, "pki issue: which name? (a host name as vnet.host.name, or e.g. `console` for an operator)");
         var crt = ClusterPki.Issue(dir, name, addresses, output);
         return Print($"issued {crt} and {Path.ChangeExtension(crt, ".key")} (signed by {Path.Combine(dir, ClusterPki.CaCertificateFile)})");
-    }
-
-    private static int LabList()
-    {
-        var running = LabState.Running();
-        if (running.Count == 0) return Print("no lab is up");
-        foreach (var s in running)
-            System.Console.WriteLine($"{s.Id,-20} {s.Name,-16} hosts {string.Join(",", s.Hosts.Select(h => h.Name)),-16} {s.File}");
-        return 0;
     }
 }

@@ -4,6 +4,7 @@ using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using VNet.Actors.Links;
 using VNet.Actors.Negotiation;
+using VNet.Actors.Observability;
 using VNet.Capture.Forwarding;
 using VNet.Capture.Inventory;
 using VNet.Capture.Taps;
@@ -45,7 +46,10 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>A negotiation in progress; <paramref name="Port"/> is the UDP port it holds for this host's end (0: none).</summary>
-    private sealed record Pending(IActorRef Child, string LinkId, IActorRef? Requester, bool Initiator, int Port);
+    private sealed record Pending(IActorRef Child, string LinkId, IActorRef? Requester, bool Initiator, int Port)
+    {
+        public long StartedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HostSettings _settings;
@@ -56,6 +60,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     private readonly IActorRef _mediator;
     private readonly IActorRef _topology;
     private readonly Random _random;
+    private readonly INegotiationObserver? _observer;
     private readonly Dictionary<string, LinkEntry> _links = new();
     private readonly Dictionary<Guid, Pending> _negotiations = new();
 
@@ -65,15 +70,17 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     /// <summary>
     /// Props. <paramref name="describe"/> reads the host's inventory (interfaces, VMs, load) when the
     /// host announces itself; <paramref name="mediator"/> is the DistributedPubSub mediator and
-    /// <paramref name="topology"/> the TopologyManager proxy.
+    /// <paramref name="topology"/> the TopologyManager proxy; <paramref name="observer"/>, when given,
+    /// is told how each negotiation ended (the node's metrics).
     /// </summary>
     public static Props Props(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
-        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random? random = null) =>
-        Akka.Actor.Props.Create(() => new HostActor(settings, table, vms, describe, dataPlanes, mediator, topology, random ?? Random.Shared));
+        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random? random = null, INegotiationObserver? observer = null) =>
+        Akka.Actor.Props.Create(() => new HostActor(settings, table, vms, describe, dataPlanes, mediator, topology, random ?? Random.Shared, observer));
 
     public HostActor(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
-        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random random)
+        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random random, INegotiationObserver? observer = null)
     {
+        _observer = observer;
         _settings = settings;
         _table = table;
         _vms = vms;
@@ -222,6 +229,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     private void OnAgreed(NegotiationActor.Succeeded s)
     {
         var requester = _negotiations.Remove(s.NegotiationId, out var pending) ? pending.Requester : null;
+        if (pending is not null) Observe(pending, NegotiationOutcome.Agreed, s.Rounds);
         var local = s.Link.EndpointOn(_settings.Name)!;
         _negotiationPorts.Remove(local.Port);
         _log.Info("link {0}: agreed on protocol number {1}", s.Link.Id, s.Link.Protocol);
@@ -239,6 +247,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     {
         if (_negotiations.Remove(f.NegotiationId, out var pending))
         {
+            Observe(pending, NegotiationOutcome.Failed, f.Rounds);
             _negotiationPorts.Remove(pending.Port);
             pending.Requester?.Tell(new LinkProtocol.CreateFailed(f.LinkId, f.Reason));
         }
@@ -286,6 +295,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         foreach (var (id, pending) in _negotiations.Where(kv => kv.Value.Child.Equals(t.ActorRef)).ToList())
         {
             _negotiations.Remove(id);
+            Observe(pending, NegotiationOutcome.Stopped, 0);
             _negotiationPorts.Remove(pending.Port);
             pending.Requester?.Tell(new LinkProtocol.CreateFailed(pending.LinkId, "negotiation stopped unexpectedly"));
         }
@@ -337,6 +347,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Context.Unwatch(pending.Child);
             Context.Stop(pending.Child);
             _negotiations.Remove(id);
+            Observe(pending, NegotiationOutcome.Stopped, 0);
             _negotiationPorts.Remove(pending.Port);
             pending.Requester?.Tell(new LinkProtocol.CreateFailed(linkId, $"link {linkId} was {why} while negotiating"));
             existed = true;
@@ -352,6 +363,9 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         if (existed) _log.Info("link {0}: {1}", linkId, why);
         return existed;
     }
+
+    private void Observe(Pending pending, NegotiationOutcome outcome, int rounds) =>
+        _observer?.Ended(pending.Initiator, outcome, rounds, System.Diagnostics.Stopwatch.GetElapsedTime(pending.StartedAt));
 
     private LinkProtocol.Table Table() =>
         new(_settings.Name, _links.Values.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>

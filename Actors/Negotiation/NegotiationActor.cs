@@ -17,10 +17,18 @@ namespace VNet.Actors.Negotiation;
 public sealed class NegotiationActor : ReceiveActor, IWithTimers
 {
     /// <summary>The negotiation ended with a committed number; <see cref="Link"/> is the final description.</summary>
-    public sealed record Succeeded(Guid NegotiationId, LinkSpec Link, bool Initiator);
+    public sealed record Succeeded(Guid NegotiationId, LinkSpec Link, bool Initiator)
+    {
+        /// <summary>Proposal rounds the initiator ran (0 on the responder, which does not count them).</summary>
+        public int Rounds { get; init; }
+    }
 
     /// <summary>The negotiation failed; nothing it reserved remains.</summary>
-    public sealed record Failed(Guid NegotiationId, string LinkId, string Reason, bool Initiator);
+    public sealed record Failed(Guid NegotiationId, string LinkId, string Reason, bool Initiator)
+    {
+        /// <summary>Proposal rounds the initiator ran (0 on the responder, which does not count them).</summary>
+        public int Rounds { get; init; }
+    }
 
     private sealed record Retransmit
     {
@@ -139,12 +147,12 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
             case Decision.Agreed agreed:
                 _link = _link with { Protocol = agreed.Protocol };
                 foreach (var r in _responderRefs.Values) r.Tell(new Msg.Confirm(_id, agreed.Protocol));
-                Context.Parent.Tell(new Succeeded(_id, _link, true));
+                Context.Parent.Tell(new Succeeded(_id, _link, true) { Rounds = _initiator!.Round });
                 Context.Stop(Self);
                 break;
             case Decision.Fail fail:
                 foreach (var r in _responderRefs.Values) r.Tell(new Msg.Abort(_id, fail.Reason));
-                Context.Parent.Tell(new Failed(_id, _link.Id, fail.Reason, true));
+                Context.Parent.Tell(new Failed(_id, _link.Id, fail.Reason, true) { Rounds = _initiator!.Round });
                 Context.Stop(Self);
                 break;
         }

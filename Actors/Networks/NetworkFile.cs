@@ -61,6 +61,9 @@ public static class NetworkFile
         return set;
     });
 
+    /// <summary>The network file's schema (network.xsd), also used for the <c>&lt;network&gt;</c> part of lab files.</summary>
+    public static XmlSchemaSet SchemaSet => Schema.Value;
+
     /// <summary>
     /// Parses a whole network file within <paramref name="limits"/> (<see cref="XmlFileLimits.Default"/>
     /// when null); throws <see cref="NetworkFileException"/> listing every problem.

@@ -39,8 +39,17 @@ public static class ConsoleClient
             endpoint ??= DefaultEndpoint();
             if (pki is not null) endpoint = endpoint with { PkiDirectory = pki };
             if (cert is not null) endpoint = endpoint with { CertificateName = cert };
-            await using var connection = await ConsoleConnection.ConnectAsync(endpoint);
-            if (words.Count == 0) return await Interactive(connection, endpoint, output, error);
+            ConsoleConnection connection;
+            try
+            {
+                connection = await ConsoleConnection.ConnectAsync(endpoint);
+            }
+            catch (CommandException e) when (e.Exit == ExitCodes.Unreachable && words.Count == 0 && LabState.Running().Count == 0)
+            {
+                throw new CommandException($"{e.Message}. No lab is up either: `vnet lab up labs/two-hosts.xml` builds one, `vnet -H host:port` names a node, `vnet --help` lists the verbs", e.Exit);
+            }
+            await using var _ = connection;
+            if (words.Count == 0) return await new Repl(endpoint, connection, output, error).RunAsync();
             return await RunOne(connection, words, json, output, error);
         }
         catch (CommandException e)
@@ -70,7 +79,8 @@ public static class ConsoleClient
         };
     }
 
-    private static async Task<int> RunOne(ConsoleConnection connection, IReadOnlyList<string> words, bool json, TextWriter output, TextWriter error)
+    /// <summary>Runs one command line on <paramref name="connection"/> and prints its output; returns the exit code.</summary>
+    public static async Task<int> RunOne(ConsoleConnection connection, IReadOnlyList<string> words, bool json, TextWriter output, TextWriter error, CancellationToken cancel = default)
     {
         if (words[0] is "help" or "--help" or "-h")
         {
@@ -80,7 +90,7 @@ public static class ConsoleClient
         var request = Parse(connection.Hello.Palettes, words, json);
         var file = new OutputFile(OutputFileOf(request));
         var end = ExitCodes.Ok;
-        await foreach (var line in connection.RunAsync(request))
+        await foreach (var line in connection.RunAsync(request, cancel))
         {
             if (line is ConsoleLine.File f)
             {
@@ -224,53 +234,6 @@ public static class ConsoleClient
                 sb.AppendLine($"    --{s.Name}{(s.IsFlag ? "" : " VALUE"),-8} {s.Description}{(s.Required ? " (required)" : "")}{(s.Default is null ? "" : $" (default {s.Default})")}");
         }
         return sb.ToString().TrimEnd();
-    }
-
-    private static async Task<int> Interactive(ConsoleConnection connection, ConsoleEndpoint endpoint, TextWriter output, TextWriter error)
-    {
-        var historyFile = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".vnet_history");
-        var history = File.Exists(historyFile) ? File.ReadAllLines(historyFile).ToList() : new List<string>();
-        output.WriteLine($"connected to {connection.Hello.Node} ({connection.Hello.Address}); `help` lists commands, `history` the previous ones, `exit` leaves.");
-        var last = ExitCodes.Ok;
-        while (true)
-        {
-            output.Write($"[{endpoint}] vnet> ");
-            var line = System.Console.ReadLine();
-            if (line is null || line.Trim() is "exit" or "quit") break;
-            line = line.Trim();
-            if (line.Length == 0) continue;
-            if (line == "history")
-            {
-                for (var i = 0; i < history.Count; i++) output.WriteLine($"{i + 1,4}  {history[i]}");
-                continue;
-            }
-            if (line.StartsWith('!') && int.TryParse(line[1..], out var n) && n >= 1 && n <= history.Count)
-            {
-                line = history[n - 1];
-                output.WriteLine(line);
-            }
-            history.Add(line);
-            try
-            {
-                File.AppendAllLines(historyFile, [line]);
-            }
-            catch (IOException)
-            {
-            }
-            var words = Words(line);
-            var json = words.Remove("--json");
-            try
-            {
-                last = await RunOne(connection, words, json, output, error);
-            }
-            catch (CommandException e)
-            {
-                error.WriteLine($"error: {e.Message}");
-                last = e.Exit;
-                if (e.Exit == ExitCodes.Unreachable) return last;
-            }
-        }
-        return last;
     }
 
     /// <summary>Splits a command line into words, honouring double quotes.</summary>

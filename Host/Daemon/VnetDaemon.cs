@@ -17,6 +17,7 @@ using VNet.Actors.Negotiation;
 using VNet.Actors.Topology;
 using VNet.Capture.Forwarding;
 using VNet.Capture.Inventory;
+using VNet.Host.Observability;
 using VNet.Host.Trust;
 using VNet.Capture.Ports;
 using VNet.Messages;
@@ -185,8 +186,9 @@ public static class VnetDaemon
 
         var vms = CreateVmProvider(config, host);
         var describe = new HostDescriber(host, vms, cluster.SelfAddress.ToString());
+        var observability = NodeObservability.Create(hocon);
         var hostActor = system.ActorOf(HostActor.Props(host, new ProtocolNumberTable(), vms, describe.Describe,
-            new KernelDataPlaneFactory(config.DataPlane()), mediator, topology), "host");
+            new KernelDataPlaneFactory(config.DataPlane()), mediator, topology, observer: observability?.Negotiations), "host");
         var discovery = StartDiscovery(system, config, hocon, rejoin, host, describe, topology, trust?.ClusterKey);
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
@@ -210,7 +212,8 @@ public static class VnetDaemon
             return Akka.Done.Instance;
         });
 
-        ready = $"node {cluster.SelfAddress} ({trust?.Description ?? "no authentication"}), console {(console.Port < 0 ? "" : $"tcp {console.BindAddress}:{console.Port}")}{(console.Port >= 0 && console.UnixSocket is not null ? " and " : "")}{(console.UnixSocket is null ? "" : $"unix {console.UnixSocket}")}{(console.Port < 0 && console.UnixSocket is null ? "none" : "")}, VM provider {vms.Name}";
+        var served = observability?.Start(system, context, discovery, console.Tls) ?? "metrics off";
+        ready = $"node {cluster.SelfAddress} ({trust?.Description ?? "no authentication"}), console {(console.Port < 0 ? "" : $"tcp {console.BindAddress}:{console.Port}")}{(console.Port >= 0 && console.UnixSocket is not null ? " and " : "")}{(console.UnixSocket is null ? "" : $"unix {console.UnixSocket}")}{(console.Port < 0 && console.UnixSocket is null ? "none" : "")}, {served}, VM provider {vms.Name}";
         return system;
     }
 

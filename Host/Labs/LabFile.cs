@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Xml;
 using System.Xml.Linq;
+using System.Xml.Schema;
 using VNet.Actors.Networks;
 using VNet.Messages;
 
@@ -11,6 +12,9 @@ namespace VNet.Host.Labs;
 /// <summary>An interface of a lab router or host on a subnet.</summary>
 public sealed record LabInterface(string Node, string Name, string Subnet, IPAddress Address, int PrefixLength, IPAddress? Gateway)
 {
+    /// <summary>The interface's MTU (<c>mtu="9000"</c>), or null for the kernel's default (1500).</summary>
+    public int? Mtu { get; init; }
+
     /// <summary>"192.0.2.10/24".</summary>
     public string Cidr => $"{Address}/{PrefixLength}";
 }
@@ -52,6 +56,18 @@ public static class LabFile
 {
     /// <summary>Longest node name: namespace names are prefix+node and VM names are interface names (15 chars).</summary>
     public const int MaxNodeName = 12;
+
+    /// <summary>Smallest and largest MTU an interface of a lab may have (IPv4's minimum; a veth's maximum).</summary>
+    public const int MinMtu = 576, MaxMtu = 65535;
+
+    private static readonly Lazy<XmlSchemaSet> Schema = new(() =>
+    {
+        using var stream = typeof(LabFile).Assembly.GetManifestResourceStream("VNet.lab.xsd")!;
+        var set = new XmlSchemaSet();
+        set.Add(null, XmlReader.Create(stream));
+        set.Compile();
+        return set;
+    });
 
     /// <summary>Reads and checks a lab file, reading no more of it than <see cref="XmlFileLimits.MaxBytes"/> allows.</summary>
     public static LabDefinition Load(string path, XmlFileLimits? limits = null)
@@ -150,9 +166,35 @@ public static class LabFile
             : NetworkFile.ParseElement(network, file, problems, known);
         foreach (var vm in net.Vms.Where(v => known.TryGetValue(v.Name, out var k) && (k.Mac != v.Mac || (v.Host is not null && v.Host != k.Host))))
             problems.Add(new FileProblem(file, vm.Line, vm.Column, $"VM {vm.Name} in <network> differs from the one on host {known[vm.Name].Host} at line {known[vm.Name].Line} (MAC or host)"));
-        if (problems.Count > 0) throw new NetworkFileException(problems);
+        problems.AddRange(SchemaProblems(doc, network, file).Where(sp => problems.All(p => p.Line != sp.Line)));
+        if (problems.Count > 0) throw new NetworkFileException([.. problems.OrderBy(p => p.Line).ThenBy(p => p.Column)]);
         var vmsInNetwork = known.Values.Where(v => net.Vms.All(n => n.Name != v.Name)).Concat(net.Vms).ToImmutableArray();
         return new LabDefinition(name, [.. routers], [.. hosts], net with { Vms = vmsInNetwork, Name = name }, file) { DiscoveryBootstrap = bootstrap == "discovery" };
+    }
+
+    /// <summary>
+    /// What the schemas refuse: the lab schema for everything but <c>&lt;network&gt;</c>, which is
+    /// checked against the network file's schema. Unknown elements and attributes end up here.
+    /// </summary>
+    private static IEnumerable<FileProblem> SchemaProblems(XDocument doc, XElement? network, string file)
+    {
+        var found = new List<FileProblem>();
+        void Add(object? sender, ValidationEventArgs e)
+        {
+            var message = (sender ?? (e.Exception as XmlSchemaValidationException)?.SourceObject) switch
+            {
+                XAttribute a when e.Message.Contains("not declared", StringComparison.Ordinal) =>
+                    $"<{a.Parent?.Name.LocalName}> has no attribute '{a.Name.LocalName}' (see docs/labs.md for what a lab file holds)",
+                XElement x when e.Message.Contains("invalid child element", StringComparison.Ordinal) || e.Message.Contains("not declared", StringComparison.Ordinal) =>
+                    $"<{x.Parent?.Name.LocalName}> cannot hold <{x.Name.LocalName}> ({e.Message})",
+                _ => $"schema: {e.Message}",
+            };
+            found.Add(new FileProblem(file, e.Exception?.LineNumber ?? 0, e.Exception?.LinePosition ?? 0, message));
+        }
+        doc.Validate(Schema.Value, Add, addSchemaInfo: false);
+        if (network is not null && NetworkFile.SchemaSet.GlobalElements[new XmlQualifiedName("network")] is XmlSchemaElement networkSchema)
+            network.Validate(networkSchema, NetworkFile.SchemaSet, Add, addSchemaInfo: false);
+        return found;
     }
 
     private static bool IsName(string s, int max) => s.Length is > 0 and var l && l <= max && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') && char.IsAsciiLetterLower(s[0]);
@@ -182,7 +224,13 @@ public static class LabFile
                 if (!allowGateway) problems.Add(NetworkFile.At(file, g, $"router {nodeName} does not take a gateway"));
                 else if (!IPAddress.TryParse(g.Value, out gw) || gw.AddressFamily != AddressFamily.InterNetwork) { problems.Add(NetworkFile.At(file, g, $"{nodeName}/{name}: gateway '{g.Value}' is not an IPv4 address")); gw = null; }
             }
-            var added = new LabInterface(nodeName, name, subnet, ip, prefix, gw);
+            int? mtu = null;
+            if (e.Attribute("mtu") is { } m)
+            {
+                if (int.TryParse(m.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v is >= MinMtu and <= MaxMtu) mtu = v;
+                else problems.Add(NetworkFile.At(file, m, $"{nodeName}/{name}: mtu '{m.Value}' is not a whole number in {MinMtu}-{MaxMtu}"));
+            }
+            var added = new LabInterface(nodeName, name, subnet, ip, prefix, gw) { Mtu = mtu };
             at[added] = e;
             list.Add(added);
         }

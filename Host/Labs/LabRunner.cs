@@ -158,12 +158,15 @@ public sealed class LabRunner(TextWriter progress)
                     var port = $"s{subnetIndex}p{k}";
                     Shell.Ip("-n", prefix + members[k].Node, "link", "add", members[k].Name, "type", "veth", "peer", "name", port, "netns", sw);
                     Shell.Ip("-n", sw, "link", "set", port, "master", bridge, "up");
+                    // The switch must pass the largest frame any member sends; a member's own MTU is set below.
+                    if (members.Max(m => m.Mtu) is { } largest) Shell.Ip("-n", sw, "link", "set", port, "mtu", largest.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
             }
             subnetIndex++;
             foreach (var i in members)
             {
                 Shell.Ip("-n", prefix + i.Node, "addr", "add", i.Cidr, "dev", i.Name);
+                if (i.Mtu is { } mtu) Shell.Ip("-n", prefix + i.Node, "link", "set", i.Name, "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 Shell.Ip("-n", prefix + i.Node, "link", "set", i.Name, "up");
             }
         }

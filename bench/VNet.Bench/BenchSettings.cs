@@ -92,22 +92,15 @@ public sealed record BenchSettings
     };
 
     /// <summary>The usage text.</summary>
-    public const string Usage = """
-        usage: sudo ./vnet bench [--quick] [--only NAMES] [--runs N] [--seconds S] [--vm-mtu N] [--offloads on|off] [--out DIR] [--lab FILE] [--lab-id ID]
-               sudo ./vnet bench --from RESULT.json      re-render report and plots from a saved run
-          --quick        a few minutes: 1 TCP run of 3 s, UDP at 100M/500M/1G for 2 s, 20 pings
-          --only NAMES   comma-separated contenders or families: substrate, vxlan, tinc, tinc-crypto,
-                         openvpn, openvpn-gcm, raw-p2p, raw-p2p+lz4, raw-p2p+noauth, raw-p2p+encrypt,
-                         udp-p2p, …, or the families rivals, kernel, vnet
-          --runs N       TCP and 64-byte-frame runs per contender (full: 3)
-          --seconds S    seconds per TCP run (full: 10)
-          --vm-mtu N     the VM MTU every contender gets (default 1400)
-          --udp-buffer N iperf3 -w for the UDP tests, bytes (default 4194304; 0 = iperf3's default)
-          --offloads X   on (default, as Linux sets veth and virtio NICs) or off: tx/tso/gso/gro on
-                         both ends of every VM veth, the same for every contender
-          --lab-id ID    the lab's id and namespace prefix (default vb: namespaces vb-h1, ...); another
-                         id runs next to a benchmark already using vb
-        """;
+    /// <summary>The usage text (bench/usage.txt, which bench/run also prints for --help without building).</summary>
+    public static string Usage { get; } = ReadUsage();
+
+    private static string ReadUsage()
+    {
+        using var stream = typeof(BenchSettings).Assembly.GetManifestResourceStream("VNet.Bench.usage.txt")!;
+        return new StreamReader(stream).ReadToEnd().TrimEnd();
+    }
+
 
     /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with the usage on errors.</summary>
     public static BenchSettings Parse(string[] args)
@@ -129,7 +122,7 @@ public sealed record BenchSettings
                 case "--offloads": s = s with { Offloads = Next() switch { "on" => true, "off" => false, var v => throw new ArgumentException($"--offloads takes on or off, not '{v}'") } }; break;
                 case "--out": s = s with { OutputDirectory = Next() }; break;
                 case "--lab": s = s with { LabFile = Next() }; changed = true; break;
-                case "--lab-id": s = s with { LabId = LabIdValue(Next()) }; break;
+                case "--lab-id" or "--prefix": s = s with { LabId = LabIdValue(Next()) }; break;
                 case "--from": s = s with { FromJson = Next() }; break;
                 case "--help" or "-h": throw new ArgumentException(Usage);
                 default: throw new ArgumentException($"unknown argument '{args[i]}'\n{Usage}");
@@ -143,6 +136,6 @@ public sealed record BenchSettings
     private static string LabIdValue(string v) =>
         v.Length is >= 1 and <= 6 && char.IsAsciiLetterLower(v[0]) && v.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c))
             ? v
-            : throw new ArgumentException($"--lab-id '{v}' must be 1-6 lowercase letters and digits, starting with a letter");
+            : throw new ArgumentException($"--prefix '{v}' must be 1-6 lowercase letters and digits, starting with a letter");
 
 }

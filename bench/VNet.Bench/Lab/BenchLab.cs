@@ -96,18 +96,18 @@ public sealed class BenchLab
     private BenchVm Vm(LabVm vm) => new(vm.Name, Ns(vm.Name), vm.Host, Ns(vm.Host), vm.Address!.ToString());
 
     /// <summary>
-    /// Brings the lab up. A lab with the benchmark's id left over from an earlier, killed run is the
-    /// benchmark's own: it is torn down first. Namespaces with the prefix but no lab state are not
-    /// touched (LabRunner refuses to build over them and says so).
+    /// Brings the lab up. The benchmark never tears down a lab it did not build: when a lab with its
+    /// id is up — another benchmark, or one killed before it could clean up — it stops and says so.
     /// </summary>
     public static async Task<BenchLab> UpAsync(string labFile, string id, TextWriter progress, CancellationToken cancel)
     {
         var runner = new LabRunner(progress);
         var prefix = PrefixOf(id);
-        if (LabState.Read(id) is { } stale && stale.Prefix == prefix)
+        if (LabState.Read(id) is { } existing)
         {
-            progress.WriteLine($"a benchmark lab from an earlier run is still up ({stale.Namespaces.Length} namespaces): tearing it down first");
-            runner.Down(stale, quiet: true);
+            var running = existing.Processes.Count(p => Shell.Alive(p.Pid));
+            throw new ShellException($"a lab with id {id} is already up ({existing.Namespaces.Length} namespaces, {running} of its processes running): " +
+                (running > 0 ? "another benchmark may be using it; run beside it with --prefix ID" : $"left over from a run that was killed; `vnet lab down {id}` removes it, or run with --prefix ID"));
         }
         var definition = LabFile.Load(labFile);
         if (definition.Hosts.Length < 2 || definition.Hosts[0].Vms.Length < 1 || definition.Hosts[1].Vms.Length < 1 || definition.Vms.Any(v => v.Address is null))

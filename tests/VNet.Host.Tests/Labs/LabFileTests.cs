@@ -51,4 +51,59 @@ public class LabFileTests
         Assert.Contains("not in", all);          // h2 is not on r's subnet
         Assert.Contains("gateway 192.0.2.99", all);
     }
+
+    private const string Minimal = """
+        <lab name="m">
+          <host name="h1">
+            <interface name="eth0" subnet="s" address="192.0.2.1/24" MTU_H1/>
+            <vm name="vm1" mac="02:00:00:00:00:01" VM_EXTRA/>
+          </host>
+          <host name="h2">
+            <interface name="eth0" subnet="s" address="192.0.2.2/24"/>
+          </host>
+          <network>
+            <link id="l1" LINK_EXTRA><end vm="vm1"/><end vm="vm1"/></link>
+          </network>
+        </lab>
+        """;
+
+    private static string Lab(string mtu = "", string vm = "", string link = "") =>
+        Minimal.Replace("MTU_H1", mtu).Replace("VM_EXTRA", vm).Replace("LINK_EXTRA", link);
+
+    [Fact]
+    public void An_unknown_attribute_is_refused_with_its_line()
+    {
+        var e = Assert.Throws<NetworkFileException>(() => LabFile.Parse(Lab(vm: "cpus=\"2\""), "lab.xml"));
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(4, problem.Line);
+        Assert.Contains("cpus", problem.Message);
+    }
+
+    [Fact]
+    public void An_unknown_attribute_inside_the_network_is_refused_with_its_line()
+    {
+        var e = Assert.Throws<NetworkFileException>(() => LabFile.Parse(Lab(link: "colour=\"red\""), "lab.xml"));
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(10, problem.Line);
+        Assert.Contains("colour", problem.Message);
+    }
+
+    [Fact]
+    public void An_unknown_element_in_a_host_is_refused_with_its_line()
+    {
+        var e = Assert.Throws<NetworkFileException>(() => LabFile.Parse(Lab().Replace("<host name=\"h2\">", "<host name=\"h2\"><disk size=\"1G\"/>"), "lab.xml"));
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(6, problem.Line);
+        Assert.Contains("disk", problem.Message);
+    }
+
+    [Fact]
+    public void An_interface_mtu_is_read_and_checked()
+    {
+        var lab = LabFile.Parse(Lab(mtu: "mtu=\"9000\""), "lab.xml");
+        Assert.Equal(9000, lab.Hosts[0].Interfaces[0].Mtu);
+        Assert.Null(lab.Hosts[1].Interfaces[0].Mtu);
+        var e = Assert.Throws<NetworkFileException>(() => LabFile.Parse(Lab(mtu: "mtu=\"jumbo\""), "lab.xml"));
+        Assert.Contains(e.Problems, p => p.Line == 3 && p.Message.Contains("mtu 'jumbo'"));
+    }
 }

@@ -1,55 +1,64 @@
 using System.Collections.Immutable;
 using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using Akka.Configuration;
 using VNet.Actors.Commands;
 using VNet.Client;
 using VNet.Actors.Discovery;
-using VNet.Actors.Topology;
 using VNet.Actors.Hosts;
+using VNet.Actors.Links;
 using VNet.Actors.Negotiation;
+using VNet.Actors.Topology;
 using VNet.Capture.Forwarding;
+using VNet.Capture.Inventory;
 using VNet.Messages;
 
 namespace VNet.Host.Daemon;
 
 /// <summary>
-/// vnetd's configuration: the HOCON defaults in <c>hocon/vnetd.hocon</c>, then each
-/// <c>--config FILE</c>, then each <c>--set path=value</c>, then the VNET_CONFIG environment
-/// variable (later layers win).
+/// vnetd's configuration: the defaults in <c>hocon/vnetd.hocon</c> (embedded in the binary), then
+/// each <c>--config FILE</c>, then each <c>--set path=value</c>, then the VNET_CONFIG environment
+/// variable (later layers win). Every key has its default in that file and nowhere else: the
+/// readers here take a key's value as it is and name the key when it is missing or wrong.
 /// </summary>
 public sealed class DaemonConfig
 {
+    /// <summary>Name of the embedded defaults (the file <c>hocon/vnetd.hocon</c>).</summary>
+    public const string DefaultsResource = "VNet.Host.vnetd.hocon";
+
     private DaemonConfig(Config config) => Hocon = config;
 
     /// <summary>The merged configuration.</summary>
     public Config Hocon { get; }
 
-    /// <summary>Reads the layers named on the command line; errors name the file or switch.</summary>
-    public static DaemonConfig Load(IReadOnlyList<string> args)
+    /// <summary>The defaults alone, as shipped.</summary>
+    public static Config Defaults()
     {
-        var basePath = Path.Combine(AppContext.BaseDirectory, "hocon", "vnetd.hocon");
-        if (!File.Exists(basePath)) throw new ArgumentException($"default configuration {basePath} is missing (broken build?)");
-        var layers = new List<Config> { ConfigurationFactory.ParseString(File.ReadAllText(basePath)) };
-        for (var i = 0; i < args.Count; i++)
+        using var stream = typeof(DaemonConfig).Assembly.GetManifestResourceStream(DefaultsResource)
+            ?? throw new InvalidOperationException($"embedded resource {DefaultsResource} is missing (broken build?)");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+
+    /// <summary>The configuration from text layered over the defaults (tests, and each layer of <see cref="Load"/>).</summary>
+    public static DaemonConfig FromText(string text, string where = "configuration") => new(Parse(text, where).WithFallback(Defaults()));
+
+    /// <summary>A configuration taken as it is, without the defaults (tests: a missing key is then missing).</summary>
+    internal static DaemonConfig Of(Config config) => new(config);
+
+    /// <summary>Reads the layers named on the command line; errors name the file or switch.</summary>
+    public static DaemonConfig Load(IReadOnlyList<string> configFiles, IReadOnlyList<string> sets)
+    {
+        var layers = new List<Config> { Defaults() };
+        foreach (var file in configFiles)
         {
-            switch (args[i])
-            {
-                case "--config" when i + 1 < args.Count:
-                    var file = args[++i];
-                    if (!File.Exists(file)) throw new ArgumentException($"--config {file}: no such file");
-                    layers.Add(Parse(File.ReadAllText(file), $"--config {file}"));
-                    break;
-                case "--set" when i + 1 < args.Count:
-                    var kv = args[++i];
-                    var eq = kv.IndexOf('=');
-                    if (eq <= 0) throw new ArgumentException($"--set {kv}: expected path=value");
-                    layers.Add(Parse($"{kv[..eq]} = {kv[(eq + 1)..]}", $"--set {kv}"));
-                    break;
-                default:
-                    throw new ArgumentException($"vnetd: unknown argument '{args[i]}' (usage: vnetd [--config FILE]... [--set path=value]...)");
-            }
+            if (!File.Exists(file)) throw new ArgumentException($"--config {file}: no such file");
+            layers.Add(Parse(File.ReadAllText(file), $"--config {file}"));
+        }
+        foreach (var kv in sets)
+        {
+            var eq = kv.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"--set {kv}: expected path=value");
+            layers.Add(Parse($"{kv[..eq]} = {kv[(eq + 1)..]}", $"--set {kv}"));
         }
         if (Environment.GetEnvironmentVariable("VNET_CONFIG") is { Length: > 0 } env) layers.Add(Parse(env, "VNET_CONFIG"));
         var merged = layers[^1];
@@ -69,49 +78,48 @@ public sealed class DaemonConfig
         }
     }
 
-    /// <summary>The host's settings, with name and address filled in from the machine when not configured.</summary>
-    public HostSettings Host()
+    /// <summary>The host's settings, its substrate address found from this machine's routes and interfaces when not configured.</summary>
+    public HostSettings Host() => Host(SubstrateAddress.ReadRoutes(), SubstrateAddress.ReadInterfaces(), out _);
+
+    /// <summary>The host's settings with the routes and interfaces given; <paramref name="how"/> says where the address came from.</summary>
+    public HostSettings Host(IReadOnlyList<DefaultRoute> routes, IReadOnlyList<HostInterface> interfaces, out string how)
     {
-        var name = Hocon.GetString("vnet.host.name", "");
-        if (string.IsNullOrEmpty(name)) name = Environment.MachineName;
-        var address = Hocon.GetString("vnet.host.address", "");
-        if (string.IsNullOrEmpty(address)) address = DefaultRouteAddress()?.ToString() ?? throw new ArgumentException("vnet.host.address is not set and no interface has a default route to take it from");
-        if (!IPAddress.TryParse(address, out var ip) || ip.AddressFamily != AddressFamily.InterNetwork) throw new ArgumentException($"vnet.host.address '{address}' is not an IPv4 address");
-        return new HostSettings(name, address)
+        var name = String("vnet.host.name");
+        if (name.Length == 0) name = Environment.MachineName;
+        var choice = SubstrateAddress.Choose(new SubstrateRequest(String("vnet.host.address"), String("vnet.host.interface"), Bool("vnet.host.allow-loopback")), routes, interfaces);
+        if (choice.Problem is not null) throw new ArgumentException(choice.Problem);
+        how = choice.How;
+        var advertised = String("akka.remote.dot-netty.tcp.hostname");
+        if (advertised is { Length: > 0 } && advertised != "auto" && IPAddress.TryParse(advertised, out var ip) && IPAddress.IsLoopback(ip) && !Bool("vnet.host.allow-loopback"))
+            throw new ArgumentException($"akka.remote.dot-netty.tcp.hostname = {advertised} is a loopback address: no other host can reach this node; leave it empty (= the substrate address), or set vnet.host.allow-loopback = on when every node runs on this one machine");
+        return new HostSettings(name, choice.Address!.ToString())
         {
-            UdpPortFirst = Hocon.GetInt("vnet.host.udp-port-first", 47000),
-            UdpPortLast = Hocon.GetInt("vnet.host.udp-port-last", 47999),
-            AnnounceInterval = Hocon.GetTimeSpan("vnet.host.announce-interval", TimeSpan.FromSeconds(3)),
-            MulticastGroup = Hocon.GetString("vnet.multipoint.group", "239.192.76.1"),
-            LinkRecovery = new Actors.Links.LinkRecovery(
-                Hocon.GetTimeSpan("vnet.host.interface-wait", Actors.Links.LinkRecovery.Default.InterfaceWait),
-                Hocon.GetInt("vnet.host.max-worker-restarts", Actors.Links.LinkRecovery.Default.MaxRestarts),
-                Actors.Links.LinkRecovery.Default.RestartWindow),
-            Negotiation = new NegotiationLimits(
-                Hocon.GetInt("vnet.negotiation.max-rounds", 16),
-                Hocon.GetTimeSpan("vnet.negotiation.reservation-ttl", TimeSpan.FromSeconds(10)),
-                Hocon.GetTimeSpan("vnet.negotiation.timeout", TimeSpan.FromSeconds(10))),
+            UdpPortFirst = Int("vnet.host.udp-port-first"),
+            UdpPortLast = Int("vnet.host.udp-port-last"),
+            AnnounceInterval = Time("vnet.host.announce-interval"),
+            MulticastGroup = String("vnet.multipoint.group"),
+            LinkRecovery = new LinkRecovery(Time("vnet.host.interface-wait"), Int("vnet.host.max-worker-restarts"), Time("vnet.host.worker-restart-window")),
+            Negotiation = new NegotiationLimits(Int("vnet.negotiation.max-rounds"), Time("vnet.negotiation.reservation-ttl"), Time("vnet.negotiation.timeout")),
         };
     }
 
     /// <summary>The discovery settings (<c>vnet.discovery</c>); errors name the key.</summary>
     public DiscoverySettings Discovery()
     {
-        var d = new DiscoverySettings();
-        var settings = d with
+        var settings = new DiscoverySettings
         {
-            Enabled = Hocon.GetBoolean("vnet.discovery.enabled", d.Enabled),
-            Group = Hocon.GetString("vnet.discovery.group", d.Group),
-            Port = Hocon.GetInt("vnet.discovery.port", d.Port),
-            TtlMax = Hocon.GetInt("vnet.discovery.ttl-max", d.TtlMax),
-            Step = Hocon.GetTimeSpan("vnet.discovery.step", d.Step),
-            Interfaces = [.. Hocon.GetStringList("vnet.discovery.interfaces", [])],
-            AnswerRate = Hocon.GetDouble("vnet.discovery.answer-rate", d.AnswerRate),
-            ReceiveRate = Hocon.GetDouble("vnet.discovery.receive-rate", d.ReceiveRate),
-            Bootstrap = Hocon.GetBoolean("vnet.discovery.bootstrap", d.Bootstrap),
-            BootstrapTtlMax = Hocon.GetInt("vnet.discovery.bootstrap-ttl-max", d.BootstrapTtlMax),
-            BootstrapStep = Hocon.GetTimeSpan("vnet.discovery.bootstrap-step", d.BootstrapStep),
-            BootstrapJoinTimeout = Hocon.GetTimeSpan("vnet.discovery.bootstrap-join-timeout", d.BootstrapJoinTimeout),
+            Enabled = Bool("vnet.discovery.enabled"),
+            Group = String("vnet.discovery.group"),
+            Port = Int("vnet.discovery.port"),
+            TtlMax = Int("vnet.discovery.ttl-max"),
+            Step = Time("vnet.discovery.step"),
+            Interfaces = [.. Need("vnet.discovery.interfaces").GetStringList("vnet.discovery.interfaces")],
+            AnswerRate = Need("vnet.discovery.answer-rate").GetDouble("vnet.discovery.answer-rate"),
+            ReceiveRate = Need("vnet.discovery.receive-rate").GetDouble("vnet.discovery.receive-rate"),
+            Bootstrap = Bool("vnet.discovery.bootstrap"),
+            BootstrapTtlMax = Int("vnet.discovery.bootstrap-ttl-max"),
+            BootstrapStep = Time("vnet.discovery.bootstrap-step"),
+            BootstrapJoinTimeout = Time("vnet.discovery.bootstrap-join-timeout"),
         };
         var problems = settings.Problems().ToList();
         if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
@@ -119,57 +127,59 @@ public sealed class DaemonConfig
     }
 
     /// <summary>True when <c>akka.cluster.seed-nodes</c> names no node (the node then bootstraps by discovery).</summary>
-    public bool HasSeedNodes() => Hocon.GetStringList("akka.cluster.seed-nodes", []).Count > 0;
+    public bool HasSeedNodes() => Need("akka.cluster.seed-nodes").GetStringList("akka.cluster.seed-nodes").Count > 0;
 
     /// <summary>This node's state directory (<c>vnet.state-dir</c>, an absolute path).</summary>
     public string StateDirectory()
     {
-        var dir = Hocon.GetString("vnet.state-dir", "");
-        if (string.IsNullOrEmpty(dir)) dir = "/var/lib/vnet";
+        var dir = String("vnet.state-dir");
         if (!Path.IsPathRooted(dir)) throw new ArgumentException($"vnet.state-dir '{dir}' is not an absolute path");
         return dir;
     }
 
     /// <summary>The TopologyManager settings (<c>vnet.topology</c>).</summary>
-    public TopologySettings Topology()
+    public TopologySettings Topology() => new()
     {
-        var d = new TopologySettings();
-        return d with
-        {
-            CreateTimeout = Hocon.GetTimeSpan("vnet.topology.create-timeout", d.CreateTimeout),
-            ReconcileInterval = Hocon.GetTimeSpan("vnet.topology.reconcile-interval", d.ReconcileInterval),
-            Settle = Hocon.GetTimeSpan("vnet.topology.settle", d.Settle),
-            RetryMin = Hocon.GetTimeSpan("vnet.topology.retry-min", d.RetryMin),
-            RetryMax = Hocon.GetTimeSpan("vnet.topology.retry-max", d.RetryMax),
-        };
-    }
-
-    /// <summary>The data plane settings.</summary>
-    public DataPlaneSettings DataPlane() => new(
-        (int)(Hocon.GetByteSize("vnet.data-plane.socket-buffer") ?? 4 << 20),
-        (int)(Hocon.GetByteSize("vnet.data-plane.pcap-buffer") ?? 16 << 20),
-        Hocon.GetTimeSpan("vnet.data-plane.receive-timeout", TimeSpan.FromMilliseconds(100)),
-        Hocon.GetBoolean("vnet.data-plane.disable-offloads", false))
-    {
-        MulticastTtl = Hocon.GetInt("vnet.multipoint.ttl", 16),
-        SpinMicros = Hocon.GetInt("vnet.data-plane.spin-micros", 0),
-        MulticastPortBase = Hocon.GetInt("vnet.multipoint.port-base", 46000),
+        CreateTimeout = Time("vnet.topology.create-timeout"),
+        ReconcileInterval = Time("vnet.topology.reconcile-interval"),
+        Settle = Time("vnet.topology.settle"),
+        RetryMin = Time("vnet.topology.retry-min"),
+        RetryMax = Time("vnet.topology.retry-max"),
     };
 
-    /// <summary>The console settings; the TCP bind address defaults to loopback (empty = the host address).</summary>
+    /// <summary>The data plane settings (<c>vnet.data-plane</c>, <c>vnet.multipoint</c>).</summary>
+    public DataPlaneSettings DataPlane() => new(Bytes("vnet.data-plane.socket-buffer"), Bytes("vnet.data-plane.pcap-buffer"),
+        Time("vnet.data-plane.receive-timeout"), Bool("vnet.data-plane.disable-offloads"))
+    {
+        MulticastTtl = Int("vnet.multipoint.ttl"),
+        SpinMicros = Int("vnet.data-plane.spin-micros"),
+        MulticastPortBase = Int("vnet.multipoint.port-base"),
+    };
+
+    /// <summary>The console settings (<c>vnet.console</c>); an empty bind address = the host address.</summary>
     public CommandHostSettings Console(string hostAddress)
     {
-        var bind = Hocon.GetString("vnet.console.bind", "127.0.0.1");
-        var unix = Hocon.GetString("vnet.console.unix-socket", "");
-        if (!IPAddress.TryParse(string.IsNullOrEmpty(bind) ? hostAddress : bind, out var address)) throw new ArgumentException($"vnet.console.bind '{bind}' is not an IP address");
-        return new CommandHostSettings(address, Hocon.GetInt("vnet.console.port", 9110), string.IsNullOrEmpty(unix) ? null : unix);
+        var bind = String("vnet.console.bind");
+        var unix = String("vnet.console.unix-socket");
+        if (!IPAddress.TryParse(bind.Length == 0 ? hostAddress : bind, out var address)) throw new ArgumentException($"vnet.console.bind '{bind}' is not an IP address");
+        return new CommandHostSettings(address, Int("vnet.console.port"), unix.Length == 0 ? null : unix);
     }
 
-    /// <summary>The VMs listed for the static provider.</summary>
+    /// <summary>The VM provider's name and settings (<c>vnet.vm-provider</c> and the keys of each provider).</summary>
+    public (string Name, VmProviderSettings Settings) VmProvider(string hostName) => (String("vnet.vm-provider"), new VmProviderSettings
+    {
+        HostName = hostName,
+        NetnsPrefix = String("vnet.netns-prefix"),
+        StaticVms = StaticVms(),
+        LibvirtUri = String("vnet.libvirt-uri") is { Length: > 0 } uri ? uri : null,
+        VBoxManageCommand = String("vnet.vboxmanage"),
+    });
+
+    /// <summary>The VMs listed for the static provider (<c>vnet.vms</c>).</summary>
     public ImmutableArray<VmInfo> StaticVms()
     {
         var list = new List<VmInfo>();
-        foreach (var vm in Hocon.GetValue("vnet.vms")?.GetArray() ?? [])
+        foreach (var vm in Need("vnet.vms").GetValue("vnet.vms").GetArray())
         {
             var o = vm.GetObject();
             var name = o.GetKey("name")?.GetString() ?? throw new ArgumentException("vnet.vms: an entry has no name");
@@ -185,17 +195,32 @@ public sealed class DaemonConfig
         return [.. list];
     }
 
-    /// <summary>The IPv4 address of the interface that carries the default route, if any.</summary>
-    public static IPAddress? DefaultRouteAddress()
+    /// <summary>How long a clean stop waits for the links to go down (<c>vnet.shutdown.links-down</c>).</summary>
+    public TimeSpan LinksDownTimeout() => Time("vnet.shutdown.links-down");
+
+    private Config Need(string path) =>
+        Hocon.HasPath(path) ? Hocon : throw new ArgumentException($"{path} is not set (the defaults in hocon/vnetd.hocon name every key; is a layer replacing its section?)");
+
+    private string String(string path) => Need(path).GetString(path) ?? "";
+
+    private int Int(string path) => Read(path, () => Hocon.GetInt(path), "an integer");
+
+    private bool Bool(string path) => Read(path, () => Hocon.GetBoolean(path), "on or off");
+
+    private TimeSpan Time(string path) => Read(path, () => Hocon.GetTimeSpan(path, allowInfinite: false), "a duration such as 500ms or 10s");
+
+    private int Bytes(string path) => Read(path, () => (int)(Hocon.GetByteSize(path) ?? throw new FormatException()), "a size such as 4MiB");
+
+    private T Read<T>(string path, Func<T> read, string what)
     {
-        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
+        Need(path);
+        try
         {
-            if (nic.OperationalStatus == OperationalStatus.Down) continue;
-            var props = nic.GetIPProperties();
-            if (!props.GatewayAddresses.Any(g => g.Address.AddressFamily == AddressFamily.InterNetwork)) continue;
-            var ip = props.UnicastAddresses.FirstOrDefault(a => a.Address.AddressFamily == AddressFamily.InterNetwork)?.Address;
-            if (ip is not null) return ip;
+            return read();
         }
-        return null;
+        catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException or InvalidCastException)
+        {
+            throw new ArgumentException($"{path} = {Hocon.GetValue(path)}: expected {what}");
+        }
     }
 }

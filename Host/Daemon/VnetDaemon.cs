@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.CommandLine;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Actor.Setup;
@@ -31,15 +33,55 @@ namespace VNet.Host.Daemon;
 /// </summary>
 public static class VnetDaemon
 {
-    /// <summary>Runs the daemon until it is stopped; returns the process exit code.</summary>
-    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    /// <summary>
+    /// The command line: <c>vnetd [--config FILE]... [--set path=value]...</c>, with <c>--help</c>
+    /// and <c>--version</c>, which print and exit 0 without starting anything.
+    /// </summary>
+    public static Command CommandLine()
     {
+        var configs = new Option<string[]>("--config", "-c")
+        {
+            Description = "a HOCON file layered over the defaults (repeatable; later files win). Installed: /etc/vnet/vnetd.hocon",
+            HelpName = "FILE",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var sets = new Option<string[]>("--set")
+        {
+            Description = "one key over everything else, e.g. --set vnet.host.interface=eth1 (repeatable)",
+            HelpName = "path=value",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        // A command named vnetd (not the root command, which takes the executable's name, VNet.Host).
+        var root = new Command("vnetd", """
+            vnetd: the VNet node daemon, one per host. Joins the cluster (seed nodes or discovery), offers
+            this host's VMs and carries their frames over links. Stops cleanly on SIGTERM or SIGINT.
+            Configuration: the built-in defaults, then each --config FILE, then each --set, then the
+            VNET_CONFIG environment variable (a HOCON string). Every key is described in the installed
+            example /etc/vnet/vnetd.hocon. Exit codes: 0 stopped cleanly, 1 bad command line, 2 bad
+            configuration or cannot start.
+            """) { configs, sets, new System.CommandLine.Help.HelpOption(), new VersionOption() };
+        root.SetAction((result, _) => RunAsync(result.GetValue(configs) ?? [], result.GetValue(sets) ?? []));
+        return root;
+    }
+
+    /// <summary>Parses the command line and runs (or prints help or the version); returns the exit code.</summary>
+    /// <remarks>The daemon handles SIGTERM and SIGINT itself (a clean stop), so the library does not.</remarks>
+    public static Task<int> RunAsync(IReadOnlyList<string> args) =>
+        CommandLine().Parse([.. args]).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+    /// <summary>Runs the daemon until it is stopped; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> configFiles, IReadOnlyList<string> sets)
+    {
+        var started = Stopwatch.StartNew();
         DaemonConfig config;
         HostSettings host;
+        string how;
         try
         {
-            config = DaemonConfig.Load(args);
-            host = config.Host();
+            config = DaemonConfig.Load(configFiles, sets);
+            host = config.Host(SubstrateAddress.ReadRoutes(), SubstrateAddress.ReadInterfaces(), out how);
             _ = config.Discovery();
         }
         catch (ArgumentException e)
@@ -48,8 +90,10 @@ public static class VnetDaemon
             return 2;
         }
 
+        using var notifier = ServiceNotifier.FromEnvironment();
         ActorSystem? current = null;
         var stopping = false;
+        Stopwatch? stopClock = null;
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         var rejoin = false;
@@ -68,7 +112,8 @@ public static class VnetDaemon
             }
             Volatile.Write(ref current, system);
             if (Volatile.Read(ref stopping)) Stop(null);
-            System.Console.WriteLine($"vnetd {host.Name} at {host.SubstrateAddress}: {ready}");
+            system.Log.Info("vnetd {0} started in {1:0.0} s at {2} ({3}): {4}", host.Name, started.Elapsed.TotalSeconds, host.SubstrateAddress, how, ready);
+            notifier.Ready($"node {Cluster.Get(system).SelfAddress}, host {host.Name}");
             await system.WhenTerminated;
             // The links restored their ports as they stopped; this catches any a stop did not reach.
             VmPortIsolation.ReleaseAll();
@@ -78,18 +123,30 @@ public static class VnetDaemon
             // went down with the old actor system; a fresh one rejoins and the topology manager
             // makes them again.
             System.Console.WriteLine($"vnetd {host.Name}: removed from the cluster ({NodeRestart.Describe(reason)}); links are down; starting again in {NodeRestart.Delay.TotalSeconds:0} s to rejoin");
+            notifier.Status($"removed from the cluster ({NodeRestart.Describe(reason)}); rejoining");
             rejoin = true;
+            started.Restart();
             await Task.Delay(NodeRestart.Delay);
             if (Volatile.Read(ref stopping)) break;
         }
-        System.Console.WriteLine($"vnetd {host.Name}: stopped");
+        var took = Volatile.Read(ref stopClock) is { } clock ? $" in {clock.Elapsed.TotalSeconds:0.0} s" : "";
+        System.Console.WriteLine($"vnetd {host.Name}: stopped{took}");
         return 0;
 
         void Stop(PosixSignalContext? context)
         {
             if (context is not null) context.Cancel = true;
+            if (!Volatile.Read(ref stopping))
+            {
+                Volatile.Write(ref stopClock, Stopwatch.StartNew());
+                notifier.Stopping($"stopping ({context?.Signal.ToString() ?? "requested"})");
+            }
             Volatile.Write(ref stopping, true);
-            if (Volatile.Read(ref current) is { } system) _ = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            if (Volatile.Read(ref current) is { } system)
+            {
+                system.Log.Info("vnetd {0} stopping ({1}): links down, then leaving the cluster", host.Name, context?.Signal.ToString() ?? "requested");
+                _ = CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            }
         }
     }
 
@@ -141,12 +198,15 @@ public static class VnetDaemon
         if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(commands));
         system.ActorOf(CommandHost.Props(console, palettes, commands, host.Name, cluster.SelfAddress.ToString()), "cmd");
 
+        system.ActorOf(ClusterLifecycleLog.Props(), "lifecycle-log");
+
         // Links go down before the node leaves the cluster (nothing half-made).
+        var linksDown = config.LinksDownTimeout();
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "vnet-links-down", async () =>
         {
             try
             {
-                await hostActor.GracefulStop(TimeSpan.FromSeconds(10));
+                await hostActor.GracefulStop(linksDown);
             }
             catch (TaskCanceledException)
             {
@@ -155,7 +215,7 @@ public static class VnetDaemon
         });
 
         var served = observability?.Start(system, context, discovery, console.Tls) ?? "metrics off";
-        ready = $"node {cluster.SelfAddress} ({trust?.Description ?? "no authentication"}), console tcp {console.BindAddress}:{console.Port}{(console.UnixSocket is null ? "" : $" and unix {console.UnixSocket}")}, {served}, VM provider {vms.Name}";
+        ready = $"node {cluster.SelfAddress} ({trust?.Description ?? "no authentication"}), console {(console.Port < 0 ? "" : $"tcp {console.BindAddress}:{console.Port}")}{(console.Port >= 0 && console.UnixSocket is not null ? " and " : "")}{(console.UnixSocket is null ? "" : $"unix {console.UnixSocket}")}{(console.Port < 0 && console.UnixSocket is null ? "none" : "")}, {served}, VM provider {vms.Name}";
         return system;
     }
 
@@ -168,7 +228,8 @@ public static class VnetDaemon
     {
         var settings = config.Discovery() with { BootstrapJoinOnly = rejoin };
         var cluster = Cluster.Get(system);
-        var seeded = hocon.GetStringList("akka.cluster.seed-nodes", []).Count > 0;
+        // The seeds this actor system runs with: a rejoining node has taken its own address out.
+        var seeded = hocon.GetStringList("akka.cluster.seed-nodes").Count > 0;
         if (!settings.Enabled)
         {
             if (!seeded) system.Log.Warning("no seed nodes and discovery disabled: this node waits to be joined (`vnet cluster` on another node)");
@@ -195,14 +256,11 @@ public static class VnetDaemon
         return discovery;
     }
 
-    private static IVmProvider CreateVmProvider(DaemonConfig config, HostSettings host) =>
-        VmProviderFactory.Create(config.Hocon.GetString("vnet.vm-provider", "static"), new VmProviderSettings
-        {
-            HostName = host.Name,
-            NetnsPrefix = config.Hocon.GetString("vnet.netns-prefix", ""),
-            StaticVms = config.StaticVms(),
-            LibvirtUri = config.Hocon.GetString("vnet.libvirt-uri", "") is { Length: > 0 } uri ? uri : null,
-        });
+    private static IVmProvider CreateVmProvider(DaemonConfig config, HostSettings host)
+    {
+        var (name, settings) = config.VmProvider(host.Name);
+        return VmProviderFactory.Create(name, settings);
+    }
 }
 
 /// <summary>Reads what the host tells about itself when it announces: interfaces from the kernel, VMs from the provider, and the load C_n.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using VNet.Client;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
 using VNet.Messages;
@@ -49,8 +50,15 @@ public sealed class RecoveryTests(ITestOutputHelper output)
             }
             await Task.Delay(1000);
         }
-        var (cutExit, cutError) = await session.ExitOfAsync(victim, new GetLinks());
-        Assert.True(cutExit == 4 && (cutError ?? "").Contains("out of reach"), $"the cut node's console: exit {cutExit}: {cutError}");
+        // The cut node may be between two actor systems (downed, starting again), its console
+        // socket gone for a moment: ask until it answers.
+        (int Exit, string? Error) cut = default;
+        await session.WaitUntilAsync(async () =>
+        {
+            cut = await session.ExitOfAsync(victim, new GetLinks());
+            return cut.Exit != ExitCodes.Unreachable;
+        }, TimeSpan.FromSeconds(15), $"{victim}'s console answering during the cut");
+        Assert.True(cut.Exit == 4 && (cut.Error ?? "").Contains("out of reach"), $"the cut node's console: exit {cut.Exit}: {cut.Error}");
         Assert.True(slowest < TimeSpan.FromSeconds(10), $"a request on {observer} took {slowest.TotalSeconds:0.0} s during the cut");
 
         session.Heal(victim);

@@ -30,6 +30,8 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
 
     private sealed record OptionsOutcome(string LinkId, LinkOptions Options, string? Error, IActorRef ReplyTo);
 
+    private sealed record OptionsRecorded(OptionsOutcome Outcome);
+
     private sealed record Reconcile
     {
         public static Reconcile Instance { get; } = new();
@@ -182,6 +184,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
         Receive<RemoveOutcome>(r => { if (_links.TryGetValue(r.LinkId, out var link)) Carry(link, link.Removed()); });
         Receive<SetLinkOptions>(OnSetOptionsRequest);
         Receive<OptionsOutcome>(OnOptionsOutcome);
+        Receive<OptionsRecorded>(OnOptionsRecorded);
         Receive<LinkReport>(OnReport);
         Receive<Reconcile>(_ => OnReconcile());
         Receive<GetHosts>(OnGetHosts);
@@ -418,8 +421,25 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
 
     private void OnOptionsOutcome(OptionsOutcome o)
     {
-        // The intent keeps the new options, so links brought back later have them too.
-        if (o.Error is null && _links.TryGetValue(o.LinkId, out var link)) Carry(link, link.OptionsChanged(o.Options));
+        // The intent keeps the new options, so links brought back later have them too; the answer
+        // waits until that intent is stored (every node's disk, a majority), so a change the user
+        // was told about survives even the loss of every node right after.
+        if (o.Error is null && _links.TryGetValue(o.LinkId, out var link))
+        {
+            var decisions = link.OptionsChanged(o.Options);
+            Carry(link, [.. decisions.Where(d => d is not LifecycleDecision.RecordIntent)]);
+            if (_replica is not null && decisions.OfType<LifecycleDecision.RecordIntent>().LastOrDefault() is { } record)
+            {
+                _replica.WriteLinkAsync(record.Intent).PipeTo(Self, success: () => new OptionsRecorded(o));
+                return;
+            }
+        }
+        OnOptionsRecorded(new OptionsRecorded(o));
+    }
+
+    private void OnOptionsRecorded(OptionsRecorded recorded)
+    {
+        var o = recorded.Outcome;
         o.ReplyTo.Tell(o.Error is not null ? new LinkRejected(o.LinkId, [o.Error])
             : StateOf(o.LinkId) is { } state ? new LinkOptionsSet(state) : NoLink(o.LinkId));
         NextOptionChange(o.LinkId);

@@ -46,6 +46,15 @@ public sealed class TopologyReplica(IActorRef replicator, Cluster cluster, TimeS
     public void WriteLink(DesiredLink link) =>
         replicator.Tell(Dsl.Update(LinksKey, LWWDictionary<string, DesiredLink>.Empty, new WriteMajority(timeout), d => d.SetItem(cluster, link.Id, link)));
 
+    /// <summary>
+    /// Writes a desired link and completes once the write is done: stored on this node's disk and
+    /// by a majority, or — on a timeout — at least kept locally, which gossip spreads. For answers
+    /// that must not come before the change is durable.
+    /// </summary>
+    public Task WriteLinkAsync(DesiredLink link) =>
+        replicator.Ask<IUpdateResponse>(Dsl.Update(LinksKey, LWWDictionary<string, DesiredLink>.Empty, new WriteMajority(timeout), d => d.SetItem(cluster, link.Id, link)), timeout + timeout)
+            .ContinueWith(_ => { }, TaskContinuationOptions.ExecuteSynchronously);
+
     /// <summary>Removes a desired link.</summary>
     public void RemoveLink(string id) =>
         replicator.Tell(Dsl.Update(LinksKey, LWWDictionary<string, DesiredLink>.Empty, new WriteMajority(timeout), d => d.Remove(cluster, id)));

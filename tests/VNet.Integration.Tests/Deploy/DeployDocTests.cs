@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Nodes;
 using VNet.Host.Labs;
 using VNet.Integration.Tests.Labs;
 using Xunit.Abstractions;
@@ -88,9 +87,9 @@ public sealed class DeployDocTests(ITestOutputHelper output)
             }
 
             // What the check block showed: one cluster of the two, both up.
-            var members = JsonNode.Parse(Expect(machines["HOST_B"].Run("vnet --json cluster show"), "cluster show on B"))!.AsArray();
-            Assert.Equal([placeholders["HOST_A"], placeholders["HOST_B"]], members.Select(m => m!["host"]!.GetValue<string>()).Order().ToArray());
-            Assert.All(members, m => Assert.Equal("up", m!["status"]!.GetValue<string>()));
+            var members = Assert.IsType<VNet.Messages.Commands.MemberList>(VNet.Messages.Commands.CommandJson.Deserialize(Expect(machines["HOST_B"].Run("vnet --json cluster show"), "cluster show on B"))).Members;
+            Assert.Equal([placeholders["HOST_A"], placeholders["HOST_B"]], members.Select(m => m.Host ?? "").Order().ToArray());
+            Assert.All(members, m => Assert.Equal("up", m.Status));
 
             // A clean stop of one host, as systemctl stop would send it: a few seconds.
             output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0.0} s  every step done");
@@ -213,8 +212,9 @@ public sealed class DeployDocTests(ITestOutputHelper output)
         {
             var r = machine.Run("vnet --json hosts show");
             last = r.Output + r.Error;
-            if (r.Exit == 0 && JsonNode.Parse(r.Output) is JsonArray hosts
-                && new[] { placeholders["HOST_A"], placeholders["HOST_B"] }.All(n => hosts.Any(h => h?["state"]?.GetValue<string>() == "up" && h?["info"]?["name"]?.GetValue<string>() == n)))
+            // `--json` prints the reply record; read it back as the typed reply.
+            if (r.Exit == 0 && VNet.Messages.Commands.CommandJson.Deserialize(r.Output) is VNet.Messages.Commands.HostList list
+                && new[] { placeholders["HOST_A"], placeholders["HOST_B"] }.All(n => list.Hosts.Any(h => h.Status == VNet.Messages.Commands.HostStatus.Up && h.Info.Name == n)))
                 return;
             await Task.Delay(500);
         }

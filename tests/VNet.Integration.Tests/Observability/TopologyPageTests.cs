@@ -43,7 +43,7 @@ public sealed class TopologyPageTests(TwoHostsLab lab, ITestOutputHelper output)
             await page.GoToAsync($"http://{forward.Local}/", new NavigationOptions { Timeout = 30_000 });
             // Busy: iperf3 moves hundreds of Mbit/s; ARP and iperf3's control connection alone stay far below 1 Mbit/s.
             await page.WaitForFunctionAsync("() => { const r = document.querySelector('tr[data-link=\"l1\"]'); return r && Number(r.dataset.rate) > 1e6; }",
-                new WaitForFunctionOptions { Timeout = 20_000, PollingInterval = 250 });
+                new WaitForFunctionOptions { Timeout = 45_000, PollingInterval = 250 });
 
             var hosts = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('[data-host]')].map(e => e.dataset.host)");
             var vms = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('[data-vm]')].map(e => e.dataset.vm)");

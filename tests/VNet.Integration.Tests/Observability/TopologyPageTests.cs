@@ -27,7 +27,8 @@ public sealed class TopologyPageTests(TwoHostsLab lab, ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var forwarding = forward.RunAsync(stop.Token);
         var profile = Directory.CreateTempSubdirectory("vnet-chromium-");
-        var traffic = LabMetrics.TrafficAsync(Session, 10, 5212);
+        // The traffic starts once the page is up: a browser's first start can take longer than a run.
+        var traffic = Task.CompletedTask;
         try
         {
             await using var browser = await Puppeteer.LaunchAsync(new LaunchOptions
@@ -41,6 +42,7 @@ public sealed class TopologyPageTests(TwoHostsLab lab, ITestOutputHelper output)
             });
             await using var page = await browser.NewPageAsync();
             await page.GoToAsync($"http://{forward.Local}/", new NavigationOptions { Timeout = 30_000 });
+            traffic = LabMetrics.TrafficAsync(Session, 20, 5212);
             // Busy: iperf3 moves hundreds of Mbit/s; ARP and iperf3's control connection alone stay far below 1 Mbit/s.
             await page.WaitForFunctionAsync("() => { const r = document.querySelector('tr[data-link=\"l1\"]'); return r && Number(r.dataset.rate) > 1e6; }",
                 new WaitForFunctionOptions { Timeout = 45_000, PollingInterval = 250 });

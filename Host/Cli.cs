@@ -1,136 +1,139 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using VNet.Actors.Commands;
-using VNet.Client;
 using VNet.Actors.Networks;
+using VNet.Client;
+using VNet.Host.CommandLine;
 using VNet.Host.Console;
-using VNet.Host.Demo;
-using VNet.Host.Experiments;
 using VNet.Host.Labs;
-using VNet.Host.Observability;
 using VNet.Host.Trust;
 
 namespace VNet.Host;
 
-/// <summary>The `vnet` command line: local verbs (lab, demo) and the console client for everything else.</summary>
+/// <summary>
+/// The <c>vnet</c> command line (System.CommandLine): the verbs that run on this machine (lab, demo,
+/// experiment, pki, metrics, top, completion), and the console client for everything else — a
+/// palette command of the node (<c>vnet link create --id l1 …</c>) or, with no command, the
+/// interactive console.
+/// </summary>
 public static class Cli
 {
-    private static readonly string Usage = $"""
-        usage:
-          vnet demo                              build labs/two-hosts, show the cluster and link, ping + iperf3, tear down
-          vnet lab up FILE [--prefix P] [--no-links] [--no-seeds]
-                                                 build a lab and start its vnetd nodes (--no-seeds: they
-                                                 find each other by discovery)
-          vnet lab stop|kill|start|restart HOST [-L ID]
-                                                 stop (TERM), kill (-9), start or restart one host's vnetd
-          vnet lab cut|heal HOST [-L ID]         cut a host off the substrate (a partition; vnetd keeps
-                                                 running), and end the cut
-          vnet lab down [ID|FILE]                tear a lab down (the only running lab when omitted)
-          vnet lab exec NODE [-L ID] -- CMD      run CMD in a lab namespace (VM, host or router)
-          vnet lab list                          the labs that are up
-          vnet lab inspect [-L ID] [--json]      every node: namespace, vnetd pid, alive, addresses, links
-          vnet lab pingall [-L ID] [--count N]   every VM pings every VM of its subnet
-          vnet lab iperf VM VM [-L ID] [--seconds N] [--udp RATE]
-                                                 iperf3 from the first VM to the second
-          vnet lab graph [FILE | -L ID] [--format dot|mermaid]
-                                                 the lab as a graph (| dot -Tsvg > lab.svg)
-        {ExperimentCli.Usage}
-          vnet pki init [--dir DIR] [--name CLUSTER]
-                                                 create the cluster's authority (ca.crt, ca.key) and cluster.key
-                                                 in DIR (default /etc/vnet/pki)
-          vnet pki issue NAME [--dir DIR] [--address IP]... [--out DIR]
-                                                 a certificate for host NAME (or an operator's console
-                                                 certificate) signed by the authority: NAME.crt, NAME.key
+    /// <summary>The exit codes of <c>vnet</c>, as <c>vnet --help</c> and docs/cli.md list them.</summary>
+    public static readonly (int Code, string Meaning)[] ExitCodeMeanings =
+    [
+        (ExitCodes.Ok, "success"),
+        (ExitCodes.Failed, "the command ran and failed (bad value, unknown link, a node down in lab inspect, a ping without answer...)"),
+        (ExitCodes.Usage, "the command line is wrong (unknown verb, command or switch, missing value); the message says which"),
+        (ExitCodes.Unreachable, "the node could not be reached"),
+        (ExitCodes.Retry, "the topology manager is moving to another node or out of reach: try again later"),
+        (130, "interrupted (Ctrl-C) during demo or experiment run"),
+    ];
+
+    private const string Description = """
+        vnet: VNet's command line. The verbs below run on this machine; anything else is a command of a
+        node's console, checked against the palettes the node sends on connect:
           vnet [-H host:port | -S socket | -L lab] [--json] PALETTE COMMAND [--switch value]...
-          vnet [-H ...]                          interactive console; `help` lists the node's palettes
-                                                 -H to a node off loopback is TLS with a client certificate:
-                                                 --pki DIR (ca.crt, NAME.crt, NAME.key; default /etc/vnet/pki
-                                                 or $VNET_PKI) --cert NAME (default console or $VNET_CERT)
-        """ + "\n" + ObservabilityCli.Usage;
+          vnet [-H ... | -S ... | -L ...]        the interactive console; `help` lists the node's palettes
+          vnet PALETTE --help, vnet PALETTE COMMAND --help
+                                                 a palette's or command's help, from the node
+        Without -H, -S or -L: the only lab that is up, else the node at 127.0.0.1:9110 ($VNET_CONSOLE).
+        """;
+
+    /// <summary>The verbs <c>vnet</c> runs itself (not console commands), as typed.</summary>
+    public static IReadOnlyList<string> LocalVerbs { get; } = [.. Root(TextWriter.Null, TextWriter.Null).Subcommands.Select(c => c.Name)];
+
+    /// <summary>The root command with every local verb; <paramref name="output"/> and <paramref name="error"/> are where they write.</summary>
+    public static Command Root(TextWriter output, TextWriter error)
+    {
+        var root = new Command("vnet", Description);
+        foreach (var option in new GlobalOptions().All) root.Options.Add(option);
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
+        root.Subcommands.Add(LabCommands.Build(output));
+        root.Subcommands.Add(ToolCommands.Demo(output));
+        root.Subcommands.Add(ToolCommands.Experiment(output, error));
+        root.Subcommands.Add(ToolCommands.Pki(output));
+        root.Subcommands.Add(ToolCommands.Metrics());
+        root.Subcommands.Add(ToolCommands.Top());
+        root.Subcommands.Add(ShellCompletion.Completion(output));
+        root.Subcommands.Add(ShellCompletion.Complete(output));
+        return root;
+    }
+
+    /// <summary>The section <c>vnet --help</c> ends with.</summary>
+    public static string ExitCodesSection() =>
+        "Exit codes:\n" + string.Join("\n", ExitCodeMeanings.Select(e => $"  {e.Code,-3} {e.Meaning}")) + "\n";
+
+    /// <summary>
+    /// True when <paramref name="args"/> are for the console (a palette command, or no verb at all):
+    /// the first word that is not a global switch (or its value) is none of the local verbs.
+    /// </summary>
+    public static bool IsConsoleLine(IReadOnlyList<string> args) => FirstWord(args) switch
+    {
+        null => !args.Any(a => a is "--help" or "-h" or "-?" or "--version"),
+        var w => !LocalVerbs.Contains(w) && w is not ("--help" or "-h" or "-?" or "--version"),
+    };
+
+    /// <summary>The first word of <paramref name="args"/> that is not a global switch or its value.</summary>
+    public static string? FirstWord(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (GlobalOptions.WithValue.Contains(args[i])) { i++; continue; }
+            if (args[i] == "--json") continue;
+            return args[i];
+        }
+        return null;
+    }
 
     /// <summary>Runs the CLI; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        if (IsConsoleLine(args)) return await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error);
+        return await InvokeAsync(Root(System.Console.Out, System.Console.Error), args, System.Console.Out, System.Console.Error);
+    }
+
+    /// <summary>Parses <paramref name="args"/> with <paramref name="root"/> and runs the verb; parse errors are usage errors (exit 2).</summary>
+    public static async Task<int> InvokeAsync(Command root, IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        // No response files: an argument starting with @ is a value, not a file to read.
+        var result = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0 && result.Action is ParseErrorAction)
+        {
+            foreach (var message in CommandLineErrors.Messages(result)) await error.WriteLineAsync($"error: {message}");
+            return ExitCodes.Usage;
+        }
         try
         {
-            return args switch
-            {
-                ["--help" or "-h"] => Print(Usage),
-                ["demo", .. var rest] => await DemoRunner.RunAsync(rest, System.Console.Out),
-                ["lab", "up", .. var rest] => await LabUp(rest),
-                ["lab", "down", .. var rest] => LabDown(rest),
-                ["lab", "exec", .. var rest] => LabExec(rest),
-                ["lab", "list"] => LabVerbs.List(System.Console.Out),
-                ["lab", "inspect", .. var rest] => LabVerbs.Inspect(rest, System.Console.Out),
-                ["lab", "pingall", .. var rest] => LabVerbs.PingAll(rest, System.Console.Out),
-                ["lab", "iperf", .. var rest] => LabVerbs.Iperf(rest, System.Console.Out),
-                ["lab", "graph", .. var rest] => LabVerbs.Graph(rest, System.Console.Out),
-                ["lab", var verb, .. var rest] when verb is "metrics" or "top" => ObservabilityCli.InLab(verb, rest),
-                ["lab", "web", .. var rest] => await ObservabilityCli.WebAsync(rest),
-                ["metrics", .. var rest] => await ObservabilityCli.MetricsAsync(rest),
-                ["top", .. var rest] => await ObservabilityCli.TopAsync(rest),
-                ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
-                ["pki", .. var rest] => Pki(rest),
-                ["experiment", .. var rest] => await ExperimentCli.RunAsync(rest, System.Console.Out, System.Console.Error),
-                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, metrics, top, web, stop, kill, start, restart, cut or heal\n" + Usage),
-                _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
-            };
+            // The verbs handle Ctrl-C themselves (a lab coming up removes what it built).
+            var exit = await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = output, Error = error });
+            if (result.Action is HelpAction && result.CommandResult.Command == root) await output.WriteAsync(ExitCodesSection());
+            return exit;
         }
         catch (NetworkFileException e)
         {
-            foreach (var p in e.Problems) await System.Console.Error.WriteLineAsync($"error: {p}");
+            foreach (var p in e.Problems) await error.WriteLineAsync($"error: {p}");
             return ExitCodes.Usage;
         }
         catch (PkiException e)
         {
-            return Fail(ExitCodes.Failed, e.Message);
+            return Fail(error, ExitCodes.Failed, e.Message);
         }
         catch (ShellException e)
         {
-            return Fail(ExitCodes.Failed, e.Message);
+            return Fail(error, ExitCodes.Failed, e.Message);
         }
         catch (CommandException e)
         {
-            return Fail(e.Exit, e.Message);
+            return Fail(error, e.Exit, e.Message);
         }
     }
 
-    private static int Print(string text)
+    private static int Fail(TextWriter error, int code, string message)
     {
-        System.Console.WriteLine(text);
-        return 0;
-    }
-
-    private static int Fail(int code, string message)
-    {
-        System.Console.Error.WriteLine($"error: {message}");
+        error.WriteLine($"error: {message}");
         return code;
-    }
-
-    private static async Task<int> LabUp(string[] args)
-    {
-        string? file = null, prefix = null;
-        var noLinks = false;
-        var noSeeds = false;
-        for (var i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--prefix" when i + 1 < args.Length: prefix = args[++i]; break;
-                case "--no-links": noLinks = true; break;
-                case "--no-seeds": noSeeds = true; break;
-                default:
-                    if (file is not null || args[i].StartsWith("--")) return Fail(ExitCodes.Usage, $"lab up: unexpected '{args[i]}'\n{Usage}");
-                    file = args[i];
-                    break;
-            }
-        }
-        if (file is null) return Fail(ExitCodes.Usage, "lab up: which lab file? (e.g. labs/two-hosts.xml)");
-        if (prefix is not null && (prefix.Length > 16 || !prefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
-            return Fail(ExitCodes.Usage, $"--prefix '{prefix}' must be at most 16 letters, digits or '-'");
-        var lab = LabFile.Load(ResolveLabFile(file));
-        using var cancel = new CancellationTokenSource();
-        System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        await new LabRunner(System.Console.Out).UpAsync(lab, new LabOptions { Prefix = prefix, CreateLinks = !noLinks, NoSeedNodes = noSeeds }, cancel.Token);
-        return 0;
     }
 
     /// <summary>A lab file by path, or by name under labs/ (two-hosts → labs/two-hosts.xml).</summary>
@@ -143,105 +146,5 @@ public static class Cli
             if (File.Exists(candidate)) return candidate;
         }
         return file;
-    }
-
-    private static int LabDown(string[] args)
-    {
-        var running = LabState.Running();
-        LabState? state;
-        if (args.Length == 0)
-        {
-            if (running.Count == 0) return Print("no lab is up");
-            if (running.Count > 1) return Fail(ExitCodes.Usage, $"several labs are up ({string.Join(", ", running.Select(r => r.Id))}): name one");
-            state = running[0];
-        }
-        else
-        {
-            var arg = args[0];
-            state = LabState.Read(arg) ?? running.FirstOrDefault(r => Path.GetFullPath(ResolveLabFile(arg)) == r.File);
-            if (state is null) return Fail(ExitCodes.Failed, $"no running lab '{arg}' (running: {(running.Count == 0 ? "none" : string.Join(", ", running.Select(r => r.Id)))})");
-        }
-        new LabRunner(System.Console.Out).Down(state);
-        return 0;
-    }
-
-    private static int LabExec(string[] args)
-    {
-        var sep = Array.IndexOf(args, "--");
-        if (sep < 1 || sep == args.Length - 1) return Fail(ExitCodes.Usage, "lab exec: usage `vnet lab exec NODE [-L ID] -- CMD...`");
-        var before = args[..sep];
-        var state = LabVerbs.SelectLab("exec", ref before);
-        if (before.Length != 1) return Fail(ExitCodes.Usage, $"lab exec: expected one node before --, got {(before.Length == 0 ? "none" : string.Join(" ", before))}");
-        var node = before[0];
-        var ns = state.Prefix + node;
-        if (!state.Namespaces.Contains(ns)) return Fail(ExitCodes.Usage, $"lab {state.Id} has no node '{node}' (nodes: {string.Join(", ", state.Namespaces.Select(n => n[state.Prefix.Length..]))})");
-        var psi = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false };
-        foreach (var a in new[] { "netns", "exec", ns }.Concat(args[(sep + 1)..])) psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        p.WaitForExit();
-        return p.ExitCode;
-    }
-
-    private static int LabHost(string verb, string[] args)
-    {
-        var state = LabVerbs.SelectLab(verb, ref args);
-        if (args.Length != 1) return Fail(ExitCodes.Usage, $"lab {verb}: usage `vnet lab {verb} HOST [-L ID]`");
-        var host = args[0];
-        if (verb == "cut")
-        {
-            LabRunner.CutHost(LabFile.Load(state.File), state, host);
-            System.Console.WriteLine($"{host} cut off the substrate (its vnetd keeps running); `vnet lab heal {host}` ends it");
-            return 0;
-        }
-        if (verb == "heal")
-        {
-            LabRunner.HealHost(state, host);
-            System.Console.WriteLine($"{host}'s substrate interfaces pass traffic again");
-            return 0;
-        }
-        if (verb is "stop" or "kill" or "restart")
-        {
-            state = LabRunner.StopHost(state, host, kill: verb == "kill");
-            System.Console.WriteLine($"vnetd of {host} {(verb == "kill" ? "killed (-9)" : "stopped")}");
-        }
-        if (verb is "start" or "restart")
-        {
-            state = LabRunner.StartHost(LabFile.Load(state.File), state, host);
-            System.Console.WriteLine($"vnetd of {host} started (pid {state.Processes.First(p => p.Name == $"vnetd-{host}").Pid}); it joins the cluster of the others");
-        }
-        return 0;
-    }
-
-    private static int Pki(string[] args)
-    {
-        if (args.Length == 0 || args[0] is not ("init" or "issue"))
-            return Fail(ExitCodes.Usage, "pki: expected `pki init [--dir DIR]` or `pki issue NAME [--dir DIR] [--address IP]...`");
-        var verb = args[0];
-        string dir = "/etc/vnet/pki", cluster = "vnet";
-        string? name = null, output = null;
-        var addresses = new List<System.Net.IPAddress>();
-        for (var i = 1; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--dir" when i + 1 < args.Length: dir = args[++i]; break;
-                case "--name" when i + 1 < args.Length && verb == "init": cluster = args[++i]; break;
-                case "--out" when i + 1 < args.Length && verb == "issue": output = args[++i]; break;
-                case "--address" when i + 1 < args.Length && verb == "issue":
-                    if (!System.Net.IPAddress.TryParse(args[++i], out var ip)) return Fail(ExitCodes.Usage, $"pki issue: --address '{args[i]}' is not an IP address");
-                    addresses.Add(ip);
-                    break;
-                case var a when verb == "issue" && name is null && !a.StartsWith('-'): name = a; break;
-                default: return Fail(ExitCodes.Usage, $"pki {verb}: unexpected '{args[i]}'");
-            }
-        }
-        if (verb == "init")
-        {
-            ClusterPki.Init(dir, cluster);
-            return Print($"cluster authority created in {dir}: ca.crt (give it to every node), ca.key (keep it off the nodes), cluster.key (give it to every node)");
-        }
-        if (name is null) return Fail(ExitCodes.Usage, "pki issue: which name? (a host name as vnet.host.name, or e.g. `console` for an operator)");
-        var crt = ClusterPki.Issue(dir, name, addresses, output);
-        return Print($"issued {crt} and {Path.ChangeExtension(crt, ".key")} (signed by {Path.Combine(dir, ClusterPki.CaCertificateFile)})");
     }
 }

@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using VNet.Actors.Commands;
 using VNet.Client;
 using VNet.Actors.Networks;
+using VNet.Host.CommandLine;
 using VNet.Host.Labs;
+using System.CommandLine;
 
 namespace VNet.Host.Console;
 
@@ -16,27 +18,9 @@ public static class ConsoleClient
     /// <summary>Runs the client; returns the exit code.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        var words = new List<string>();
-        ConsoleEndpoint? endpoint = null;
-        string? pki = null, cert = null;
-        var json = false;
         try
         {
-            for (var i = 0; i < args.Count; i++)
-            {
-                switch (args[i])
-                {
-                    // Short forms only: long switches belong to the palettes (link capture --host, ...).
-                    case "-H" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Tcp(args[++i]); break;
-                    case "-S" when i + 1 < args.Count: endpoint = ConsoleEndpoint.Unix(args[++i]); break;
-                    case "-L" when i + 1 < args.Count: endpoint = LabEndpoint(args[++i]); break;
-                    case "--json": json = true; break;
-                    // TLS credentials for a remote console: the cluster's PKI directory and the certificate's name in it.
-                    case "--pki" when i + 1 < args.Count && words.Count == 0: pki = args[++i]; break;
-                    case "--cert" when i + 1 < args.Count && words.Count == 0: cert = args[++i]; break;
-                    default: words.Add(args[i]); break;
-                }
-            }
+            var (endpoint, pki, cert, json, words) = ParseLine(args);
             endpoint ??= DefaultEndpoint();
             if (pki is not null) endpoint = endpoint with { PkiDirectory = pki };
             if (cert is not null) endpoint = endpoint with { CertificateName = cert };
@@ -49,8 +33,18 @@ public static class ConsoleClient
             {
                 throw new CommandException($"{e.Message}. No lab is up either: `vnet lab up labs/two-hosts.xml` builds one, `vnet -H host:port` names a node, `vnet --help` lists the verbs", e.Exit);
             }
+            catch (CommandException e) when (e.Exit == ExitCodes.Unreachable && words.Count > 0 && Suggestions.Closest(words[0], Cli.LocalVerbs).Count > 0)
+            {
+                // Most likely a mistyped verb, not a palette of a node that is down.
+                throw new CommandException($"unknown verb '{words[0]}'{Suggestions.DidYouMean(words[0], Cli.LocalVerbs)} (and no node to ask for its palettes: {e.Message})", ExitCodes.Usage);
+            }
             await using var _ = connection;
             if (words.Count == 0) return await new Repl(endpoint, connection, output, error).RunAsync();
+            if (!WantsHelp(words) && connection.Hello.Palettes.All(p => p.Name != words[0]))
+            {
+                var names = connection.Hello.Palettes.Select(p => p.Name).ToList();
+                throw new CommandException($"'{words[0]}' is neither a vnet verb nor a palette of {connection.Hello.Node}{Suggestions.DidYouMean(words[0], names.Concat(Cli.LocalVerbs))} (verbs: {string.Join(", ", Cli.LocalVerbs.Where(v => v != "complete"))}; palettes: {string.Join(", ", names)})", ExitCodes.Usage);
+            }
             return await RunOne(connection, words, json, output, error);
         }
         catch (CommandException e)
@@ -59,6 +53,30 @@ public static class ConsoleClient
             return e.Exit;
         }
     }
+
+    /// <summary>
+    /// The global switches (<c>-H</c>, <c>-S</c>, <c>-L/--lab</c>, <c>--json</c>, <c>--pki</c>, <c>--cert</c>)
+    /// and the words of the console command around them, read by System.CommandLine.
+    /// </summary>
+    public static (ConsoleEndpoint? Endpoint, string? Pki, string? Cert, bool Json, List<string> Words) ParseLine(IReadOnlyList<string> args)
+    {
+        var globals = new GlobalOptions();
+        var words = new Argument<string[]>("PALETTE COMMAND") { Arity = ArgumentArity.ZeroOrMore };
+        var line = new Command("vnet") { words };
+        foreach (var option in globals.All) line.Options.Add(option);
+        var result = line.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (result.Errors.Count > 0) throw new CommandException(string.Join("; ", CommandLineErrors.Messages(result)), ExitCodes.Usage);
+        var endpoint = result.GetValue(globals.Host) is { } tcp ? ConsoleEndpoint.Tcp(tcp)
+            : result.GetValue(globals.Socket) is { } unix ? ConsoleEndpoint.Unix(unix)
+            : result.GetValue(globals.Lab) is { } lab ? LabEndpoint(lab)
+            : null;
+        return (endpoint, result.GetValue(globals.Pki), result.GetValue(globals.Cert), result.GetValue(globals.Json), [.. result.GetValue(words) ?? []]);
+    }
+
+    /// <summary>The endpoint the global switches name, else the only lab that is up, else this machine's node.</summary>
+    public static ConsoleEndpoint EndpointOf(ConsoleEndpoint? named) => named ?? DefaultEndpoint();
+
+    private static bool WantsHelp(IReadOnlyList<string> words) => words[0] == "help" || words.Any(w => w is "--help" or "-h");
 
     /// <summary>The first host of a running lab.</summary>
     public static ConsoleEndpoint LabEndpoint(string lab)
@@ -85,7 +103,12 @@ public static class ConsoleClient
     {
         if (words[0] is "help" or "--help" or "-h")
         {
-            output.WriteLine(Help(connection.Hello, words.Skip(1).FirstOrDefault()));
+            output.WriteLine(words.Count == 1 ? Help(connection.Hello, null) : PaletteHelp.Write(connection.Hello, words.Skip(1).ToList()));
+            return ExitCodes.Ok;
+        }
+        if (words.Any(w => w is "--help" or "-h"))
+        {
+            output.WriteLine(PaletteHelp.Write(connection.Hello, words.TakeWhile(w => w is not ("--help" or "-h")).ToList()));
             return ExitCodes.Ok;
         }
         var request = Parse(connection.Hello.Palettes, words, json);
@@ -168,12 +191,12 @@ public static class ConsoleClient
     public static CommandRequest Parse(ImmutableArray<PaletteDefinition> palettes, IReadOnlyList<string> words, bool json)
     {
         var palette = palettes.FirstOrDefault(p => p.Name == words[0])
-            ?? throw new CommandException($"unknown palette '{words[0]}' (palettes: {string.Join(", ", palettes.Select(p => p.Name))}; try `help`)", ExitCodes.Usage);
+            ?? throw new CommandException($"unknown palette '{words[0]}'{Suggestions.DidYouMean(words[0], palettes.Select(p => p.Name))} (palettes: {string.Join(", ", palettes.Select(p => p.Name))}; try `help`)", ExitCodes.Usage);
         if (palette.DefaultCommand is { } implied && (words.Count < 2 || words[1].StartsWith("--", StringComparison.Ordinal)))
             words = [words[0], implied, .. words.Skip(1)]; // `vnet hosts`, `vnet discover --want 2`
         if (words.Count < 2) throw new CommandException($"{palette.Name}: which command? ({string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
         var command = palette.Commands.FirstOrDefault(c => c.Name == words[1])
-            ?? throw new CommandException($"unknown command '{palette.Name} {words[1]}' (commands: {string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
+            ?? throw new CommandException($"unknown command '{palette.Name} {words[1]}'{Suggestions.DidYouMean(words[1], palette.Commands.Select(c => c.Name))} (commands: {string.Join(", ", palette.Commands.Select(c => c.Name))})", ExitCodes.Usage);
         var args = ImmutableDictionary.CreateBuilder<string, string>();
         for (var i = 2; i < words.Count; i++)
         {
@@ -183,7 +206,7 @@ public static class ConsoleClient
             string? inline = null;
             if (name.Contains('=')) { inline = name[(name.IndexOf('=') + 1)..]; name = name[..name.IndexOf('=')]; }
             var sw = command.Switches.FirstOrDefault(s => s.Name == name)
-                ?? throw new CommandException($"{palette.Name} {command.Name}: unknown switch --{name} (switches: {string.Join(", ", command.Switches.Select(s => "--" + s.Name)).NullIfEmpty() ?? "none"})", ExitCodes.Usage);
+                ?? throw new CommandException($"{palette.Name} {command.Name}: unknown switch --{name}{Suggestions.DidYouMean("--" + name, command.Switches.Select(s => "--" + s.Name))} (switches: {string.Join(", ", command.Switches.Select(s => "--" + s.Name)).NullIfEmpty() ?? "none"})", ExitCodes.Usage);
             if (sw.IsFlag) { args[name] = inline ?? "true"; continue; }
             if (inline is null && (i + 1 >= words.Count || words[i + 1].StartsWith("--")))
                 throw new CommandException($"{palette.Name} {command.Name}: --{name} needs a value ({sw.Description})", ExitCodes.Usage);

@@ -17,42 +17,19 @@ public static class DemoRunner
     /// <summary>The demo's namespace prefix (never the same as tests or benchmarks).</summary>
     public const string Prefix = "vn-demo-";
 
-    /// <summary>What <c>vnet demo --help</c> prints.</summary>
-    public const string Usage = """
-        usage: ./vnet demo [--seconds N] [--prefix P]
-          Builds labs/two-hosts (two vnetd hosts behind a router, one VM each), shows the cluster and the
-          link with its negotiated protocol number, measures ping and iperf3 TCP VM to VM through the link
-          and host to host beside it, prints the results and tears everything down (also on Ctrl-C).
-          --seconds N   length of each iperf3 run (default 5, at most 60)
-          --prefix P    namespace prefix (default vn-demo-), so two demos can run side by side
+    /// <summary>What the demo does, for <c>vnet demo --help</c>.</summary>
+    public const string Description = """
+        Builds labs/two-hosts (two vnetd hosts behind a router, one VM each), shows the cluster and the
+        link with its negotiated protocol number, measures ping and iperf3 TCP VM to VM through the link
+        and host to host beside it, prints the results and tears everything down (also on Ctrl-C).
         """;
 
-    /// <summary>Runs the demo.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    /// <summary>
+    /// Runs the demo: <paramref name="seconds"/> per iperf3 run, namespaces named with
+    /// <paramref name="prefix"/> (checked by the command line: lowercase letters, digits, '-', ending in '-').
+    /// </summary>
+    public static async Task<int> RunAsync(double seconds, string prefix, TextWriter output)
     {
-        var seconds = 5.0;
-        var prefix = Prefix;
-        for (var i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "--help" or "-h":
-                    output.WriteLine(Usage);
-                    return 0;
-                case "--seconds" when i + 1 < args.Length:
-                    if (!double.TryParse(args[++i], NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) || seconds is <= 0 or > 60)
-                        throw new CommandException($"demo: --seconds '{args[i]}' is not a number of seconds in 0-60", ExitCodes.Usage);
-                    break;
-                case "--prefix" when i + 1 < args.Length:
-                    prefix = args[++i];
-                    if (prefix.Length is 0 or > 12 || !prefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
-                        throw new CommandException($"demo: --prefix '{prefix}' must be 1-12 lowercase letters, digits or '-'", ExitCodes.Usage);
-                    if (!prefix.EndsWith('-')) prefix += "-";
-                    break;
-                default:
-                    throw new CommandException($"demo: unexpected '{args[i]}'\n{Usage}", ExitCodes.Usage);
-            }
-        }
         var lab = LabFile.Load(Cli.ResolveLabFile("two-hosts"));
         var runner = new LabRunner(output);
         using var cancel = new CancellationTokenSource();

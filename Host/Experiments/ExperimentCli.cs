@@ -6,43 +6,25 @@ using VNet.Host.Labs;
 
 namespace VNet.Host.Experiments;
 
-/// <summary><c>vnet experiment check FILE</c> and <c>vnet experiment run FILE [-L LAB | --lab-file FILE] [--out DIR] [--prefix P]</c>.</summary>
+/// <summary>The verbs <c>vnet experiment check</c> and <c>vnet experiment run</c>.</summary>
 public static class ExperimentCli
 {
-    /// <summary>The usage lines of the verb.</summary>
-    public const string Usage = """
-          vnet experiment check FILE             check an experiment file (schema, units, times, commands, VMs of its lab)
-          vnet experiment run FILE [-L LAB | --lab-file LAB.xml] [--out DIR] [--prefix P]
-                                                 run it: brings its lab up (or uses a running one), runs the
-                                                 timeline and measurements, writes CSV, manifest.json, summary.md
-                                                 and PNG plots to DIR (default results/NAME-TIME); Ctrl-C stops
-                                                 and still writes what was measured
-        """;
-
-    /// <summary>Runs the verb; returns the exit code. Problems of the file are thrown as <see cref="NetworkFileException"/>.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    /// <summary><c>experiment check FILE</c>: the file's schema, units, times, commands and (when it names one) its lab's VMs.</summary>
+    public static int Check(string file, TextWriter output)
     {
-        if (args is ["check", var file])
-        {
-            var experiment = ExperimentFile.Load(file);
-            output.WriteLine($"{file}: ok — experiment {experiment.Name}, {experiment.Runs.Length} run(s) of {ExperimentUnits.Format(experiment.Runs[0].Length)}"
-                + $" ({ExperimentUnits.Format(experiment.Length)} of measuring), {experiment.Runs[0].Steps.Length} step(s), {experiment.Runs[0].Measurements.Length} measurement(s) per run"
-                + (experiment.Target.LabFile is null ? "; runs on a running lab (-L LAB): its VMs and hosts are checked then" : $"; lab {experiment.Target.LabFile}"));
-            return ExitCodes.Ok;
-        }
-        if (args is not ["run", var path, .. var rest]) { error.WriteLine("error: experiment: expected `check FILE` or `run FILE ...`\n" + Usage); return ExitCodes.Usage; }
-        string? labId = null, labFile = null, outDir = null, prefix = null;
-        for (var i = 0; i < rest.Length; i++)
-        {
-            switch (rest[i])
-            {
-                case "-L" when i + 1 < rest.Length: labId = rest[++i]; break;
-                case "--lab-file" when i + 1 < rest.Length: labFile = rest[++i]; break;
-                case "--out" when i + 1 < rest.Length: outDir = rest[++i]; break;
-                case "--prefix" when i + 1 < rest.Length: prefix = rest[++i]; break;
-                default: error.WriteLine($"error: experiment run: unexpected '{rest[i]}'\n{Usage}"); return ExitCodes.Usage;
-            }
-        }
+        var experiment = ExperimentFile.Load(file);
+        output.WriteLine($"{file}: ok — experiment {experiment.Name}, {experiment.Runs.Length} run(s) of {ExperimentUnits.Format(experiment.Runs[0].Length)}"
+            + $" ({ExperimentUnits.Format(experiment.Length)} of measuring), {experiment.Runs[0].Steps.Length} step(s), {experiment.Runs[0].Measurements.Length} measurement(s) per run"
+            + (experiment.Target.LabFile is null ? "; runs on a running lab (-L LAB): its VMs and hosts are checked then" : $"; lab {experiment.Target.LabFile}"));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// <c>experiment run FILE [-L LAB | --lab-file FILE] [--out DIR] [--prefix P]</c>; returns the exit
+    /// code. Problems of the file are thrown as <see cref="NetworkFileException"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(string path, string? labId, string? labFile, string? outDir, string? prefix, TextWriter output, TextWriter error)
+    {
         if (labId is not null && labFile is not null) { error.WriteLine("error: experiment run: -L and --lab-file exclude each other"); return ExitCodes.Usage; }
         if (prefix is not null && (prefix.Length > 8 || !prefix.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
         {

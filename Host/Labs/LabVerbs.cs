@@ -9,30 +9,16 @@ namespace VNet.Host.Labs;
 
 /// <summary>
 /// The lab verbs that look at a running lab: <c>list</c>, <c>inspect</c>, <c>pingall</c>, <c>iperf</c>,
-/// <c>graph</c>, and the one way every lab verb names its lab (<c>-L ID</c> or <c>--lab ID</c>).
+/// <c>graph</c>, and the one way every lab verb finds its lab (<c>-L ID</c> or <c>--lab ID</c>, or the only one up).
 /// </summary>
 public static class LabVerbs
 {
     /// <summary>
-    /// Takes <c>-L ID</c> / <c>--lab ID</c> out of <paramref name="args"/>: the lab it names, or the only
-    /// running lab when none is named. Throws a usage error that says which labs run otherwise.
+    /// The lab <paramref name="id"/> names (<c>-L ID</c> / <c>--lab ID</c>), or the only running lab when
+    /// none is named. Throws an error that says which labs run otherwise.
     /// </summary>
-    public static LabState SelectLab(string verb, ref string[] args)
+    public static LabState SelectLab(string verb, string? id)
     {
-        string? id = null;
-        var rest = new List<string>();
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (args[i] is "-L" or "--lab")
-            {
-                if (i + 1 >= args.Length || args[i + 1].StartsWith('-'))
-                    throw new CommandException($"lab {verb}: {args[i]} needs a lab id ({Running()})", ExitCodes.Usage);
-                id = args[++i];
-            }
-            else if (args[i] == "--") { rest.AddRange(args[i..]); break; }
-            else rest.Add(args[i]);
-        }
-        args = [.. rest];
         var running = LabState.Running();
         if (id is not null)
             return LabState.Read(id) ?? throw new CommandException($"lab {verb}: no running lab '{id}' ({Running()})");
@@ -68,10 +54,8 @@ public static class LabVerbs
     }
 
     /// <summary><c>lab inspect [-L ID] [--json]</c>: every node with its namespace, process, liveness, addresses and links.</summary>
-    public static int Inspect(string[] args, TextWriter output)
+    public static int Inspect(LabState state, bool json, TextWriter output)
     {
-        var state = SelectLab("inspect", ref args);
-        var json = Switches("inspect", args, flags: ["--json"]).ContainsKey("--json");
         var lab = LabFile.Load(state.File);
         var nodes = LabInspect.Nodes(lab, state, new SystemLabProbe());
         if (json)
@@ -87,11 +71,8 @@ public static class LabVerbs
     }
 
     /// <summary><c>lab pingall [-L ID] [--count N]</c>: every VM pings every other VM of its subnet; exit 1 when a pair gets no answer.</summary>
-    public static int PingAll(string[] args, TextWriter output)
+    public static int PingAll(LabState state, int count, TextWriter output)
     {
-        var state = SelectLab("pingall", ref args);
-        var switches = Switches("pingall", args, values: ["--count"]);
-        var count = switches.TryGetValue("--count", out var c) ? ParseInt("pingall", "--count", c, 1, 100) : 3;
         var lab = LabFile.Load(state.File);
         var pairs = LabInspect.PingPairs(lab).ToList();
         if (pairs.Count == 0) { output.WriteLine($"lab {state.Id}: no two VMs share a subnet with addresses; nothing to ping"); return 0; }
@@ -110,18 +91,15 @@ public static class LabVerbs
     }
 
     /// <summary><c>lab iperf VM VM [-L ID] [--seconds N] [--udp RATE]</c>: iperf3 from the first VM to the second.</summary>
-    public static int Iperf(string[] args, TextWriter output)
+    public static int Iperf(LabState state, string from, string to, int seconds, string? udpRate, TextWriter output)
     {
-        var state = SelectLab("iperf", ref args);
-        var switches = Switches("iperf", args, values: ["--seconds", "--udp"], positional: 2);
         var lab = LabFile.Load(state.File);
-        var client = Vm(lab, switches["0"]);
-        var server = Vm(lab, switches["1"]);
+        var client = Vm(lab, from);
+        var server = Vm(lab, to);
         if (server.Address is null) throw new CommandException($"lab iperf: VM {server.Name} has no address in {state.File}", ExitCodes.Usage);
-        var seconds = switches.TryGetValue("--seconds", out var s) ? ParseInt("iperf", "--seconds", s, 1, 3600) : 5;
         long? udp = null;
-        if (switches.TryGetValue("--udp", out var rate))
-            udp = Units.TryParseBitRate(rate, out var bits) && bits > 0 ? bits : throw new CommandException($"lab iperf: --udp '{rate}' is not a rate such as 100M", ExitCodes.Usage);
+        if (udpRate is not null)
+            udp = Units.TryParseBitRate(udpRate, out var bits) && bits > 0 ? bits : throw new CommandException($"lab iperf: --udp '{udpRate}' is not a rate such as 100M", ExitCodes.Usage);
         output.WriteLine($"iperf3 {(udp is null ? "TCP" : $"UDP at {Units.FormatBitRate(udp.Value)}")} {client.Name} -> {server.Name} ({server.Address}) for {seconds} s ...");
         var r = Measurements.Iperf(state.Prefix + server.Name, state.Prefix + client.Name, server.Address.ToString(), seconds, udp, logDirectory: state.Directory);
         var row = udp is null
@@ -132,52 +110,19 @@ public static class LabVerbs
         return 0;
     }
 
-    /// <summary><c>lab graph [FILE | -L ID] [--format dot|mermaid]</c>: the lab as a graph, on standard output.</summary>
-    public static int Graph(string[] args, TextWriter output)
+    /// <summary>
+    /// <c>lab graph [FILE | -L ID] [--format dot|mermaid]</c>: the lab as a graph, on standard output.
+    /// A lab file needs no running lab; without one, the lab <paramref name="labId"/> names (or the only one up).
+    /// </summary>
+    public static int Graph(string? file, string? labId, string format, TextWriter output)
     {
-        // A lab file needs no running lab; -L (or nothing) draws the lab that is up.
-        var named = args.Any(a => a is "-L" or "--lab");
-        var state = named ? SelectLab("graph", ref args) : null;
-        var switches = Switches("graph", args, values: ["--format"], positional: -1);
-        var file = state?.File ?? (switches.TryGetValue("0", out var f) ? Cli.ResolveLabFile(f) : SelectLab("graph", ref args).File);
-        var format = switches.GetValueOrDefault("--format", "dot");
-        if (!LabGraph.Formats.Contains(format)) throw new CommandException($"lab graph: --format '{format}' must be {string.Join(" or ", LabGraph.Formats)}", ExitCodes.Usage);
-        var lab = LabFile.Load(file);
+        if (file is not null && labId is not null) throw new CommandException("lab graph: give a lab file or -L ID, not both", ExitCodes.Usage);
+        var path = file is not null ? Cli.ResolveLabFile(file) : SelectLab("graph", labId).File;
+        var lab = LabFile.Load(path);
         output.Write(format == "dot" ? LabGraph.Dot(lab) : LabGraph.Mermaid(lab));
         return 0;
     }
 
     private static LabVm Vm(LabDefinition lab, string name) =>
         lab.Vms.FirstOrDefault(v => v.Name == name) ?? throw new CommandException($"lab has no VM '{name}' (VMs: {string.Join(", ", lab.Vms.Select(v => v.Name))})", ExitCodes.Usage);
-
-    private static int ParseInt(string verb, string name, string text, int min, int max) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
-            ? v
-            : throw new CommandException($"lab {verb}: {name} '{text}' is not a whole number in {min}-{max}", ExitCodes.Usage);
-
-    /// <summary>
-    /// Reads switches: <paramref name="flags"/> alone, <paramref name="values"/> with a value; positional
-    /// words are returned under "0", "1"… — exactly <paramref name="positional"/> of them (-1: at most one).
-    /// Anything else is a usage error that names it.
-    /// </summary>
-    private static Dictionary<string, string> Switches(string verb, string[] args, string[]? flags = null, string[]? values = null, int positional = 0)
-    {
-        var found = new Dictionary<string, string>();
-        var words = 0;
-        for (var i = 0; i < args.Length; i++)
-        {
-            var a = args[i];
-            if (flags?.Contains(a) == true) found[a] = "";
-            else if (values?.Contains(a) == true)
-            {
-                if (i + 1 >= args.Length) throw new CommandException($"lab {verb}: {a} needs a value", ExitCodes.Usage);
-                found[a] = args[++i];
-            }
-            else if (a.StartsWith('-')) throw new CommandException($"lab {verb}: unknown switch '{a}' (switches: {string.Join(", ", (flags ?? []).Concat(values ?? []).Append("-L ID"))})", ExitCodes.Usage);
-            else if (positional == -1 && words == 0 || words < positional) found[(words++).ToString(CultureInfo.InvariantCulture)] = a;
-            else throw new CommandException($"lab {verb}: unexpected '{a}'", ExitCodes.Usage);
-        }
-        if (positional > 0 && words < positional) throw new CommandException($"lab {verb}: expected {positional} name(s), got {words}", ExitCodes.Usage);
-        return found;
-    }
 }

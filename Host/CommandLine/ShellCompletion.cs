@@ -1,0 +1,171 @@
+using System.CommandLine;
+using System.CommandLine.Completions;
+using VNet.Client;
+using VNet.Host.Console;
+using VNet.Host.Labs;
+
+namespace VNet.Host.CommandLine;
+
+/// <summary>
+/// Shell completion. <c>vnet completion bash|zsh</c> prints a script that, at every Tab, calls back
+/// <c>vnet complete -- WORDS…</c> (the way dotnet-suggest works): the words typed so far, the last
+/// one being completed. The answer comes from the command tree itself — verbs, subcommands,
+/// switches, their fixed values and running lab ids — and, for a console command, from the
+/// palettes of the node when one is reachable, so it always matches what the node offers.
+/// </summary>
+public static class ShellCompletion
+{
+    /// <summary>How long a completion waits for the node's palettes before answering without them.</summary>
+    public static readonly TimeSpan NodeTimeout = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>The shells a script is printed for.</summary>
+    public static readonly string[] Shells = ["bash", "zsh"];
+
+    /// <summary><c>completion bash|zsh</c>.</summary>
+    public static Command Completion(TextWriter output)
+    {
+        var shell = new Argument<string>("SHELL") { Description = "bash or zsh" };
+        shell.AcceptOnlyFromAmong(Shells);
+        var command = new Command("completion", """
+            print a shell completion script: `source <(vnet completion bash)` (in ~/.bashrc to keep it),
+            or `source <(vnet completion zsh)`; it completes verbs, switches, lab ids and the node's palette commands
+            """) { shell };
+        command.SetAction(r =>
+        {
+            output.Write(Script(r.GetValue(shell)!, Environment.ProcessPath ?? "vnet"));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary><c>complete -- WORDS…</c>: the completions of the last word, one a line (hidden: the scripts call it).</summary>
+    public static Command Complete(TextWriter output)
+    {
+        var words = new Argument<string[]>("WORDS") { Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("complete", "the completions of the last of WORDS (what the completion scripts call)") { words };
+        command.Hidden = true;
+        command.SetAction(async (r, cancel) =>
+        {
+            var typed = r.GetValue(words) ?? [];
+            foreach (var c in await CompleteAsync(typed.Length == 0 ? [""] : typed, cancel)) await output.WriteLineAsync(c);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The script for <paramref name="shell"/>, calling <paramref name="binary"/> back.</summary>
+    public static string Script(string shell, string binary)
+    {
+        var quoted = "'" + binary.Replace("'", "'\\''") + "'";
+        return shell switch
+        {
+            "bash" => $$"""
+                # bash completion for vnet (printed by `vnet completion bash`)
+                _vnet() {
+                    local IFS=$'\n'
+                    COMPREPLY=($({{quoted}} complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+                }
+                complete -o default -F _vnet vnet ./vnet
+
+                """,
+            _ => $$"""
+                #compdef vnet
+                # zsh completion for vnet (printed by `vnet completion zsh`)
+                _vnet() {
+                    local -a reply
+                    reply=("${(@f)$({{quoted}} complete -- "${(@)words[2,CURRENT]}" 2>/dev/null)}")
+                    compadd -Q -- "${reply[@]}"
+                }
+                compdef _vnet vnet ./vnet
+
+                """,
+        };
+    }
+
+    /// <summary>
+    /// The completions of the last of <paramref name="words"/> (the words after <c>vnet</c>; the last
+    /// may be empty: a new word), sorted.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> CompleteAsync(IReadOnlyList<string> words, CancellationToken cancel = default)
+    {
+        var current = words[^1];
+        var before = words.Take(words.Count - 1).ToList();
+        if (before.Count > 0 && before[^1] is "-L" or "--lab") return Matching(LabState.Running().Select(s => s.Id), current);
+        if (before.Count > 0 && before[^1] is "-H" or "-S" or "--pki" or "--cert") return [];
+        var root = Cli.Root(TextWriter.Null, TextWriter.Null);
+        var first = Cli.FirstWord(before);
+        if (first is not null && Cli.LocalVerbs.Contains(first)) return Local(root, before, current);
+        var palettes = await PalettesAsync(before, cancel);
+        if (first is null)
+            return Matching(Cli.LocalVerbs.Where(v => v != "complete").Concat(palettes.Select(p => p.Name))
+                .Concat(current.StartsWith('-') ? root.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)) : []), current);
+        var context = string.Join(" ", WithoutGlobals(before).Select(w => w.Contains(' ') ? $"\"{w}\"" : w));
+        return PaletteCompletion.Complete(palettes, context + " ", current).ToList();
+    }
+
+    /// <summary>Completions of a local verb's line: walks the command tree along the words typed.</summary>
+    public static IReadOnlyList<string> Local(Command root, IReadOnlyList<string> before, string current)
+    {
+        var at = root;
+        Option? pending = null;
+        foreach (var word in before)
+        {
+            if (word == "--") return []; // a command for another program (lab exec): the shell completes files
+            if (pending is not null) { pending = null; continue; }
+            var option = Options(at).FirstOrDefault(o => o.Name == word || o.Aliases.Contains(word));
+            if (option is not null)
+            {
+                if (option.ValueType != typeof(bool)) pending = option;
+                continue;
+            }
+            if (at.Subcommands.FirstOrDefault(c => c.Name == word) is { } sub) at = sub;
+        }
+        if (pending is not null)
+            return pending.Name == "--lab"
+                ? Matching(LabState.Running().Select(s => s.Id), current)
+                : Matching(pending.GetCompletions(CompletionContext.Empty).Select(c => c.Label), current);
+        var candidates = at.Subcommands.Where(c => !c.Hidden).Select(c => c.Name)
+            .Concat(at.Arguments.SelectMany(a => a.GetCompletions(CompletionContext.Empty).Select(c => c.Label)));
+        if (current.StartsWith('-'))
+            candidates = candidates.Concat(Options(at).Where(o => !o.Hidden && !before.Contains(o.Name)).SelectMany(o => o.Aliases.Prepend(o.Name)));
+        return Matching(candidates, current);
+    }
+
+    private static IEnumerable<Option> Options(Command command)
+    {
+        // The recursive options of the parents (--help) are found on the command itself as well.
+        var own = command.Options.ToList();
+        return own.Concat(own.Any(o => o.Name == "--help") ? [] : [new System.CommandLine.Help.HelpOption()]);
+    }
+
+    private static List<string> Matching(IEnumerable<string> candidates, string current) =>
+        [.. candidates.Where(c => c.StartsWith(current, StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal)];
+
+    private static IEnumerable<string> WithoutGlobals(IReadOnlyList<string> words)
+    {
+        for (var i = 0; i < words.Count; i++)
+        {
+            if (GlobalOptions.WithValue.Contains(words[i])) { i++; continue; }
+            if (words[i] == "--json") continue;
+            yield return words[i];
+        }
+    }
+
+    /// <summary>The palettes of the node the words name (or the default one), or none when it does not answer in time.</summary>
+    private static async Task<System.Collections.Immutable.ImmutableArray<PaletteDefinition>> PalettesAsync(IReadOnlyList<string> before, CancellationToken cancel)
+    {
+        try
+        {
+            var (named, pki, cert, _, _) = ConsoleClient.ParseLine(before);
+            var endpoint = ConsoleClient.EndpointOf(named);
+            if (pki is not null) endpoint = endpoint with { PkiDirectory = pki };
+            if (cert is not null) endpoint = endpoint with { CertificateName = cert };
+            await using var connection = await ConsoleConnection.ConnectAsync(endpoint, NodeTimeout, cancel, ConsolePki.AuthenticateAsync);
+            return connection.Hello.Palettes;
+        }
+        catch (Exception e) when (e is CommandException or IOException or UnauthorizedAccessException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            return [];
+        }
+    }
+}

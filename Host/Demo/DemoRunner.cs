@@ -72,13 +72,13 @@ public static class DemoRunner
                 await Show(console, "link", "stats", output, cancel.Token);
             }
             output.WriteLine();
-            output.WriteLine(TableRenderer.Render(new ConsoleLine.Table("demo results", ["measurement", "value"],
+            TableRenderer.WriteTable(new ConsoleLine.Table("demo results", ["measurement", "value"],
             [
                 ["ping vm1->vm2 (avg / mdev)", $"{ping.AvgMs:0.000} / {ping.MdevMs:0.000} ms, {ping.Received}/{ping.Sent} answered"],
                 ["iperf3 TCP vm1->vm2 through the link", $"{tcp.ReceivedBitsPerSecond / 1e6:0} Mbit/s ({tcp.Retransmits} retransmits)"],
                 ["iperf3 TCP h1->h2 on the substrate", $"{substrate.ReceivedBitsPerSecond / 1e6:0} Mbit/s"],
                 ["link / substrate", $"{tcp.ReceivedBitsPerSecond / substrate.ReceivedBitsPerSecond:0.000}"],
-            ])));
+            ]), output);
             if (tcp.ReceivedBitsPerSecond <= 0) throw new ShellException("iperf3 moved no data through the link");
             return 0;
         }

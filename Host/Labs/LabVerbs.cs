@@ -45,9 +45,9 @@ public static class LabVerbs
         var stale = all.Except(live).ToList();
         if (live.Count == 0) output.WriteLine("no lab is up");
         else
-            output.WriteLine(TableRenderer.Render(new ConsoleLine.Table(null, ["id", "lab", "hosts", "vnetd up", "file"],
+            TableRenderer.WriteTable(new ConsoleLine.Table(null, ["id", "lab", "hosts", "vnetd up", "file"],
                 [.. live.Select(s => ImmutableArray.Create(s.Id, s.Name, string.Join(",", s.Hosts.Select(h => h.Name)),
-                    $"{s.Hosts.Count(h => s.Processes.FirstOrDefault(p => p.Name == $"vnetd-{h.Name}") is { } p && probe.Alive(p.Pid))}/{s.Hosts.Length}", s.File))])));
+                    $"{s.Hosts.Count(h => s.Processes.FirstOrDefault(p => p.Name == $"vnetd-{h.Name}") is { } p && probe.Alive(p.Pid))}/{s.Hosts.Length}", s.File))]), output);
         if (stale.Count > 0)
             output.WriteLine($"({stale.Count} lab state(s) without namespaces under {Path.Combine(LabState.RunRoot, "labs")}: {string.Join(", ", stale.Select(s => s.Id))}; `vnet lab down ID` removes them)");
         return 0;
@@ -63,9 +63,9 @@ public static class LabVerbs
             output.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { lab = state.Id, name = state.Name, prefix = state.Prefix, file = state.File, nodes }, ConsoleLine.DataOptions));
             return 0;
         }
-        output.WriteLine(TableRenderer.Render(new ConsoleLine.Table($"lab {state.Id} ({state.Name}, {state.File})", ["node", "kind", "namespace", "pid", "alive", "addresses", "links"],
+        TableRenderer.WriteTable(new ConsoleLine.Table($"lab {state.Id} ({state.Name}, {state.File})", ["node", "kind", "namespace", "pid", "alive", "addresses", "links"],
             [.. nodes.Select(n => ImmutableArray.Create(n.Node, n.Kind, n.Namespace, n.Pid?.ToString(CultureInfo.InvariantCulture) ?? "-", n.Alive ? "yes" : "NO",
-                n.Addresses.IsEmpty ? "-" : string.Join(", ", n.Addresses), n.Links.IsEmpty ? "-" : string.Join(",", n.Links)))])));
+                n.Addresses.IsEmpty ? "-" : string.Join(", ", n.Addresses), n.Links.IsEmpty ? "-" : string.Join(",", n.Links)))]), output);
         foreach (var h in state.Hosts) output.WriteLine($"console of {h.Name}: vnet -S {h.Socket} PALETTE COMMAND");
         return nodes.All(n => n.Alive) ? 0 : ExitCodes.Failed;
     }
@@ -85,7 +85,7 @@ public static class LabVerbs
             var link = lab.Network.Links.FirstOrDefault(l => l.Vms.Contains(from.Name) && l.Vms.Contains(to.Name))?.Id ?? "-";
             rows.Add([from.Name, to.Name, to.Address.ToString(), link, $"{r.Received}/{r.Sent}", r.Received == 0 ? "-" : r.AvgMs.ToString("0.000", CultureInfo.InvariantCulture)]);
         }
-        output.WriteLine(TableRenderer.Render(new ConsoleLine.Table(null, ["from", "to", "address", "link", "replies", "avg ms"], [.. rows])));
+        TableRenderer.WriteTable(new ConsoleLine.Table(null, ["from", "to", "address", "link", "replies", "avg ms"], [.. rows]), output);
         output.WriteLine(failed == 0 ? $"{pairs.Count} pair(s), every one answered" : $"{pairs.Count} pair(s), {failed} without an answer");
         return failed == 0 ? 0 : ExitCodes.Failed;
     }
@@ -106,7 +106,7 @@ public static class LabVerbs
             ? ImmutableArray.Create(client.Name, server.Name, Units.FormatBitRate((long)r.SentBitsPerSecond), Units.FormatBitRate((long)r.ReceivedBitsPerSecond), r.Retransmits.ToString(CultureInfo.InvariantCulture), "-", "-")
             : ImmutableArray.Create(client.Name, server.Name, Units.FormatBitRate((long)r.SentBitsPerSecond), Units.FormatBitRate((long)r.ReceivedBitsPerSecond), "-",
                 r.LostPercent.ToString("0.00", CultureInfo.InvariantCulture), r.JitterMs.ToString("0.000", CultureInfo.InvariantCulture));
-        output.WriteLine(TableRenderer.Render(new ConsoleLine.Table(null, ["from", "to", "sent bit/s", "received bit/s", "retransmits", "loss %", "jitter ms"], [row])));
+        TableRenderer.WriteTable(new ConsoleLine.Table(null, ["from", "to", "sent bit/s", "received bit/s", "retransmits", "loss %", "jitter ms"], [row]), output);
         return 0;
     }
 

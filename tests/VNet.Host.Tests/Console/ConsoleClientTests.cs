@@ -47,13 +47,6 @@ public class ConsoleClientTests
     }
 
     [Fact]
-    public void Tables_are_aligned_with_a_header_rule()
-    {
-        var text = TableRenderer.Render(new ConsoleLine.Table("t", ["id", "status"], [["l1", "established"], ["long-id", "down"]]));
-        Assert.Equal("t\nID       STATUS\n-------  -----------\nl1       established\nlong-id  down", text.Replace("\r", ""));
-    }
-
-    [Fact]
     public void Console_lines_survive_the_wire()
     {
         ConsoleLine line = new ConsoleLine.End(2, "bad");

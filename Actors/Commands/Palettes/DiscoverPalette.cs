@@ -1,3 +1,4 @@
+using VNet.Capture.Inventory;
 using System.Collections.Immutable;
 using System.Globalization;
 using VNet.Client;
@@ -93,7 +94,7 @@ public sealed class DiscoverPalette(CommandDispatcher dispatcher) : Palette(disp
         }
     }
 
-    private static string Load(double load) => load.ToString("G4", CultureInfo.InvariantCulture);
+    private static string Load(double load) => LoadMetric.Format(load);
 
     private static string Describe(HostInfo h) =>
         $"{h.SubstrateAddress}, {h.Interfaces.Length} interface(s), {h.Vms.Length} VM(s){(h.Vms.IsDefaultOrEmpty ? "" : " " + string.Join(",", h.Vms.Select(v => v.Name)))}, load {Load(h.Load)}";

@@ -1,3 +1,4 @@
+using VNet.Capture.Inventory;
 using System.Collections.Immutable;
 using System.Globalization;
 using VNet.Client;
@@ -31,7 +32,7 @@ public sealed class HostPalette(CommandDispatcher dispatcher) : Palette(dispatch
         {
             case HostDescribed { Info: var info } when r.Command == "show":
                 await sink.EmitAsync(new ConsoleLine.Table($"host {info.Name}", ["name", "address", "node", "vms", "load"],
-                    [[info.Name, info.SubstrateAddress, info.NodeAddress ?? "", string.Join(", ", info.Vms.Select(v => v.Name)), info.Load.ToString("G4", CultureInfo.InvariantCulture)]]));
+                    [[info.Name, info.SubstrateAddress, info.NodeAddress ?? "", string.Join(", ", info.Vms.Select(v => v.Name)), LoadMetric.Format(info.Load)]]));
                 break;
             case HostDescribed { Info: var info }:
                 await InterfacesAsync(sink, $"interfaces of {info.Name}", info);

@@ -1,3 +1,4 @@
+using VNet.Capture.Inventory;
 using System.Collections.Immutable;
 using System.Globalization;
 using VNet.Client;
@@ -32,7 +33,7 @@ public sealed class HostsPalette(CommandDispatcher dispatcher) : Palette(dispatc
         if (r.Optional("host") is not null && list.Hosts is [var entry])
         {
             var info = entry.Info;
-            await HostPalette.InterfacesAsync(sink, $"host {info.Name} ({Status(entry.Status)}, node {info.NodeAddress ?? "?"}, load {info.Load.ToString("G4", CultureInfo.InvariantCulture)})", info);
+            await HostPalette.InterfacesAsync(sink, $"host {info.Name} ({Status(entry.Status)}, node {info.NodeAddress ?? "?"}, load {LoadMetric.Format(info.Load)})", info);
             await HostPalette.VmsAsync(sink, info);
             return;
         }
@@ -41,7 +42,7 @@ public sealed class HostsPalette(CommandDispatcher dispatcher) : Palette(dispatc
             [.. list.Hosts.Select(h => ImmutableArray.Create(
                 h.Info.Name, Status(h.Status), h.Info.SubstrateAddress, h.Info.NodeAddress ?? "-",
                 h.Info.Vms.IsDefaultOrEmpty ? "-" : string.Join(", ", h.Info.Vms.Select(v => v.Name)),
-                h.Info.Load.ToString("G4", CultureInfo.InvariantCulture), h.Links.ToString(CultureInfo.InvariantCulture),
+                LoadMetric.Format(h.Info.Load), h.Links.ToString(CultureInfo.InvariantCulture),
                 h.Ttl?.ToString(CultureInfo.InvariantCulture) ?? "-"))]));
     }
 }

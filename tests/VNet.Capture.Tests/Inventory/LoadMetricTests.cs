@@ -81,4 +81,22 @@ public class LoadMetricTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => LoadMetric.Compute(new LoadSample(-1, 1, 1, 1, 0)));
     }
+
+    [Theory]
+    [InlineData(8.397e-12, "0.00860 VM/(GiB·GHz²)")] // what a lab host showed as 8.397E-12
+    [InlineData(0.0, "0 VM/(GiB·GHz²)")]
+    [InlineData(4.63e-9, "4.74 VM/(GiB·GHz²)")]
+    [InlineData(1e6, "1.02e+15 VM/(GiB·GHz²)")] // a saturated host: N_vm / δ
+    public void Load_is_shown_in_GiB_and_GHz_with_three_significant_digits(double load, string expected)
+    {
+        Assert.Equal(expected, LoadMetric.Format(load));
+    }
+
+    [Fact]
+    public void The_shown_load_of_an_idle_host_with_one_vm_is_near_its_paper_value()
+    {
+        // 24 GiB free, 2 × 2100 MHz idle, one VM: 1 / (24 × 2.1 × 4.2) VM/(GiB·GHz²).
+        var load = LoadMetric.Compute(new LoadSample(1, 24 * 1024, 2100, 2, 0));
+        Assert.Equal((1 / (24 * 2.1 * 4.2)).ToString("F5", System.Globalization.CultureInfo.InvariantCulture) + " VM/(GiB·GHz²)", LoadMetric.Format(load));
+    }
 }

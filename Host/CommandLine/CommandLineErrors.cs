@@ -25,10 +25,16 @@ public static class CommandLineErrors
         var needsVerb = at.Command.Subcommands.Count > 0 && at.Command.Action is null;
         if (needsVerb && result.UnmatchedTokens.Count == 0)
             messages.Add($"{path}: which one? ({string.Join(", ", at.Command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}; `{path} --help` says more)");
+        var missing = at.Command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0 && (result.GetResult(a)?.Tokens.Count ?? 0) < a.Arity.MinimumNumberOfValues).ToList();
+        foreach (var argument in missing)
+            messages.Add($"{path}: {argument.Name} is missing ({argument.Description}); usage: {Usage(at.Command, path)}");
         foreach (var error in result.Errors)
         {
             switch (error.SymbolResult)
             {
+                case ArgumentResult a when missing.Contains(a.Argument):
+                case CommandResult when missing.Count > 0 && error.Message.StartsWith("Required argument missing", StringComparison.Ordinal):
+                    break; // said above
                 case OptionResult { Tokens.Count: 0, Option.Arity.MinimumNumberOfValues: > 0 } option:
                     messages.Add($"{path}: {option.IdentifierToken?.Value ?? option.Option.Name} needs a value ({option.Option.HelpName ?? "a value"})");
                     break;
@@ -41,6 +47,9 @@ public static class CommandLineErrors
         }
         return [.. messages.Distinct()];
     }
+
+    private static string Usage(Command command, string path) =>
+        string.Join(" ", command.Arguments.Select(a => a.Arity.MinimumNumberOfValues == 0 ? $"[{a.Name}]" : a.Name).Prepend(path)) + (command.Options.Count > 0 ? " [options]" : "");
 
     /// <summary>"vnet lab inspect": the command and its parents.</summary>
     public static string Path(CommandResult result)

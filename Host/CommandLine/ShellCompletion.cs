@@ -7,7 +7,7 @@ using VNet.Host.Labs;
 namespace VNet.Host.CommandLine;
 
 /// <summary>
-/// Shell completion. <c>vnet completion bash|zsh</c> prints a script that, at every Tab, calls back
+/// Shell completion. <c>vnet completion bash</c> prints a script that, at every Tab, calls back
 /// <c>vnet complete -- WORDS…</c> (the way dotnet-suggest works): the words typed so far, the last
 /// one being completed. The answer comes from the command tree itself — verbs, subcommands,
 /// switches, their fixed values and running lab ids — and, for a console command, from the
@@ -18,17 +18,17 @@ public static class ShellCompletion
     /// <summary>How long a completion waits for the node's palettes before answering without them.</summary>
     public static readonly TimeSpan NodeTimeout = TimeSpan.FromSeconds(1.5);
 
-    /// <summary>The shells a script is printed for.</summary>
-    public static readonly string[] Shells = ["bash", "zsh"];
+    /// <summary>The shells a script is printed for (zsh runs it through its bashcompinit).</summary>
+    public static readonly string[] Shells = ["bash"];
 
-    /// <summary><c>completion bash|zsh</c>.</summary>
+    /// <summary><c>completion bash</c>.</summary>
     public static Command Completion(TextWriter output)
     {
-        var shell = new Argument<string>("SHELL") { Description = "bash or zsh" };
+        var shell = new Argument<string>("SHELL") { Description = "bash (zsh: `autoload -U bashcompinit && bashcompinit` first)" };
         shell.AcceptOnlyFromAmong(Shells);
         var command = new Command("completion", """
-            print a shell completion script: `source <(vnet completion bash)` (in ~/.bashrc to keep it),
-            or `source <(vnet completion zsh)`; it completes verbs, switches, lab ids and the node's palette commands
+            print a shell completion script: `source <(vnet completion bash)` (in ~/.bashrc to keep it);
+            it completes verbs, switches, lab ids and the node's palette commands
             """) { shell };
         command.SetAction(r =>
         {
@@ -57,29 +57,16 @@ public static class ShellCompletion
     public static string Script(string shell, string binary)
     {
         var quoted = "'" + binary.Replace("'", "'\\''") + "'";
-        return shell switch
-        {
-            "bash" => $$"""
-                # bash completion for vnet (printed by `vnet completion bash`)
-                _vnet() {
-                    local IFS=$'\n'
-                    COMPREPLY=($({{quoted}} complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
-                }
-                complete -o default -F _vnet vnet ./vnet
+        if (shell != "bash") throw new ArgumentOutOfRangeException(nameof(shell), shell, "only bash has a script");
+        return $$"""
+            # bash completion for vnet (printed by `vnet completion bash`)
+            _vnet() {
+                local IFS=$'\n'
+                COMPREPLY=($({{quoted}} complete -- "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+            }
+            complete -o default -F _vnet vnet ./vnet
 
-                """,
-            _ => $$"""
-                #compdef vnet
-                # zsh completion for vnet (printed by `vnet completion zsh`)
-                _vnet() {
-                    local -a reply
-                    reply=("${(@f)$({{quoted}} complete -- "${(@)words[2,CURRENT]}" 2>/dev/null)}")
-                    compadd -Q -- "${reply[@]}"
-                }
-                compdef _vnet vnet ./vnet
-
-                """,
-        };
+            """;
     }
 
     /// <summary>

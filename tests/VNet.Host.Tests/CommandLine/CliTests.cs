@@ -81,6 +81,7 @@ public sealed class CliTests
     [InlineData("lab iperf vm1", "vnet lab iperf: TO is missing (the VM that runs the iperf3 server); usage: vnet lab iperf FROM TO [options]")]
     [InlineData("lab exec vm1", "vnet lab exec: CMD is missing")]
     [InlineData("completion fish", "fish")]
+    [InlineData("completion zsh", "zsh")]
     [InlineData("demo --seconds 99", "--seconds 99 is not a number of seconds in 0-60")]
     public async Task A_wrong_command_line_is_a_usage_error_that_says_what_is_wrong(string line, string expected)
     {

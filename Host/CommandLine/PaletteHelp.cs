@@ -64,5 +64,5 @@ public static class PaletteHelp
         return text.ToString().TrimEnd();
     }
 
-    private static string ConsoleClientHelp(ConsoleLine.Hello hello) => Console.ConsoleClient.Help(hello, null);
+    private static string ConsoleClientHelp(ConsoleLine.Hello hello) => Console.ConsoleClient.Help(hello);
 }

@@ -103,7 +103,7 @@ public static class ConsoleClient
     {
         if (words[0] is "help" or "--help" or "-h")
         {
-            output.WriteLine(words.Count == 1 ? Help(connection.Hello, null) : PaletteHelp.Write(connection.Hello, words.Skip(1).ToList()));
+            output.WriteLine(words.Count == 1 ? Help(connection.Hello) : PaletteHelp.Write(connection.Hello, words.Skip(1).ToList()));
             return ExitCodes.Ok;
         }
         if (words.Any(w => w is "--help" or "-h"))
@@ -238,26 +238,14 @@ public static class ConsoleClient
         }
     }
 
-    /// <summary>Help text from the node's palettes.</summary>
-    public static string Help(ConsoleLine.Hello hello, string? palette)
+    /// <summary>The node's palettes as <c>help</c> lists them: a table of names, descriptions and commands.</summary>
+    public static string Help(ConsoleLine.Hello hello)
     {
-        var sb = new System.Text.StringBuilder();
-        if (palette is null)
-        {
-            sb.AppendLine($"node {hello.Node} ({hello.Address}); palettes:");
-            foreach (var p in hello.Palettes)
-                sb.AppendLine($"  {p.Name,-10} {p.Description}: {string.Join(", ", p.Commands.Select(c => c.Name))}{(p.DefaultCommand is { } d ? $" (`{p.Name}` alone runs {d})" : "")}");
-            sb.Append("`help PALETTE` lists a palette's commands and switches; add --json to any command for JSON output.");
-            return sb.ToString();
-        }
-        var def = hello.Palettes.FirstOrDefault(p => p.Name == palette) ?? throw new CommandException($"unknown palette '{palette}'", ExitCodes.Usage);
-        foreach (var c in def.Commands)
-        {
-            sb.AppendLine($"{def.Name} {c.Name}  -  {c.Description}");
-            foreach (var s in c.Switches)
-                sb.AppendLine($"    --{s.Name}{(s.IsFlag ? "" : " VALUE"),-8} {s.Description}{(s.Required ? " (required)" : "")}{(s.Default is null ? "" : $" (default {s.Default})")}");
-        }
-        return sb.ToString().TrimEnd();
+        var table = new ConsoleLine.Table($"node {hello.Node} ({hello.Address}); palettes:", ["palette", "description", "commands"],
+            [.. hello.Palettes.Select(p => ImmutableArray.Create(p.Name, p.Description,
+                string.Join(", ", p.Commands.Select(c => c.Name)) + (p.DefaultCommand is { } d ? $" (`{p.Name}` alone runs {d})" : "")))]);
+        return TableRenderer.Render(TableRenderer.Printable(table))
+            + "\n`help PALETTE` or `PALETTE --help` lists a palette's commands, `PALETTE COMMAND --help` a command's switches; add --json to any command for JSON output.";
     }
 
     /// <summary>Splits a command line into words, honouring double quotes.</summary>

@@ -45,6 +45,16 @@ public sealed class PaletteHelpTests
         Assert.Contains("`vnet hosts` alone runs hosts show", PaletteHelp.Write(Hello, ["hosts"]));
     }
 
+    [Fact]
+    public void Help_alone_is_a_table_of_the_palettes()
+    {
+        var lines = ConsoleClient.Help(Hello).Split('\n');
+        Assert.StartsWith("node h1", lines[0]);
+        Assert.Matches("^PALETTE +DESCRIPTION +COMMANDS$", lines[1]);
+        Assert.Contains(lines, l => l.StartsWith("link ") && l.EndsWith("create, show"));
+        Assert.Contains(lines, l => l.StartsWith("hosts ") && l.EndsWith("show (`hosts` alone runs show)"));
+    }
+
     [Theory]
     [InlineData("lnik", "unknown palette 'lnik' (did you mean link?)")]
     [InlineData("link craete", "link: unknown command 'craete' (did you mean create?)")]

@@ -90,7 +90,7 @@ public static class Cli
     /// <summary>Runs the CLI; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        if (IsConsoleLine(args)) return await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error);
+        if (IsConsoleLine(args)) return await Guarded(() => ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error), System.Console.Error);
         return await InvokeAsync(Root(System.Console.Out, System.Console.Error), args, System.Console.Out, System.Console.Error);
     }
 
@@ -104,12 +104,21 @@ public static class Cli
             foreach (var message in CommandLineErrors.Messages(result)) await error.WriteLineAsync($"error: {message}");
             return ExitCodes.Usage;
         }
-        try
+        return await Guarded(async () =>
         {
             // The verbs handle Ctrl-C themselves (a lab coming up removes what it built).
             var exit = await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = output, Error = error });
             if (result.Action is HelpAction && result.CommandResult.Command == root) await output.WriteAsync(ExitCodesSection());
             return exit;
+        }, error);
+    }
+
+    /// <summary>Runs a verb; the errors a user can act on become a message and an exit code, not a stack trace.</summary>
+    private static async Task<int> Guarded(Func<Task<int>> verb, TextWriter error)
+    {
+        try
+        {
+            return await verb();
         }
         catch (NetworkFileException e)
         {

@@ -236,7 +236,7 @@ public static class LabCommands
     /// <summary>A whole-number option with its default and range, checked by the parser.</summary>
     public static Option<int> Int(string name, string description, int fallback, int min, int max)
     {
-        var option = new Option<int>(name) { Description = $"{description} ({min}-{max}, default {fallback})", HelpName = "N", DefaultValueFactory = _ => fallback };
+        var option = new Option<int>(name) { Description = $"{description} ({min}-{max})", HelpName = "N", DefaultValueFactory = _ => fallback };
         option.Validators.Add(r =>
         {
             var value = r.GetValueOrDefault<int>();

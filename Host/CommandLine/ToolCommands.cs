@@ -15,12 +15,12 @@ public static class ToolCommands
     /// <summary><c>demo [--seconds N] [--prefix P]</c>.</summary>
     public static Command Demo(TextWriter output)
     {
-        var seconds = new Option<double>("--seconds") { Description = "length of each iperf3 run (default 5, at most 60)", HelpName = "N", DefaultValueFactory = _ => 5 };
+        var seconds = new Option<double>("--seconds") { Description = "length of each iperf3 run in seconds (at most 60)", HelpName = "N", DefaultValueFactory = _ => 5 };
         seconds.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<double>() is <= 0 or > 60) r.AddError($"--seconds {r.GetValueOrDefault<double>().ToString(CultureInfo.InvariantCulture)} is not a number of seconds in 0-60");
         });
-        var prefix = new Option<string>("--prefix") { Description = $"namespace prefix, 1-12 lowercase letters, digits or '-' (default {DemoRunner.Prefix}), so two demos can run side by side", HelpName = "P", DefaultValueFactory = _ => DemoRunner.Prefix };
+        var prefix = new Option<string>("--prefix") { Description = "namespace prefix, 1-12 lowercase letters, digits or '-', so two demos can run side by side", HelpName = "P", DefaultValueFactory = _ => DemoRunner.Prefix };
         prefix.Validators.Add(r =>
         {
             var p = r.GetValueOrDefault<string>() ?? "";
@@ -117,7 +117,7 @@ public static class ToolCommands
     /// <summary><c>--interval S</c> of <c>top</c>: seconds between two tables.</summary>
     public static Option<double> Interval()
     {
-        var option = new Option<double>("--interval") { Description = "seconds between two readings (0.2-3600, default 1)", HelpName = "S", DefaultValueFactory = _ => 1 };
+        var option = new Option<double>("--interval") { Description = "seconds between two readings (0.2-3600)", HelpName = "S", DefaultValueFactory = _ => 1 };
         option.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<double>() is < 0.2 or > 3600) r.AddError($"--interval {r.GetValueOrDefault<double>().ToString(CultureInfo.InvariantCulture)} is not a number of seconds in 0.2-3600");

@@ -73,7 +73,8 @@ public static class ShellCompletion
     /// The completions of the last of <paramref name="words"/> (the words after <c>vnet</c>; the last
     /// may be empty: a new word), sorted.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> CompleteAsync(IReadOnlyList<string> words, CancellationToken cancel = default)
+    /// <remarks>Lab and experiment files are looked for under <paramref name="directory"/> (default: the current directory).</remarks>
+    public static async Task<IReadOnlyList<string>> CompleteAsync(IReadOnlyList<string> words, CancellationToken cancel = default, string? directory = null)
     {
         var current = words[^1];
         var before = words.Take(words.Count - 1).ToList();
@@ -81,7 +82,7 @@ public static class ShellCompletion
         if (before.Count > 0 && before[^1] is "-H" or "-S" or "--pki" or "--cert") return [];
         var root = Cli.Root(TextWriter.Null, TextWriter.Null);
         var first = Cli.FirstWord(before);
-        if (first is not null && Cli.LocalVerbs.Contains(first)) return Local(root, before, current);
+        if (first is not null && Cli.LocalVerbs.Contains(first)) return Local(root, before, current, directory ?? Environment.CurrentDirectory);
         var palettes = await PalettesAsync(before, cancel);
         if (first is null)
             return Matching(Cli.LocalVerbs.Where(v => v != "complete").Concat(palettes.Select(p => p.Name))
@@ -91,31 +92,78 @@ public static class ShellCompletion
     }
 
     /// <summary>Completions of a local verb's line: walks the command tree along the words typed.</summary>
-    public static IReadOnlyList<string> Local(Command root, IReadOnlyList<string> before, string current)
+    public static IReadOnlyList<string> Local(Command root, IReadOnlyList<string> before, string current, string directory)
     {
         var at = root;
         Option? pending = null;
+        string? labId = null;
+        var positional = 0;
         foreach (var word in before)
         {
             if (word == "--") return []; // a command for another program (lab exec): the shell completes files
-            if (pending is not null) { pending = null; continue; }
+            if (pending is not null)
+            {
+                if (pending.Name == "--lab") labId = word;
+                pending = null;
+                continue;
+            }
             var option = Options(at).FirstOrDefault(o => o.Name == word || o.Aliases.Contains(word));
             if (option is not null)
             {
                 if (option.ValueType != typeof(bool)) pending = option;
                 continue;
             }
-            if (at.Subcommands.FirstOrDefault(c => c.Name == word) is { } sub) at = sub;
+            if (at.Subcommands.FirstOrDefault(c => c.Name == word) is { } sub) { at = sub; positional = 0; }
+            else positional++;
         }
         if (pending is not null)
             return pending.Name == "--lab"
                 ? Matching(LabState.Running().Select(s => s.Id), current)
                 : Matching(pending.GetCompletions(CompletionContext.Empty).Select(c => c.Label), current);
+        var argument = positional < at.Arguments.Count ? at.Arguments[positional] : null;
         var candidates = at.Subcommands.Where(c => !c.Hidden).Select(c => c.Name)
-            .Concat(at.Arguments.SelectMany(a => a.GetCompletions(CompletionContext.Empty).Select(c => c.Label)));
+            .Concat(argument?.GetCompletions(CompletionContext.Empty).Select(c => c.Label) ?? [])
+            .Concat(argument is null || current.StartsWith('-') ? [] : Names(at.Name, argument.Name, labId, directory));
         if (current.StartsWith('-'))
             candidates = candidates.Concat(Options(at).Where(o => !o.Hidden && !before.Contains(o.Name)).SelectMany(o => o.Aliases.Prepend(o.Name)));
         return Matching(candidates, current);
+    }
+
+    /// <summary>
+    /// The values an argument of <paramref name="verb"/> takes: the hosts, nodes or VMs of the lab
+    /// (the one named with -L, or the only one up), the running labs, the lab files under labs/ (by
+    /// name) and the experiment files under experiments/.
+    /// </summary>
+    private static IEnumerable<string> Names(string verb, string argument, string? labId, string directory)
+    {
+        var experiments = Path.Combine(directory, "experiments");
+        var labs = Path.Combine(directory, "labs");
+        if (argument == "FILE" && verb is "check" or "run")
+            return Directory.Exists(experiments) ? Directory.GetFiles(experiments, "*.xml").Select(f => Path.Combine("experiments", Path.GetFileName(f))) : [];
+        if (argument == "FILE") return Directory.Exists(labs) ? Directory.GetFiles(labs, "*.xml").Select(Path.GetFileNameWithoutExtension).OfType<string>() : [];
+        if (argument == "ID|FILE") return LabState.Running().Select(s => s.Id);
+        var running = LabState.Running();
+        var state = labId is not null ? LabState.Read(labId) : running.Count == 1 ? running[0] : null;
+        if (state is null) return [];
+        return argument switch
+        {
+            "HOST" => state.Hosts.Select(h => h.Name),
+            "NODE" => state.Namespaces.Select(n => n[state.Prefix.Length..]),
+            "FROM" or "TO" => VmsOf(state),
+            _ => [],
+        };
+    }
+
+    private static IEnumerable<string> VmsOf(LabState state)
+    {
+        try
+        {
+            return [.. LabFile.Load(state.File).Vms.Select(v => v.Name)];
+        }
+        catch (Exception e) when (e is VNet.Actors.Networks.NetworkFileException or IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
     }
 
     private static IEnumerable<Option> Options(Command command)

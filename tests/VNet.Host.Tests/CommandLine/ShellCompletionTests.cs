@@ -40,6 +40,15 @@ public sealed class ShellCompletionTests
     }
 
     [Fact]
+    public async Task File_arguments_complete_to_the_lab_and_experiment_files_of_the_repository()
+    {
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repo.FullName, "VNet.Actors.sln"))) repo = repo.Parent!;
+        Assert.Equal(["three-hosts", "two-hosts"], await ShellCompletion.CompleteAsync(["lab", "up", "t"], directory: repo.FullName));
+        Assert.Contains("experiments/bandwidth-step.xml", await ShellCompletion.CompleteAsync(["experiment", "check", "experiments/"], directory: repo.FullName));
+    }
+
+    [Fact]
     public async Task After_a_double_dash_nothing_is_offered()
     {
         Assert.Empty(await Complete("lab", "exec", "vm1", "--", ""));

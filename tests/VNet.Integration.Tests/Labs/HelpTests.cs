@@ -178,5 +178,7 @@ public sealed class HelpTests
         Assert.Contains("create", (await Bash("vnet", "-L", id, "link", "c")).Split(' '));
         Assert.Contains("--id", (await Bash("vnet", "-L", id, "link", "create", "--")).Split(' '));
         Assert.Contains(id, (await Bash("vnet", "lab", "inspect", "-L", "")).Split(' '));
+        Assert.Equal("h1", await Bash("vnet", "lab", "stop", "-L", id, "h"));
+        Assert.Equal("h1 r", await Bash("vnet", "lab", "exec", "-L", id, ""));
     }
 }

@@ -88,7 +88,7 @@ public sealed class OutputFile(string? path, Func<Stream>? standardOutput = null
         {
             try
             {
-                _stdout ??= (standardOutput ?? System.Console.OpenStandardOutput)();
+                _stdout ??= (standardOutput ?? OpenStandardOutput)();
                 _stdout.Write(bytes);
                 _stdout.Flush();
             }
@@ -113,6 +113,13 @@ public sealed class OutputFile(string? path, Func<Stream>? standardOutput = null
         _started = true;
         return true;
     }
+
+    /// <summary>
+    /// File descriptor 1 as a plain file stream: unlike the console's stream, which drops writes to a
+    /// closed pipe without a word, it reports EPIPE as an <see cref="IOException"/>.
+    /// </summary>
+    private static Stream OpenStandardOutput() =>
+        new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     /// <inheritdoc/>
     public void Dispose() => _stdout?.Dispose();

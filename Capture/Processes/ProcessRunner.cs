@@ -22,6 +22,9 @@ public sealed class ProcessStartException(string program, Win32Exception cause)
     /// <summary>The program that did not start.</summary>
     public string Program { get; } = program;
 
+    /// <summary>Why, as the system said it (e.g. "No such file or directory").</summary>
+    public string Reason { get; } = cause.Message;
+
     /// <summary>True when there is no such executable.</summary>
     public bool NotInstalled => NativeErrorCode == 2;
 }

@@ -44,6 +44,11 @@ public sealed class CaptureStreamTests
 
     private static string HostLog(LabSession lab, string host) => File.ReadAllText(lab.State.Processes.First(p => p.Name == $"vnetd-{host}").Log);
 
+    /// <summary>Waits until <paramref name="host"/> has started its <paramref name="nth"/> capture of l1 (its log says so), so no frame is sent before.</summary>
+    private static Task CaptureStarted(LabSession lab, string host, int nth = 1) =>
+        lab.WaitUntilAsync(() => Task.FromResult(System.Text.RegularExpressions.Regex.Count(HostLog(lab, host), $@"capture of link l1 on {host} \(\S+\) started") >= nth),
+            TimeSpan.FromSeconds(15), $"capture {nth} of l1 to start on {host}");
+
     private static int Count(IEnumerable<string> lines, string what) => lines.Count(l => l.Contains(what, StringComparison.Ordinal));
 
     [Fact]
@@ -53,8 +58,8 @@ public sealed class CaptureStreamTests
         var vnet = $"{Shell.Quote(Bin)} -S {Shell.Quote(lab.Socket("h1"))}";
 
         // pcap through a real pipe: header first, frames as they come, a clean end after --seconds.
-        var piped = Bash($"{vnet} link capture --id l1 --file - --seconds 4 --filter icmp | tcpdump -n -r -");
-        await Task.Delay(1500);
+        var piped = Bash($"{vnet} link capture --id l1 --file - --seconds 6 --filter icmp | tcpdump -n -r -");
+        await CaptureStarted(lab, "h1");
         Assert.Equal(3, Measurements.Ping(lab.Ns("vm1"), "10.250.0.2", count: 3).Received);
         var (exit, output, error) = await piped;
         Assert.True(exit == 0, $"exit {exit}\n{error}");
@@ -64,8 +69,9 @@ public sealed class CaptureStreamTests
         Assert.Contains("captured 6 frame(s) of link l1 on h1", error); // the text goes to standard error, not into the pcap
 
         // --summary at both ends: every echo is seen leaving vm1 at h1 and arriving for vm2 at h2.
-        var summary = Task.Run(() => Vnet(lab, "link", "capture", "--id", "l1", "--summary", "--end", "both", "--seconds", "4", "--filter", "icmp"));
-        await Task.Delay(1500);
+        var summary = Task.Run(() => Vnet(lab, "link", "capture", "--id", "l1", "--summary", "--end", "both", "--seconds", "6", "--filter", "icmp"));
+        await CaptureStarted(lab, "h1", 2);
+        await CaptureStarted(lab, "h2");
         Assert.Equal(2, Measurements.Ping(lab.Ns("vm1"), "10.250.0.2", count: 2).Received);
         var decoded = await summary;
         Assert.True(decoded.Exit == 0, decoded.Err);
@@ -87,7 +93,7 @@ public sealed class CaptureStreamTests
 
         // No --seconds: the capture runs until its reader goes away; tcpdump -c 2 leaves after two frames.
         var piped = Bash($"{vnet} link capture --id l1 --file - --filter icmp | tcpdump -n -r - -c 2", seconds: 40);
-        await Task.Delay(1500);
+        await CaptureStarted(lab, "h1");
         using var pinging = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var ping = Task.Run(() => { while (!piped.IsCompleted && !pinging.IsCancellationRequested) Measurements.Ping(lab.Ns("vm1"), "10.250.0.2", count: 2); });
         var (exit, output, error) = await piped;
@@ -106,7 +112,7 @@ public sealed class CaptureStreamTests
             var captureError = capture.StandardError.ReadToEndAsync();
             try
             {
-                await Task.Delay(2000);
+                await CaptureStarted(lab, "h2");
                 Measurements.Ping(lab.Ns("vm1"), "10.250.0.2", count: 2);
                 await Task.Delay(500);
                 Shell.Run("kill", ["-INT", capture.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
@@ -144,7 +150,7 @@ public sealed class CaptureStreamTests
             var prompt = $"vnet h1@{lab.State.Id}>";
             await WaitFor(s => s.Contains(prompt), "the prompt");
             Shell.Run("tmux", ["send-keys", "-t", session, "link capture --id l1 --summary --end h1 --filter icmp", "Enter"]);
-            await Task.Delay(1500);
+            await CaptureStarted(lab, "h1", 2);
             Measurements.Ping(lab.Ns("vm1"), "10.250.0.2", count: 1);
             await WaitFor(s => s.Contains("ICMP echo reply id"), "the decoded echo reply");
             Shell.Run("tmux", ["send-keys", "-t", session, "C-c"]);

@@ -118,6 +118,32 @@ public static class ProcessRunner
         }
     }
 
+    /// <summary>
+    /// Starts a long-running program and returns its pid without waiting for it (a daemon that
+    /// detaches itself, its output redirected by itself). Throws <see cref="ProcessStartException"/>
+    /// when it cannot start.
+    /// </summary>
+    public static int StartDetached(string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var command = Cli.Wrap(program).WithArguments(arguments).WithStandardInputPipe(PipeSource.Null).WithValidation(CommandResultValidation.None);
+        if (environment is not null) command = command.WithEnvironmentVariables(environment);
+        try
+        {
+            var running = command.ExecuteAsync();
+            // Nobody waits for it; its end (or a failure to wait) is nobody's business here.
+            _ = running.Task.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            return running.ProcessId;
+        }
+        catch (Win32Exception e)
+        {
+            throw new ProcessStartException(program, e);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is Win32Exception w)
+        {
+            throw new ProcessStartException(program, w);
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 

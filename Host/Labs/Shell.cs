@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using VNet.Capture.Processes;
 
@@ -58,17 +57,17 @@ public static class Shell
     public static int StartDetached(string netns, IReadOnlyList<string> command, string log, IReadOnlyDictionary<string, string>? env = null)
     {
         var quoted = string.Join(' ', command.Select(Quote));
-        var psi = new ProcessStartInfo("setsid")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = false,
-        };
         // exec all the way down: setsid (no fork, we are not a group leader) -> sh -> ip netns exec -> the daemon,
         // so the pid we get is the daemon's.
-        foreach (var a in new[] { "sh", "-c", $"exec ip netns exec {Quote(netns)} {quoted} >>{Quote(log)} 2>&1 </dev/null" }) psi.ArgumentList.Add(a);
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi) ?? throw new ShellException($"cannot start {quoted}");
-        return p.Id;
+        try
+        {
+            return ProcessRunner.StartDetached("setsid", ["sh", "-c", $"exec ip netns exec {Quote(netns)} {quoted} >>{Quote(log)} 2>&1 </dev/null"],
+                env?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
+        }
+        catch (ProcessStartException e)
+        {
+            throw new ShellException($"cannot start {quoted}: {e.Reason}");
+        }
     }
 
     /// <summary>Single-quotes a word for sh.</summary>

@@ -63,10 +63,15 @@ public static class LinkProtocol
     public sealed record SetOptions(string LinkId, LinkOptions Options) : ILinkMessage;
 
     /// <summary>
-    /// Capture a link's frames, both directions, on this host's VM interface for <see cref="Seconds"/>;
-    /// the host streams pcap bytes to the sender as <see cref="CaptureChunk"/>s and ends with <see cref="CaptureEnded"/>.
+    /// Capture a link's frames, both directions, on this host's VM interface for <see cref="Seconds"/>
+    /// (null: until the sender terminates); the host streams pcap bytes to the sender as
+    /// <see cref="CaptureChunk"/>s as they come and ends with <see cref="CaptureEnded"/>.
     /// </summary>
-    public sealed record StartCapture(string LinkId, double Seconds, string? Filter, long MaxBytes) : ILinkMessage;
+    /// <param name="LinkId">The link.</param>
+    /// <param name="Seconds">How long; null = until the sender stops.</param>
+    /// <param name="Filter">A BPF filter, or null for every frame.</param>
+    /// <param name="MaxBytes">Stop at this many bytes of pcap; null = no limit.</param>
+    public sealed record StartCapture(string LinkId, double? Seconds, string? Filter, long? MaxBytes) : ILinkMessage;
 
     /// <summary>A piece of a pcap file (the first one starts with the file header).</summary>
     public sealed record CaptureChunk(byte[] Data) : ILinkMessage;

@@ -19,6 +19,7 @@ public sealed class CommandDispatcher
     private readonly CommandContext _context;
     private readonly NodeRequests _node;
     private readonly LinkRequests _links;
+    private readonly LogRequests _log;
     private readonly DiscoveryRequests? _discovery;
 
     /// <summary>A dispatcher for the node of <paramref name="context"/>, whose discovery actor is <paramref name="discovery"/> (null: discovery is off).</summary>
@@ -27,6 +28,7 @@ public sealed class CommandDispatcher
         _context = context;
         _node = new NodeRequests(context);
         _links = new LinkRequests(context, this);
+        _log = new LogRequests(context);
         _discovery = discovery is null ? null : new DiscoveryRequests(context, discovery);
     }
 
@@ -65,6 +67,9 @@ public sealed class CommandDispatcher
             GetActorHierarchy r => await _node.HierarchyAsync(r, cancel),
             SearchHosts r => await Discovery.SearchAsync(r, emit, cancel),
             GetDiscoveryStats => await Discovery.StatsAsync(),
+            TailLog r => await _log.TailAsync(r, emit, cancel),
+            GetLogLevel => _log.Level(),
+            SetLogLevel r => _log.SetLevel(r),
             _ => throw new CommandException($"'{CommandJson.Discriminator(request.GetType())}' is not a request this node carries out", ExitCodes.Usage),
         };
         var expected = ReplyType(request.GetType());

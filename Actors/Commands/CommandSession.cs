@@ -226,6 +226,7 @@ public sealed class CommandSession : ReceiveActor
 
     private async Task<(int, string?)> RunText(CommandRequest request)
     {
+        _log.Debug("console request {0} {1}", request.Palette, request.Command);
         var palette = _palettes.FirstOrDefault(p => p.Definition.Name == request.Palette);
         if (palette is null) return (ExitCodes.Usage, $"unknown palette '{request.Palette}' (palettes: {string.Join(", ", _palettes.Select(p => p.Definition.Name))})");
         var command = palette.Definition.Commands.FirstOrDefault(c => c.Name == request.Command);

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Akka.Actor;
+using VNet.Capture.Taps;
 using VNet.Client;
 using VNet.Messages;
 using VNet.Messages.Commands;
@@ -30,36 +31,73 @@ internal sealed class LinkRequests(CommandContext context, CommandDispatcher dis
     private async Task<IEnumerable<HostEntry>> Hosts() =>
         await dispatcher.AskAsync(new GetHosts()) is HostList list ? list.Hosts : [];
 
+    /// <summary>
+    /// <c>link capture</c>: asks each captured end's host to stream its frames, and joins the streams
+    /// into one pcap stream of whole records (one file header), end by end as the records arrive.
+    /// Cancelling stops the collectors, and each host's capture stops when its collector is gone.
+    /// </summary>
     public async Task<ICommandReply> CaptureAsync(CaptureLink request, Func<ICommandItem, Task> emit, CancellationToken cancel)
     {
-        if (!(request.Seconds >= 0.1 && request.Seconds <= 3600)) return new LinkRejected(request.Id, [$"capture of link {request.Id}: {request.Seconds} s is out of range 0.1-3600"]);
-        if (request.MaxBytes <= 0) return new LinkRejected(request.Id, [$"capture of link {request.Id}: the size limit must be positive"]);
-        var shown = await dispatcher.AskAsync(new GetLinks(request.Id));
+        if (request.Seconds is { } s && !(s >= 0.1 && s <= CaptureLink.MaxSeconds))
+            return new LinkRejected(request.Id, [$"capture of link {request.Id}: {s} s is out of range 0.1-{CaptureLink.MaxSeconds}"]);
+        if (request.MaxBytes is <= 0) return new LinkRejected(request.Id, [$"capture of link {request.Id}: the size limit must be positive"]);
+        var shown = await dispatcher.AskAsync(new GetLinks(request.Id), cancel);
         if (shown is not LinkList { Links: [var state] }) return shown as LinkRejected ?? new LinkRejected(request.Id, [$"no link '{request.Id}'"]);
         var link = state.Link;
-        var hostName = request.Host ?? link.Endpoints[0].Host;
-        if (link.EndpointOn(hostName) is null)
-            return new LinkRejected(link.Id, [$"link {link.Id} has no end on host '{hostName}' (ends: {string.Join(", ", link.Endpoints.Select(e => e.Host))})"]);
-        var host = (await Hosts()).FirstOrDefault(h => h.Info.Name == hostName && h.Up);
-        if (host is null) return new LinkRejected(link.Id, [$"host {hostName} is not up"]);
-        var channel = Channel.CreateUnbounded<object>();
-        var collector = context.System.ActorOf(Props.Create(() => new CaptureCollector(channel.Writer)));
+        var ends = link.Endpoints.Select(e => e.Host).Distinct(StringComparer.Ordinal).ToList();
+        var hostNames = request.AllEnds ? ends : [request.Host ?? ends[0]];
+        if (hostNames.FirstOrDefault(h => link.EndpointOn(h) is null) is { } stranger)
+            return new LinkRejected(link.Id, [$"link {link.Id} has no end on host '{stranger}' (ends: {string.Join(", ", ends)})"]);
+        var up = (await Hosts()).Where(h => h.Up).ToDictionary(h => h.Info.Name, StringComparer.Ordinal);
+        if (hostNames.Where(h => !up.ContainsKey(h)).ToList() is [_, ..] down)
+            return new LinkRejected(link.Id, [$"capture of link {link.Id}: host {string.Join(", ", down)} is not up"]);
+
+        var channel = Channel.CreateUnbounded<(string Host, object Item)>();
+        var collectors = hostNames.Select(h => context.System.ActorOf(Props.Create(() => new CaptureCollector(h, channel.Writer)))).ToList();
+        var started = DateTime.UtcNow;
+        var streams = hostNames.ToDictionary(h => h, _ => new PcapRecordStream(), StringComparer.Ordinal);
+        var running = hostNames.ToHashSet(StringComparer.Ordinal);
+        long frames = 0, bytes = 0;
+        var truncated = false;
         try
         {
-            context.HostActor(host.Info).Tell(new LinkProtocol.StartCapture(link.Id, request.Seconds, request.Filter, request.MaxBytes), collector);
+            foreach (var (host, collector) in hostNames.Zip(collectors))
+                context.HostActor(up[host].Info).Tell(new LinkProtocol.StartCapture(link.Id, request.Seconds, request.Filter, request.MaxBytes), collector);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            timeout.CancelAfter(TimeSpan.FromSeconds(request.Seconds + 15));
-            await foreach (var item in channel.Reader.ReadAllAsync(timeout.Token))
+            // A timed capture that outlasts its time by far has lost its host; an open-ended one ends
+            // when it is cancelled or its host goes away (the collectors watch the hosts' captures).
+            if (request.Seconds is { } seconds) timeout.CancelAfter(TimeSpan.FromSeconds(seconds + 15));
+            await foreach (var (host, item) in channel.Reader.ReadAllAsync(timeout.Token))
             {
                 switch (item)
                 {
                     case LinkProtocol.CaptureChunk chunk:
-                        await emit(new CaptureData(chunk.Data));
+                        byte[] records;
+                        try
+                        {
+                            records = streams[host].Append(chunk.Data);
+                        }
+                        catch (InvalidDataException e)
+                        {
+                            return new LinkRejected(link.Id, [$"capture of link {link.Id} on {host}: the host sent a stream that is not pcap ({e.Message})"]);
+                        }
+                        if (records.Length == 0 && bytes > 0) break;
+                        // The first piece carries the one file header of the joined stream.
+                        var data = bytes == 0 ? [.. PcapRecords.FileHeader(), .. records] : records;
+                        bytes += data.Length;
+                        await emit(new CaptureData(host, data));
                         break;
                     case LinkProtocol.CaptureEnded ended when ended.Error is not null:
-                        return new LinkRejected(link.Id, [$"capture of link {link.Id} on {hostName} failed: {ended.Error}"]);
+                        return new LinkRejected(link.Id, [$"capture of link {link.Id} on {host} failed: {ended.Error}"]);
                     case LinkProtocol.CaptureEnded ended:
-                        return new LinkCaptured(link.Id, hostName, request.Seconds, ended.Frames, ended.Bytes, ended.Truncated);
+                        frames += ended.Frames;
+                        truncated |= ended.Truncated;
+                        running.Remove(host);
+                        if (running.Count == 0)
+                            return new LinkCaptured(link.Id, [.. hostNames], Math.Round((DateTime.UtcNow - started).TotalSeconds, 1), frames, bytes, truncated);
+                        break;
+                    case CaptureCollector.HostLost:
+                        return new LinkRejected(link.Id, [$"capture of link {link.Id}: host {host} went away during the capture"]);
                 }
             }
         }
@@ -68,18 +106,46 @@ internal sealed class LinkRequests(CommandContext context, CommandDispatcher dis
         }
         finally
         {
-            context.System.Stop(collector);
+            foreach (var collector in collectors) context.System.Stop(collector);
         }
         cancel.ThrowIfCancellationRequested();
-        return new LinkRejected(link.Id, [$"capture of link {link.Id} on {hostName}: no answer from the host"]);
+        return new LinkRejected(link.Id, [$"capture of link {link.Id} on {string.Join(", ", running)}: no answer from the host"]);
     }
 
+    /// <summary>
+    /// Receives one host's capture stream for the request's task. It watches the host's capture (the
+    /// sender of what arrives), so a host that goes away ends the capture, and its own stop is what
+    /// stops the host's capture.
+    /// </summary>
     private sealed class CaptureCollector : ReceiveActor
     {
-        public CaptureCollector(ChannelWriter<object> writer)
+        /// <summary>The host's capture terminated without saying it ended.</summary>
+        public sealed record HostLost
         {
-            Receive<LinkProtocol.CaptureChunk>(c => writer.TryWrite(c));
-            Receive<LinkProtocol.CaptureEnded>(e => writer.TryWrite(e));
+            public static HostLost Instance { get; } = new();
+        }
+
+        public CaptureCollector(string host, ChannelWriter<(string, object)> writer)
+        {
+            var watching = false;
+            void Watch()
+            {
+                if (watching || Sender.IsNobody()) return;
+                Context.Watch(Sender);
+                watching = true;
+            }
+            Receive<LinkProtocol.CaptureChunk>(c =>
+            {
+                Watch();
+                writer.TryWrite((host, c));
+            });
+            Receive<LinkProtocol.CaptureEnded>(e =>
+            {
+                if (watching) Context.Unwatch(Sender);
+                watching = false;
+                writer.TryWrite((host, e));
+            });
+            Receive<Terminated>(_ => writer.TryWrite((host, HostLost.Instance)));
         }
     }
 }

@@ -329,25 +329,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             to.Tell(new LinkProtocol.CaptureEnded(0, 0, false, $"no link {capture.LinkId} on {_settings.Name}"));
             return;
         }
-        // A control-plane dump, not the data path: its own pcap handle on the VM interface, both
-        // directions, streamed to the requester in chunks for a bounded time and size.
-        _ = Task.Run(() =>
-        {
-            var writer = new PcapWriter(chunk => to.Tell(new LinkProtocol.CaptureChunk(chunk)), maxBytes: capture.MaxBytes);
-            try
-            {
-                using var tap = PcapFrameTap.OpenMonitor(iface, capture.Filter ?? "");
-                var until = DateTime.UtcNow + TimeSpan.FromSeconds(capture.Seconds);
-                while (DateTime.UtcNow < until && !writer.Truncated)
-                    tap.Dispatch(writer, 256, (int)Math.Clamp((until - DateTime.UtcNow).TotalMicroseconds, 0, 100_000));
-                writer.Flush();
-                to.Tell(new LinkProtocol.CaptureEnded(writer.Frames, writer.Bytes, writer.Truncated, null));
-            }
-            catch (Exception e) when (e is InvalidOperationException or SharpPcap.PcapException)
-            {
-                to.Tell(new LinkProtocol.CaptureEnded(writer.Frames, writer.Bytes, writer.Truncated, e.InnerException?.Message ?? e.Message));
-            }
-        });
+        Context.ActorOf(LinkCaptureActor.Props(capture, iface, _settings.Name, to));
     }
 
     private bool RemoveLink(string linkId, string why)

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using VNet.Capture.Frames;
 using VNet.Capture.Ports;
+using VNet.Capture.Processes;
 using VNet.Capture.Taps;
 using VNet.Capture.Transports;
 using VNet.Messages;
@@ -168,18 +168,17 @@ public static class Offloads
         foreach (var f in Features) args.AddRange([f, "off"]);
         try
         {
-            var psi = new ProcessStartInfo(netns is null ? "ethtool" : "ip") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var err = p.StandardError.ReadToEnd();
-            p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode == 0) return true;
-            warnings.Add($"could not turn off offloads on {interfaceName}: {err.Trim()}");
+            var result = ProcessRunner.Run(netns is null ? "ethtool" : "ip", args, TimeSpan.FromSeconds(15));
+            if (result.ExitCode == 0) return true;
+            warnings.Add($"could not turn off offloads on {interfaceName}: {result.Error.Trim()}");
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (ProcessStartException)
         {
             warnings.Add($"ethtool is not installed: offloads on {interfaceName} stay on and TCP through the link may fail (Debian package ethtool)");
+        }
+        catch (ProcessTimeoutException e)
+        {
+            warnings.Add($"could not turn off offloads on {interfaceName}: {e.Message}");
         }
         return false;
     }

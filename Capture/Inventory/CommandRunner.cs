@@ -1,6 +1,5 @@
 using System.ComponentModel;
-using System.Diagnostics;
-using System.Text;
+using VNet.Capture.Processes;
 
 namespace VNet.Capture.Inventory;
 
@@ -32,9 +31,9 @@ public sealed class DelegateCommandRunner(Func<string, IReadOnlyList<string>, Co
 }
 
 /// <summary>
-/// Runs tools as child processes. The child gets <c>LC_ALL=C.UTF-8</c> so table headers and error
-/// messages are the untranslated ones the parsers and users expect, while non-ASCII VM names survive.
-/// Stdin is closed at once so that no tool can wait for input.
+/// Runs tools as child processes through <see cref="ProcessRunner"/>. The child gets <c>LC_ALL=C.UTF-8</c>
+/// so table headers and error messages are the untranslated ones the parsers and users expect, while
+/// non-ASCII VM names survive. Stdin is closed at once so that no tool can wait for input.
 /// </summary>
 public sealed class ProcessCommandRunner : ICommandRunner
 {
@@ -53,32 +52,11 @@ public sealed class ProcessCommandRunner : ICommandRunner
     /// <inheritdoc/>
     public CommandResult Run(string tool, IReadOnlyList<string> arguments)
     {
-        var start = new ProcessStartInfo(tool)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["LC_ALL"] = "C.UTF-8";
-
-        using var process = Process.Start(start) ?? throw new Win32Exception($"{tool} did not start");
-        process.StandardInput.Close();
-        // Both pipes are drained concurrently: a tool that fills one while we block on the other would hang.
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            try { process.Kill(entireProcessTree: true); }
-            catch (InvalidOperationException) { /* it ended meanwhile */ }
-            throw new TimeoutException($"{tool} did not finish within {Timeout.TotalSeconds:0.#} s and was killed");
-        }
-        process.WaitForExit();
-        return new CommandResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        var result = ProcessRunner.Run(tool, arguments, Timeout, new ProcessOptions { Environment = Locale });
+        return new CommandResult(result.ExitCode, result.Output, result.Error);
     }
+
+    private static readonly IReadOnlyDictionary<string, string?> Locale = new Dictionary<string, string?> { ["LC_ALL"] = "C.UTF-8" };
 }
 
 /// <summary>An external tool failed: not installed, could not start, timed out, or exited non-zero. The message says which.</summary>

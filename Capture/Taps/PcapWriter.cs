@@ -58,12 +58,8 @@ public sealed class PcapWriter(Action<byte[]> onChunk, int chunkSize = 60 * 1024
 
     private void WriteFileHeader()
     {
-        Span<byte> header = stackalloc byte[24];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, 0xa1b2c3d4);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], 65535);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], 1); // LINKTYPE_ETHERNET
+        Span<byte> header = stackalloc byte[PcapRecords.FileHeaderLength];
+        PcapRecords.WriteFileHeader(header);
         _headerWritten = true;
         Write(header);
     }

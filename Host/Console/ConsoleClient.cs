@@ -45,7 +45,7 @@ public static class ConsoleClient
                 var names = connection.Hello.Palettes.Select(p => p.Name).ToList();
                 throw new CommandException($"'{words[0]}' is neither a vnet verb nor a palette of {connection.Hello.Node}{Suggestions.DidYouMean(words[0], names.Concat(Cli.LocalVerbs))} (verbs: {string.Join(", ", Cli.LocalVerbs.Where(v => v != "complete"))}; palettes: {string.Join(", ", names)})", ExitCodes.Usage);
             }
-            return await RunOne(connection, words, json, output, error);
+            return await RunInterruptible(connection, words, json, output, error);
         }
         catch (CommandException e)
         {
@@ -77,6 +77,40 @@ public static class ConsoleClient
     public static ConsoleEndpoint EndpointOf(ConsoleEndpoint? named) => named ?? DefaultEndpoint();
 
     private static bool WantsHelp(IReadOnlyList<string> words) => words[0] == "help" || words.Any(w => w is "--help" or "-h");
+
+    /// <summary>
+    /// One command line outside the console: Ctrl-C ends a streaming command (a capture, a tail)
+    /// cleanly, and so does the reader of standard output going away; closing the connection on the
+    /// way out is what stops the command on the node.
+    /// </summary>
+    private static async Task<int> RunInterruptible(ConsoleConnection connection, IReadOnlyList<string> words, bool json, TextWriter output, TextWriter error)
+    {
+        using var interrupt = new CancellationTokenSource();
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        }
+        System.Console.CancelKeyPress += OnCancel;
+        try
+        {
+            return await RunOne(connection, words, json, output, error, interrupt.Token);
+        }
+        catch (OperationCanceledException) when (interrupt.IsCancellationRequested)
+        {
+            error.WriteLine("stopped (Ctrl-C)");
+            return ExitCodes.Ok;
+        }
+        catch (OutputStoppedException e)
+        {
+            error.WriteLine(e.Exit == ExitCodes.Ok ? e.Message : $"error: {e.Message}");
+            return e.Exit;
+        }
+        finally
+        {
+            System.Console.CancelKeyPress -= OnCancel;
+        }
+    }
 
     /// <summary>The first host of a running lab.</summary>
     public static ConsoleEndpoint LabEndpoint(string lab)
@@ -112,7 +146,10 @@ public static class ConsoleClient
             return ExitCodes.Ok;
         }
         var request = Parse(connection.Hello.Palettes, words, json);
-        var file = new OutputFile(OutputFileOf(request));
+        using var file = new OutputFile(OutputFileOf(request));
+        file.CheckWritable(OutputFiles.FirstOrDefault(o => o.Palette == request.Palette && o.Command == request.Command).Switch ?? "file");
+        // With the file on standard output, everything else the command prints goes to standard error.
+        var text = file.IsStandardOutput ? error : output;
         var end = ExitCodes.Ok;
         await foreach (var line in connection.RunAsync(request, cancel))
         {
@@ -121,7 +158,7 @@ public static class ConsoleClient
                 if (!file.Write(f, error)) end = ExitCodes.Failed;
                 continue;
             }
-            TableRenderer.Write(line, output, error);
+            TableRenderer.Write(line, text, error);
             if (line is ConsoleLine.End e && (e.Exit != ExitCodes.Ok || end == ExitCodes.Ok)) end = e.Exit;
         }
         return end;
@@ -143,49 +180,6 @@ public static class ConsoleClient
     public static string? OutputFileOf(CommandRequest request) =>
         OutputFiles.Where(o => o.Palette == request.Palette && o.Command == request.Command)
             .Select(o => request.Args.GetValueOrDefault(o.Switch)).FirstOrDefault(v => !string.IsNullOrEmpty(v));
-
-    /// <summary>
-    /// Where a response's file lines go: to the path the user gave on the command line, whatever path
-    /// the line names; nowhere when the user asked for no file. The first line creates the file, the
-    /// rest append to it.
-    /// </summary>
-    public sealed class OutputFile(string? path)
-    {
-        private bool _started;
-
-        /// <summary>Writes one file line; false (and a message) when it was refused or could not be written.</summary>
-        public bool Write(ConsoleLine.File line, TextWriter error)
-        {
-            if (path is null)
-            {
-                error.WriteLine($"error: the node sent a file ('{line.Path}') although this command writes none; nothing was written");
-                return false;
-            }
-            byte[] bytes;
-            try
-            {
-                bytes = Convert.FromBase64String(line.Base64);
-            }
-            catch (FormatException)
-            {
-                error.WriteLine($"error: the node sent file content for {path} that is not base64; it was not written");
-                return false;
-            }
-            try
-            {
-                using (var file = new FileStream(path, _started ? FileMode.Append : FileMode.Create))
-                    file.Write(bytes);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                error.WriteLine($"error: {path}: {e.Message}");
-                return false;
-            }
-            if (!_started) error.WriteLine($"writing {path}");
-            _started = true;
-            return true;
-        }
-    }
 
     /// <summary>Turns words into a request, checking them against the palettes.</summary>
     public static CommandRequest Parse(ImmutableArray<PaletteDefinition> palettes, IReadOnlyList<string> words, bool json)

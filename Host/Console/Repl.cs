@@ -111,6 +111,14 @@ public sealed class Repl
             await EnsureConnectedAsync(quiet: true);
             return ExitCodes.Failed;
         }
+        catch (OutputStoppedException e)
+        {
+            _error.WriteLine(e.Exit == ExitCodes.Ok ? e.Message : $"error: {e.Message}");
+            // The connection is mid-answer: drop it (the node stops the command) and connect again.
+            await DropAsync();
+            await EnsureConnectedAsync(quiet: true);
+            return e.Exit;
+        }
         catch (CommandException e)
         {
             _error.WriteLine($"error: {e.Message}");

@@ -10,6 +10,7 @@ using Akka.Event;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Serialization.Hyperion;
 using VNet.Actors.Commands;
+using VNet.Actors.Logs;
 using VNet.Client;
 using VNet.Actors.Commands.Palettes;
 using VNet.Actors.Discovery;
@@ -164,6 +165,9 @@ public static class VnetDaemon
         var trust = NodeTrust.Load(hocon, host.Name);
         if (trust is not null) hocon = NodeTrust.RemoteTlsConfig.WithFallback(hocon);
         hocon = NodeState.DurableConfig(config.StateDirectory()).WithFallback(hocon);
+        // Every level is published and the node's logger filters at the configured one, so the
+        // level can change while the node runs (logging adapters fix their level when created).
+        hocon = Akka.Configuration.ConfigurationFactory.ParseString($"akka.loglevel = DEBUG\n{NodeLog.LevelKey} = \"{hocon.GetString("akka.loglevel", "INFO")}\"").WithFallback(hocon);
         if (rejoin) hocon = NodeRestart.RejoinConfig(hocon).WithFallback(hocon);
         ActorSystemSetup setup = BootstrapSetup.Create().WithConfig(hocon)
             .And(HyperionSerializerSetup.Empty.WithTypeFilter(new HyperionAllowList()));
@@ -194,7 +198,7 @@ public static class VnetDaemon
 
         var context = new CommandContext(system, hostActor, topology, host.Name);
         var commands = new CommandDispatcher(context, discovery);
-        ImmutableArray<IPalette> palettes = [new ClusterPalette(commands), new HostPalette(commands), new LinkPalette(commands), new NetPalette(commands), new ActorPalette(commands), new HostsPalette(commands)];
+        ImmutableArray<IPalette> palettes = [new ClusterPalette(commands), new HostPalette(commands), new LinkPalette(commands), new NetPalette(commands), new ActorPalette(commands), new HostsPalette(commands), new LogPalette(commands)];
         if (discovery is not null) palettes = palettes.Add(new DiscoverPalette(commands));
         system.ActorOf(CommandHost.Props(console, palettes, commands, host.Name, cluster.SelfAddress.ToString()), "cmd");
 

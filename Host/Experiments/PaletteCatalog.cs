@@ -19,7 +19,7 @@ public static class PaletteCatalog
     {
         // Only the definitions are read; no command runs, so the palettes need no context.
         CommandDispatcher none = null!;
-        IPalette[] palettes = [new ClusterPalette(none), new HostPalette(none), new LinkPalette(none), new NetPalette(none), new ActorPalette(none), new HostsPalette(none), new DiscoverPalette(none)];
+        IPalette[] palettes = [new ClusterPalette(none), new HostPalette(none), new LinkPalette(none), new NetPalette(none), new ActorPalette(none), new HostsPalette(none), new DiscoverPalette(none), new LogPalette(none)];
         return [.. palettes.Select(p => p.Definition)];
     }
 

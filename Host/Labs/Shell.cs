@@ -1,12 +1,12 @@
-using System.Diagnostics;
 using System.Text;
+using VNet.Capture.Processes;
 
 namespace VNet.Host.Labs;
 
 /// <summary>A command that failed; the message has the command line and what it printed.</summary>
 public sealed class ShellException(string message) : Exception(message);
 
-/// <summary>Runs the few system tools labs need (ip, ethtool, sysctl) and reports failures plainly.</summary>
+/// <summary>Runs the few system tools labs need (ip, ethtool, sysctl) through <see cref="ProcessRunner"/> and reports failures plainly.</summary>
 public static class Shell
 {
     /// <summary>The result of a command.</summary>
@@ -15,39 +15,25 @@ public static class Shell
     /// <summary>Runs <paramref name="file"/> with <paramref name="args"/>; throws <see cref="ShellException"/> on a non-zero exit unless <paramref name="check"/> is false.</summary>
     public static Result Run(string file, IEnumerable<string> args, bool check = true, TimeSpan? timeout = null)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var line = file + " " + string.Join(' ', psi.ArgumentList);
-        Process process;
+        var arguments = args.ToList();
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        ProcessResult ran;
         try
         {
-            process = Process.Start(psi)!;
+            ran = ProcessRunner.Run(file, arguments, limit);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (ProcessStartException e)
         {
-            throw new ShellException($"cannot run {file}: {e.Message} (is it installed?)");
+            throw new ShellException($"cannot run {file}: {e.Reason} (is it installed?)");
         }
-        using (process)
+        catch (ProcessTimeoutException)
         {
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
-            {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                throw new ShellException($"`{line}` did not finish within {(timeout ?? TimeSpan.FromSeconds(60)).TotalSeconds:0} s");
-            }
-            var result = new Result(process.ExitCode, stdout.Result, stderr.Result);
-            if (check && result.Exit != 0)
-                throw new ShellException($"`{line}` failed (exit {result.Exit}): {(result.Error + result.Output).Trim()}");
-            return result;
+            throw new ShellException($"`{ProcessRunner.Describe(file, arguments)}` did not finish within {limit.TotalSeconds:0} s");
         }
+        var result = new Result(ran.ExitCode, ran.Output, ran.Error);
+        if (check && result.Exit != 0)
+            throw new ShellException($"`{ProcessRunner.Describe(file, arguments)}` failed (exit {result.Exit}): {(result.Error + result.Output).Trim()}");
+        return result;
     }
 
     /// <summary>Runs a command line given as words.</summary>
@@ -71,17 +57,17 @@ public static class Shell
     public static int StartDetached(string netns, IReadOnlyList<string> command, string log, IReadOnlyDictionary<string, string>? env = null)
     {
         var quoted = string.Join(' ', command.Select(Quote));
-        var psi = new ProcessStartInfo("setsid")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = false,
-        };
         // exec all the way down: setsid (no fork, we are not a group leader) -> sh -> ip netns exec -> the daemon,
         // so the pid we get is the daemon's.
-        foreach (var a in new[] { "sh", "-c", $"exec ip netns exec {Quote(netns)} {quoted} >>{Quote(log)} 2>&1 </dev/null" }) psi.ArgumentList.Add(a);
-        if (env is not null) foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi) ?? throw new ShellException($"cannot start {quoted}");
-        return p.Id;
+        try
+        {
+            return ProcessRunner.StartDetached("setsid", ["sh", "-c", $"exec ip netns exec {Quote(netns)} {quoted} >>{Quote(log)} 2>&1 </dev/null"],
+                env?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
+        }
+        catch (ProcessStartException e)
+        {
+            throw new ShellException($"cannot start {quoted}: {e.Reason}");
+        }
     }
 
     /// <summary>Single-quotes a word for sh.</summary>

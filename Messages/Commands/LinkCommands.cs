@@ -131,18 +131,36 @@ public sealed record LinkDirectionStats(string Link, string Host, string Directi
 public sealed record LinkStats(ImmutableArray<LinkDirectionStats> Directions) : IGetLinkStatsReply;
 
 /// <summary>
-/// <c>link capture</c>: a link's frames, both directions, on one end's VM interface for
-/// <paramref name="Seconds"/>, streamed as pcap bytes (<see cref="CaptureData"/>).
+/// <c>link capture</c>: a link's frames, both directions, on the VM interface of one end or of every
+/// end, streamed as one pcap byte stream (<see cref="CaptureData"/>) as they come. With every end,
+/// the frames of the ends are interleaved in the order they reach the node that asked, each with the
+/// time its own host captured it; each <see cref="CaptureData"/> names the end its frames are from.
 /// </summary>
 /// <param name="Id">The link id.</param>
-/// <param name="Host">The host whose end is captured; null = the first end's.</param>
-/// <param name="Seconds">How long to capture (0.1-3600).</param>
+/// <param name="Host">The host whose end is captured; null = the first end's (ignored with <paramref name="AllEnds"/>).</param>
+/// <param name="AllEnds">Capture at every end of the link at once.</param>
+/// <param name="Seconds">How long to capture (0.1-86400); null = until the request is cancelled.</param>
 /// <param name="Filter">A BPF filter, or null for every frame.</param>
-/// <param name="MaxBytes">Stop at this file size.</param>
-public sealed record CaptureLink(string Id, string? Host, double Seconds, string? Filter, long MaxBytes) : IStreamRequest<CaptureData, ICaptureLinkReply>;
+/// <param name="MaxBytes">Stop each end at this many bytes of pcap; null = no limit.</param>
+public sealed record CaptureLink(string Id, string? Host, bool AllEnds, double? Seconds, string? Filter, long? MaxBytes) : IStreamRequest<CaptureData, ICaptureLinkReply>
+{
+    /// <summary>The longest capture with a time limit, in seconds.</summary>
+    public const double MaxSeconds = 86400;
+}
 
-/// <summary>A piece of the pcap file; the first starts with the file header.</summary>
-public sealed record CaptureData(byte[] Data) : ICommandItem;
+/// <summary>
+/// A piece of the pcap stream: whole records only, all captured at <paramref name="Host"/>; the
+/// first piece of a capture starts with the pcap file header.
+/// </summary>
+/// <param name="Host">The end (host) the records were captured at.</param>
+/// <param name="Data">pcap bytes.</param>
+public sealed record CaptureData(string Host, byte[] Data) : ICommandItem;
 
-/// <summary>The capture is over: how many frames and bytes were written.</summary>
-public sealed record LinkCaptured(string Id, string Host, double Seconds, long Frames, long Bytes, bool Truncated) : ICaptureLinkReply;
+/// <summary>The capture is over: where it ran, for how long, and how many frames and bytes were written.</summary>
+/// <param name="Id">The link id.</param>
+/// <param name="Hosts">The ends captured.</param>
+/// <param name="Seconds">How long the capture ran.</param>
+/// <param name="Frames">Frames written, all ends.</param>
+/// <param name="Bytes">pcap bytes written, file header included.</param>
+/// <param name="Truncated">True when an end stopped at the size limit.</param>
+public sealed record LinkCaptured(string Id, ImmutableArray<string> Hosts, double Seconds, long Frames, long Bytes, bool Truncated) : ICaptureLinkReply;

@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using VNet.Capture.Frames;
+using VNet.Capture.Taps;
 using VNet.Client;
 using VNet.Messages;
 using VNet.Messages.Commands;
@@ -34,13 +36,15 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
         CommandDefinition.Of("stats", "per-direction counters of each link on each host", new SwitchDefinition("id", "only this link")),
         CommandDefinition.Of("set", "change options of a running link without dropping it", [new("id", "link id", Required: true), .. OptionSwitches]),
         CommandDefinition.Of("delete", "delete a link on every host", new SwitchDefinition("id", "link id", Required: true)),
-        CommandDefinition.Of("capture", "write a link's frames, both directions, to a pcap file",
+        CommandDefinition.Of("capture", "a link's frames, both directions, as pcap (to a file or standard output) or one decoded line per frame",
             new SwitchDefinition("id", "link id", Required: true),
-            new SwitchDefinition("file", "the pcap file to write (on the client)", Required: true) { OutputFile = true },
-            new SwitchDefinition("seconds", "how long to capture (default 10)"),
+            new SwitchDefinition("file", "the pcap file to write on the client; - streams it to standard output (| tcpdump -r -, | wireshark -k -i -)") { OutputFile = true },
+            new SwitchDefinition("summary", "print one decoded line per frame (time, end, MACs, VLAN, ARP, IP, ICMP, TCP, UDP), like tcpdump", IsFlag: true),
+            new SwitchDefinition("seconds", "how long to capture (default: until Ctrl-C)"),
             new SwitchDefinition("filter", "a BPF filter, e.g. \"icmp or arp\""),
-            new SwitchDefinition("host", "capture on this endpoint's host (default: the first)"),
-            new SwitchDefinition("max-bytes", "stop at this file size (default 64M)")),
+            new SwitchDefinition("end", "where to capture: a host of the link, or both (every end, frames interleaved as they arrive)"),
+            new SwitchDefinition("host", "capture on this endpoint's host (default: the first end); the same as --end HOST"),
+            new SwitchDefinition("max-bytes", "stop each end at this much pcap, e.g. 64M (default: no limit)")),
     ]);
 
     /// <inheritdoc/>
@@ -74,10 +78,18 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
 
     private static CaptureLink ParseCapture(CommandRequest r)
     {
-        long maxBytes = 64 << 20;
-        if (r.Optional("max-bytes") is { } mb && !Units.TryParseBytes(mb, out maxBytes)) throw new CommandException($"--max-bytes '{mb}' is not a size such as 64M", ExitCodes.Usage);
-        r.Required("file");
-        return new CaptureLink(r.Required("id"), r.Optional("host"), r.Double("seconds", 0.1, 3600) ?? 10, r.Optional("filter"), maxBytes);
+        long? maxBytes = null;
+        if (r.Optional("max-bytes") is { } mb)
+            maxBytes = Units.TryParseBytes(mb, out var limit) && limit > 0 ? limit : throw new CommandException($"link capture: --max-bytes '{mb}' is not a size such as 64M", ExitCodes.Usage);
+        var file = r.Optional("file");
+        var summary = r.Optional("summary") is { } sm && OnOff("summary", sm);
+        if (file is null && !summary) throw new CommandException("link capture: name --file PATH (- for standard output) or --summary", ExitCodes.Usage);
+        if (file == "-" && summary) throw new CommandException("link capture: --summary and --file - both write to standard output; pick one", ExitCodes.Usage);
+        var end = r.Optional("end");
+        var host = r.Optional("host");
+        if (end is not null && host is not null && end != host) throw new CommandException($"link capture: --end {end} and --host {host} name different ends; give one", ExitCodes.Usage);
+        var all = end is "both" or "all";
+        return new CaptureLink(r.Required("id"), all ? null : end ?? host, all, r.Double("seconds", 0.1, CaptureLink.MaxSeconds), r.Optional("filter"), maxBytes);
     }
 
     private static bool OnOff(string name, string value) => value.ToLowerInvariant() switch
@@ -123,9 +135,17 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
     /// <inheritdoc/>
     protected override async Task RenderItemAsync(CommandRequest r, ICommandItem item, int index, ICommandSink sink)
     {
+        if (item is not CaptureData data) return;
         // The first chunk starts the file; the client writes it only to the path its user gave.
-        if (item is CaptureData data) await sink.EmitAsync(new ConsoleLine.File(r.Required("file"), Convert.ToBase64String(data.Data)) { Append = index > 0 });
+        if (r.Optional("file") is { } file) await sink.EmitAsync(new ConsoleLine.File(file, Convert.ToBase64String(data.Data)) { Append = index > 0 });
+        if (r.Optional("summary") is { } sm && OnOff("summary", sm))
+            foreach (var record in PcapRecords.Read(data.Data, withFileHeader: index == 0))
+                await sink.EmitAsync(new ConsoleLine.Text(SummaryLine(data.Host, record)));
     }
+
+    /// <summary>One frame as <c>link capture --summary</c> prints it: UTC time, the end it was captured at, the decoded frame.</summary>
+    public static string SummaryLine(string host, PcapRecord record) =>
+        $"{record.Time.UtcDateTime.ToString("HH:mm:ss.ffffff", CultureInfo.InvariantCulture)} {host} {FrameSummary.Describe(record.Frame)}";
 
     /// <inheritdoc/>
     protected override async Task RenderAsync(CommandRequest r, ICommandReply reply, ICommandSink sink)
@@ -155,7 +175,8 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
                 await sink.EmitAsync(new ConsoleLine.Text($"link {deleted.Id} deleted"));
                 break;
             case LinkCaptured captured:
-                await sink.EmitAsync(new ConsoleLine.Text($"captured {captured.Frames} frame(s) of link {captured.Id} on {captured.Host} in {captured.Seconds:0.#} s to {r.Required("file")}" +
+                await sink.EmitAsync(new ConsoleLine.Text(FormattableString.Invariant($"captured {captured.Frames} frame(s) of link {captured.Id} on {string.Join(" and ", captured.Hosts)} in {captured.Seconds:0.#} s") +
+                    (r.Optional("file") is { } to ? $" to {(to == "-" ? "standard output" : to)}" : "") +
                     (captured.Truncated ? " (stopped at the size limit)" : "")));
                 break;
         }

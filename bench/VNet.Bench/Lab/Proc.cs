@@ -1,11 +1,11 @@
-using System.Diagnostics;
+using VNet.Capture.Processes;
 using VNet.Host.Labs;
 
 namespace VNet.Bench.Lab;
 
 /// <summary>
 /// Runs a measuring tool (iperf3, ping) to completion, bounded in time and cancellable: on Ctrl-C or
-/// timeout the tool is killed, so an interrupted benchmark never leaves a load generator behind.
+/// timeout the tool is killed (<see cref="ProcessRunner"/>), so an interrupted benchmark never leaves a load generator behind.
 /// </summary>
 public static class Proc
 {
@@ -16,37 +16,18 @@ public static class Proc
     /// <summary>Runs <paramref name="file"/>; throws <see cref="ShellException"/> when it outlives <paramref name="timeout"/>.</summary>
     public static async Task<Shell.Result> RunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancel)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new ShellException($"cannot start {file}");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        limit.CancelAfter(timeout);
         try
         {
-            await process.WaitForExitAsync(limit.Token);
+            var result = await ProcessRunner.RunAsync(file, args, timeout, cancel);
+            return new Shell.Result(result.ExitCode, result.Output, result.Error);
         }
-        catch (OperationCanceledException)
+        catch (ProcessStartException e)
         {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.WaitForExit(2000);
-            cancel.ThrowIfCancellationRequested();
-            throw new ShellException($"`{file} {string.Join(' ', args)}` did not finish within {timeout.TotalSeconds:0} s and was killed");
+            throw new ShellException($"cannot start {file}: {e.Reason}");
         }
-        return new Shell.Result(process.ExitCode, await stdout, await stderr);
+        catch (ProcessTimeoutException e)
+        {
+            throw new ShellException(e.Message);
+        }
     }
 }

@@ -62,8 +62,31 @@ public sealed class PaletteParseTests : TestKit
         Assert.Equal(new GetLinks(), palette.Parse(Line("link", "show")));
         Assert.Equal(new GetLinkStats("l1"), palette.Parse(Line("link", "stats", ("id", "l1"))));
         Assert.Equal(new DeleteLink("l1"), palette.Parse(Line("link", "delete", ("id", "l1"))));
-        Assert.Equal(new CaptureLink("l1", "h2", 0.5, "icmp", 1 << 20),
+        Assert.Equal(new CaptureLink("l1", "h2", false, 0.5, "icmp", 1 << 20),
             palette.Parse(Line("link", "capture", ("id", "l1"), ("file", "c.pcap"), ("host", "h2"), ("seconds", "0.5"), ("filter", "icmp"), ("max-bytes", "1M"))));
+    }
+
+    [Fact]
+    public void Link_capture_without_seconds_runs_until_stopped_and_end_both_captures_every_end()
+    {
+        var palette = new LinkPalette(_dispatcher);
+        Assert.Equal(new CaptureLink("l1", null, true, null, null, null),
+            palette.Parse(Line("link", "capture", ("id", "l1"), ("file", "-"), ("end", "both"))));
+        Assert.Equal(new CaptureLink("l1", "h2", false, null, null, null),
+            palette.Parse(Line("link", "capture", ("id", "l1"), ("summary", "true"), ("end", "h2"))));
+    }
+
+    [Theory]
+    [InlineData("--file PATH (- for standard output) or --summary")]
+    [InlineData("--summary and --file - both write to standard output", "file", "-", "summary", "true")]
+    [InlineData("--end h1 and --host h2 name different ends", "file", "c.pcap", "end", "h1", "host", "h2")]
+    [InlineData("--max-bytes 'lots' is not a size", "file", "c.pcap", "max-bytes", "lots")]
+    public void Link_capture_refuses_contradicting_or_missing_outputs_naming_the_switches(string problem, params string[] switches)
+    {
+        var palette = new LinkPalette(_dispatcher);
+        var pairs = Enumerable.Range(0, switches.Length / 2).Select(i => (switches[2 * i], switches[2 * i + 1])).Prepend(("id", "l1")).ToArray();
+        var e = Assert.Throws<CommandException>(() => palette.Parse(Line("link", "capture", pairs)));
+        Assert.Contains(problem, e.Message);
     }
 
     [Fact]

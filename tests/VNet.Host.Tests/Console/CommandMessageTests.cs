@@ -134,6 +134,7 @@ public sealed class CommandMessageTests : IDisposable
         [typeof(GetHostLinks)] = "host links", [typeof(GetMembers)] = "cluster show", [typeof(GetClusterStatus)] = "cluster status", [typeof(GetLeader)] = "cluster leader",
         [typeof(LeaveCluster)] = "cluster leave", [typeof(DownUnreachable)] = "cluster down-unreachable", [typeof(TailCluster)] = "cluster tail",
         [typeof(GetActorSystem)] = "actor system", [typeof(GetActorHierarchy)] = "actor hierarchy", [typeof(SearchHosts)] = "discover search", [typeof(GetDiscoveryStats)] = "discover stats",
+        [typeof(TailLog)] = "log tail", [typeof(GetLogLevel)] = "log level", [typeof(SetLogLevel)] = "log level --set",
     };
 
     private const string Begin = "<!-- The messages below are generated from tests/VNet.Host.Tests/Console/CommandSamples.cs; do not edit by hand. -->";

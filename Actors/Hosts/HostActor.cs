@@ -161,7 +161,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             return;
         }
         var id = Guid.NewGuid();
-        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random), $"negotiation-{id:N}");
+        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{id:N}");
         Context.Watch(child);
         _negotiations[id] = new Pending(child, link.Id, Sender, true, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         _log.Info("link {0}: negotiating a protocol number with {1}", link.Id, string.Join(", ", link.Endpoints.Skip(1).Select(e => e.Host).Distinct()));
@@ -188,6 +188,8 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         }
         return link with { Endpoints = ends.ToImmutable() };
     }
+
+    private string Scope(LinkSpec link) => ProtocolScopes.For(link, _settings.Name, _settings.ProtocolNumbers);
 
     private readonly HashSet<int> _negotiationPorts = new();
     private int _linkGeneration;
@@ -224,7 +226,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Sender.Tell(new Msg.Refuse(p.NegotiationId, _settings.Name, refusal));
             return;
         }
-        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random), $"negotiation-{p.NegotiationId:N}");
+        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{p.NegotiationId:N}");
         Context.Watch(child);
         _negotiations[p.NegotiationId] = new Pending(child, link.Id, null, false, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         child.Forward(p);

@@ -100,7 +100,16 @@ public sealed class DaemonConfig
             MulticastGroup = String("vnet.multipoint.group"),
             LinkRecovery = new LinkRecovery(Time("vnet.host.interface-wait"), Int("vnet.host.max-worker-restarts"), Time("vnet.host.worker-restart-window")),
             Negotiation = new NegotiationLimits(Int("vnet.negotiation.max-rounds"), Time("vnet.negotiation.reservation-ttl"), Time("vnet.negotiation.timeout")),
+            ProtocolNumbers = ProtocolNumbers(),
         };
+    }
+
+    private ProtocolNumberRule ProtocolNumbers()
+    {
+        var text = String("vnet.negotiation.protocol-numbers");
+        return ProtocolScopes.TryParse(text, out var rule)
+            ? rule
+            : throw new ArgumentException($"vnet.negotiation.protocol-numbers '{text}' is not one of per-peer, per-host");
     }
 
     /// <summary>The discovery settings (<c>vnet.discovery</c>); errors name the key.</summary>

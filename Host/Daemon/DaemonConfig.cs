@@ -147,14 +147,20 @@ public sealed class DaemonConfig
     }
 
     /// <summary>The TopologyManager settings (<c>vnet.topology</c>).</summary>
-    public TopologySettings Topology() => new()
+    public TopologySettings Topology()
     {
-        CreateTimeout = Time("vnet.topology.create-timeout"),
-        ReconcileInterval = Time("vnet.topology.reconcile-interval"),
-        Settle = Time("vnet.topology.settle"),
-        RetryMin = Time("vnet.topology.retry-min"),
-        RetryMax = Time("vnet.topology.retry-max"),
-    };
+        var concurrency = Int("vnet.topology.load-concurrency");
+        if (concurrency is < 1 or > 1024) throw new ArgumentException($"vnet.topology.load-concurrency {concurrency} is out of range 1-1024");
+        return new()
+        {
+            CreateTimeout = Time("vnet.topology.create-timeout"),
+            ReconcileInterval = Time("vnet.topology.reconcile-interval"),
+            Settle = Time("vnet.topology.settle"),
+            RetryMin = Time("vnet.topology.retry-min"),
+            RetryMax = Time("vnet.topology.retry-max"),
+            LoadConcurrency = concurrency,
+        };
+    }
 
     /// <summary>The data plane settings (<c>vnet.data-plane</c>, <c>vnet.multipoint</c>).</summary>
     public DataPlaneSettings DataPlane() => new(Bytes("vnet.data-plane.socket-buffer"), Bytes("vnet.data-plane.pcap-buffer"),

@@ -32,6 +32,7 @@ public static class Cli
                                                  iperf3 from the first VM to the second
           vnet lab graph [FILE | -L ID] [--format dot|mermaid]
                                                  the lab as a graph (| dot -Tsvg > lab.svg)
+        {LabGen.Usage}
         {ExperimentCli.Usage}
           vnet pki init [--dir DIR] [--name CLUSTER]
                                                  create the cluster's authority (ca.crt, ca.key) and cluster.key
@@ -63,6 +64,7 @@ public static class Cli
                 ["lab", "pingall", .. var rest] => LabVerbs.PingAll(rest, System.Console.Out),
                 ["lab", "iperf", .. var rest] => LabVerbs.Iperf(rest, System.Console.Out),
                 ["lab", "graph", .. var rest] => LabVerbs.Graph(rest, System.Console.Out),
+                ["lab", "gen", .. var rest] => LabGen.Run(rest, System.Console.Out),
                 ["lab", var verb, .. var rest] when verb is "metrics" or "top" => ObservabilityCli.InLab(verb, rest),
                 ["lab", "web", .. var rest] => await ObservabilityCli.WebAsync(rest),
                 ["metrics", .. var rest] => await ObservabilityCli.MetricsAsync(rest),
@@ -70,7 +72,7 @@ public static class Cli
                 ["lab", var verb, .. var rest] when verb is "stop" or "kill" or "start" or "restart" or "cut" or "heal" => LabHost(verb, rest),
                 ["pki", .. var rest] => Pki(rest),
                 ["experiment", .. var rest] => await ExperimentCli.RunAsync(rest, System.Console.Out, System.Console.Error),
-                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, metrics, top, web, stop, kill, start, restart, cut or heal\n" + Usage),
+                ["lab", ..] => Fail(ExitCodes.Usage, "lab: expected up, down, exec, list, inspect, pingall, iperf, graph, gen, metrics, top, web, stop, kill, start, restart, cut or heal\n" + Usage),
                 _ => await ConsoleClient.RunAsync(args, System.Console.Out, System.Console.Error),
             };
         }

@@ -61,17 +61,18 @@ public static class LabGen
     /// <summary>The usage lines of <c>lab gen</c>.</summary>
     public const string Usage = """
           vnet lab gen --hosts N --vms-per-host K [--links L] [--kind raw-p2p|udp-p2p] [--layout mesh|star]
-                       [--name NAME] [--out FILE]
+                       [--name NAME] [--out FILE] [--network-out FILE]
                                                  write a lab file with N hosts, K VMs each and L links between
                                                  VMs of different hosts (mesh: spread over host pairs; star:
-                                                 every link on the first host)
+                                                 every link on the first host); --network-out also writes
+                                                 its network as a network file, for `vnet net load --file`
         """;
 
     /// <summary>Runs <c>lab gen</c> with its arguments: writes the file (or to <paramref name="output"/>); returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output)
     {
         int hosts = 0, vms = 0, links = 0;
-        string? outFile = null, name = null;
+        string? outFile = null, networkOut = null, name = null;
         var kind = LinkKind.RawP2P;
         var layout = LabLayout.Mesh;
         for (var i = 0; i < args.Length; i++)
@@ -89,6 +90,7 @@ public static class LabGen
                 case "--vms-per-host": vms = Number(); break;
                 case "--links": links = Number(); break;
                 case "--out" or "-o": outFile = Value(); break;
+                case "--network-out": networkOut = Value(); break;
                 case "--name": name = Value(); break;
                 case "--kind":
                     var k = Value();
@@ -106,7 +108,12 @@ public static class LabGen
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new CommandException($"lab gen: {string.Join("; ", problems)}", ExitCodes.Usage);
         var text = Generate(options);
-        if (outFile is null) output.Write(text);
+        if (networkOut is not null)
+        {
+            File.WriteAllText(networkOut, Actors.Networks.NetworkFile.Write(LabFile.Parse(text, outFile ?? "generated.xml").Network));
+            output.WriteLine($"wrote {networkOut}: the network of {LinkCount(options)} links, for `vnet net load --file {networkOut}`");
+        }
+        if (outFile is null) { if (networkOut is null) output.Write(text); }
         else
         {
             File.WriteAllText(outFile, text);

@@ -175,7 +175,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         {
             var end = ends[i];
             if (end.Host != _settings.Name) continue;
-            var nic = _vms.ListVms().SelectMany(v => v.Nics.Select(n => (Vm: v, Nic: n))).FirstOrDefault(x => x.Nic.Mac == end.Mac);
+            var nic = Nic(end.Mac);
             if (nic.Nic is null) throw new InvalidOperationException($"link {link.Id}: no VM NIC with MAC {end.Mac} on host {_settings.Name} (VM {end.Vm})");
             var port = 0;
             if (link.Kind == LinkKind.UdpP2P)
@@ -188,6 +188,25 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         }
         return link with { Endpoints = ends.ToImmutable() };
     }
+
+    /// <summary>
+    /// The VM NIC with <paramref name="mac"/>, from a VM listing at most <see cref="VmListingAge"/> old
+    /// (listed again when the NIC is not in it). Listing VMs runs external tools; a burst of link
+    /// requests (a net load) would otherwise list them once per link, one after the other.
+    /// </summary>
+    private (VmInfo Vm, VmNic Nic) Nic(MacAddress mac)
+    {
+        (VmInfo Vm, VmNic Nic) Find() => _vmListing.SelectMany(v => v.Nics.Select(n => (Vm: v, Nic: n))).FirstOrDefault(x => x.Nic.Mac == mac);
+        var fresh = System.Diagnostics.Stopwatch.GetElapsedTime(_vmListedAt) < VmListingAge;
+        if (fresh && Find() is { Nic: not null } cached) return cached;
+        _vmListing = _vms.ListVms();
+        _vmListedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        return Find();
+    }
+
+    private static readonly TimeSpan VmListingAge = TimeSpan.FromSeconds(1);
+    private ImmutableArray<VmInfo> _vmListing = [];
+    private long _vmListedAt;
 
     private string Scope(LinkSpec link) => ProtocolScopes.For(link, _settings.Name, _settings.ProtocolNumbers);
 

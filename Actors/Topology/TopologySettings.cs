@@ -22,7 +22,7 @@ public sealed record TopologySettings
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How many links of one <c>net load</c> are created at the same time.</summary>
-    public int LoadConcurrency { get; init; } = 16;
+    public int LoadConcurrency { get; init; } = 8;
 
     /// <summary>Timeout of an ask to a host (link table, delete, options).</summary>
     public TimeSpan HostAskTimeout { get; init; } = TimeSpan.FromSeconds(5);

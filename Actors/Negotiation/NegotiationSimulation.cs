@@ -88,7 +88,7 @@ public static class NegotiationSimulation
         var random = new Random(options.Seed);
         var tables = Enumerable.Range(0, options.Hosts).Select(_ => new ProtocolNumberTable()).ToImmutableArray();
         var addresses = Enumerable.Range(0, options.Hosts).Select(h => $"10.{h >> 16 & 255}.{h >> 8 & 255}.{h & 255}").ToImmutableArray();
-        var hostRandoms = Enumerable.Range(0, options.Hosts).Select(h => new Random(HashCode.Combine(options.Seed, h))).ToArray();
+        var hostRandoms = Enumerable.Range(0, options.Hosts).Select(h => new Random(unchecked(options.Seed * 1_000_003 + h)) /* not HashCode: it differs per process */).ToArray();
         var hubs = Math.Min(options.Hubs, options.Hosts);
 
         var negotiations = new Negotiation[options.Requests];

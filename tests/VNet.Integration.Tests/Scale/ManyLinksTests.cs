@@ -16,10 +16,20 @@ namespace VNet.Integration.Tests.Scale;
 /// </summary>
 public sealed class ManyLinksTests(ITestOutputHelper output)
 {
+    /// <summary>
+    /// Hundreds of forwarder threads start on one 2-core machine (shared with other tests) while the
+    /// links come up; heartbeats then arrive late. These tests are about links, not failure detection,
+    /// so a node is given longer before it is taken for gone.
+    /// </summary>
+    public const string PatientFailureDetection = """
+        akka.cluster.failure-detector.acceptable-heartbeat-pause = 20s
+        akka.cluster.split-brain-resolver.stable-after = 20s
+        """;
+
     private static async Task<LabSession> UpAsync(LabGenOptions options)
     {
         var lab = LabFile.Parse(LabGen.Generate(options), Path.Combine(Path.GetTempPath(), $"{options.Name}.xml"));
-        return await LabSession.UpAsync(lab, new LabOptions { CreateLinks = false, ClusterTimeout = TimeSpan.FromSeconds(120) });
+        return await LabSession.UpAsync(lab, new LabOptions { CreateLinks = false, ClusterTimeout = TimeSpan.FromSeconds(120), ExtraConfig = PatientFailureDetection });
     }
 
     /// <summary>Loads the lab's network with one request, as `vnet net load` does; returns the links and how long it took.</summary>

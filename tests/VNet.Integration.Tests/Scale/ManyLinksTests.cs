@@ -42,20 +42,24 @@ public sealed class ManyLinksTests(ITestOutputHelper output)
         return (loaded.Links, clock.Elapsed);
     }
 
-    /// <summary>Pings across every link (its first VM pings the second), a few at a time; returns the links that did not answer.</summary>
+    /// <summary>
+    /// Pings across every link (its first VM pings the second), a few at a time; returns the links that
+    /// did not answer. A link silent in the first pass is tried again on its own after the others, so
+    /// a moment when the shared machine gave the hosts no CPU is not taken for a broken link.
+    /// </summary>
     private static async Task<List<string>> SilentLinksAsync(LabSession session)
     {
         var vms = session.Lab.Vms.ToDictionary(v => v.Name);
-        var silent = new List<string>();
+        bool Answers(NetworkLink link, int count) =>
+            Measurements.Ping(session.Ns(link.Vms[0]), vms[link.Vms[1]].Address!.ToString(), count: count).Received > 0;
+        var silent = new List<NetworkLink>();
         await Parallel.ForEachAsync(session.Lab.Network.Links, new ParallelOptions { MaxDegreeOfParallelism = 8 }, (link, _) =>
         {
-            var target = vms[link.Vms[1]].Address!.ToString();
             // The first echo may wait for ARP; a second try covers a reply lost while the link came up.
-            var answered = Enumerable.Range(0, 2).Any(_ => Measurements.Ping(session.Ns(link.Vms[0]), target, count: 1).Received == 1);
-            if (!answered) lock (silent) silent.Add(link.Id);
+            if (!Answers(link, 1) && !Answers(link, 1)) lock (silent) silent.Add(link);
             return ValueTask.CompletedTask;
         });
-        return silent;
+        return [.. silent.Where(link => !Enumerable.Range(0, 3).Any(_ => Answers(link, 3))).Select(l => l.Id)];
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public static class ScaleBench
             await System.Console.Error.WriteLineAsync($"bench --scale: unexpected '{unknown[0]}' (switches: --quick, --no-lab)");
             return 2;
         }
-        var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+        var loadBefore = LoadAverage();
         var started = DateTime.UtcNow;
         output.WriteLine("== VNet scale benchmark: negotiation simulation, then generated labs");
 
@@ -57,10 +57,10 @@ public static class ScaleBench
             foreach (var links in quick ? new[] { 10, 150 } : new[] { 10, 50, 100, 150 })
                 labs.Add(await MeasureLabAsync(links, output));
 
-        var loadAfter = File.ReadAllText("/proc/loadavg").Trim();
+        var loadAfter = LoadAverage();
         var directory = Path.Combine("bench", "results");
         Directory.CreateDirectory(directory);
-        var stem = $"{started:yyyy-MM-dd}-scale";
+        var stem = $"{started:yyyy-MM-dd}-scale{(quick || noLab ? "-quick" : "")}"; // development runs stay out of git (bench/results/.gitignore)
         var plots = WritePlots(simulated, labs, directory, stem);
         var report = Report(simulated, labs, plots, started, loadBefore, loadAfter, quick);
         var path = Path.Combine(directory, stem + ".md");
@@ -109,6 +109,9 @@ public static class ScaleBench
             if (state is not null) runner.Down(LabState.Read(state.Id) ?? state, quiet: true);
         }
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages, from /proc/loadavg.</summary>
+    private static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     /// <summary>VmRSS (MB) and Threads of a process, from /proc/PID/status.</summary>
     private static (double RssMb, int Threads) ProcStatus(int pid)

@@ -161,7 +161,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             return;
         }
         var id = Guid.NewGuid();
-        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random), $"negotiation-{id:N}");
+        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{id:N}");
         Context.Watch(child);
         _negotiations[id] = new Pending(child, link.Id, Sender, true, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         _log.Info("link {0}: negotiating a protocol number with {1}", link.Id, string.Join(", ", link.Endpoints.Skip(1).Select(e => e.Host).Distinct()));
@@ -175,7 +175,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         {
             var end = ends[i];
             if (end.Host != _settings.Name) continue;
-            var nic = _vms.ListVms().SelectMany(v => v.Nics.Select(n => (Vm: v, Nic: n))).FirstOrDefault(x => x.Nic.Mac == end.Mac);
+            var nic = Nic(end.Mac);
             if (nic.Nic is null) throw new InvalidOperationException($"link {link.Id}: no VM NIC with MAC {end.Mac} on host {_settings.Name} (VM {end.Vm})");
             var port = 0;
             if (link.Kind == LinkKind.UdpP2P)
@@ -188,6 +188,27 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         }
         return link with { Endpoints = ends.ToImmutable() };
     }
+
+    /// <summary>
+    /// The VM NIC with <paramref name="mac"/>, from a VM listing at most <see cref="VmListingAge"/> old
+    /// (listed again when the NIC is not in it). Listing VMs runs external tools; a burst of link
+    /// requests (a net load) would otherwise list them once per link, one after the other.
+    /// </summary>
+    private (VmInfo Vm, VmNic Nic) Nic(MacAddress mac)
+    {
+        (VmInfo Vm, VmNic Nic) Find() => _vmListing.SelectMany(v => v.Nics.Select(n => (Vm: v, Nic: n))).FirstOrDefault(x => x.Nic.Mac == mac);
+        var fresh = System.Diagnostics.Stopwatch.GetElapsedTime(_vmListedAt) < VmListingAge;
+        if (fresh && Find() is { Nic: not null } cached) return cached;
+        _vmListing = _vms.ListVms();
+        _vmListedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        return Find();
+    }
+
+    private static readonly TimeSpan VmListingAge = TimeSpan.FromSeconds(1);
+    private ImmutableArray<VmInfo> _vmListing = [];
+    private long _vmListedAt;
+
+    private string Scope(LinkSpec link) => ProtocolScopes.For(link, _settings.Name, _settings.ProtocolNumbers);
 
     private readonly HashSet<int> _negotiationPorts = new();
     private int _linkGeneration;
@@ -224,7 +245,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Sender.Tell(new Msg.Refuse(p.NegotiationId, _settings.Name, refusal));
             return;
         }
-        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random), $"negotiation-{p.NegotiationId:N}");
+        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{p.NegotiationId:N}");
         Context.Watch(child);
         _negotiations[p.NegotiationId] = new Pending(child, link.Id, null, false, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         child.Forward(p);

@@ -14,6 +14,9 @@ public sealed record HostSettings(string Name, string SubstrateAddress)
     /// <summary>Rounds, reservation expiry and timeout of negotiations.</summary>
     public NegotiationLimits Negotiation { get; init; } = NegotiationLimits.Default;
 
+    /// <summary>How far a protocol number must be unique: per peer pair (the default) or per host (the paper's rule).</summary>
+    public ProtocolNumberRule ProtocolNumbers { get; init; } = ProtocolNumberRule.PerPeer;
+
     /// <summary>Multicast group of multipoint segments created here without one (segments share it, told apart by protocol number).</summary>
     public string MulticastGroup { get; init; } = "239.192.76.1";
 

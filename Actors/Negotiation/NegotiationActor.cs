@@ -68,15 +68,21 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
     /// <inheritdoc/>
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Props of the initiator of <paramref name="link"/>; <paramref name="self"/> is this host's name.</summary>
-    public static Props Initiator(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random) =>
-        Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, mediator, limits, random, true));
+    /// <summary>
+    /// Props of the initiator of <paramref name="link"/>; <paramref name="self"/> is this host's name and
+    /// <paramref name="scope"/> the table scope its number is taken in (<see cref="ProtocolScopes.For"/>).
+    /// </summary>
+    public static Props Initiator(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random,
+        string scope = ProtocolNumberTable.HostWide) =>
+        Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, mediator, limits, random, true, scope));
 
-    /// <summary>Props of a responder to a proposal of <paramref name="link"/>.</summary>
-    public static Props Responder(Guid id, LinkSpec link, string self, ProtocolNumberTable table, NegotiationLimits limits, Random random) =>
-        Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, ActorRefs.Nobody, limits, random, false));
+    /// <summary>Props of a responder to a proposal of <paramref name="link"/>, holding its number in <paramref name="scope"/>.</summary>
+    public static Props Responder(Guid id, LinkSpec link, string self, ProtocolNumberTable table, NegotiationLimits limits, Random random,
+        string scope = ProtocolNumberTable.HostWide) =>
+        Akka.Actor.Props.Create(() => new NegotiationActor(id, link, self, table, ActorRefs.Nobody, limits, random, false, scope));
 
-    public NegotiationActor(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random, bool initiator)
+    public NegotiationActor(Guid id, LinkSpec link, string self, ProtocolNumberTable table, IActorRef mediator, NegotiationLimits limits, Random random, bool initiator,
+        string scope = ProtocolNumberTable.HostWide)
     {
         _id = id;
         _link = link;
@@ -89,12 +95,12 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
             // reuses the nonces of its previous life); it reaches the responders inside the proposal.
             _link = link with { Key = ImmutableArray.Create(System.Security.Cryptography.RandomNumberGenerator.GetBytes(LinkSpec.KeyLength)) };
             var responders = link.Endpoints.Select(e => e.Host).Where(h => h != self).Distinct().ToList();
-            _initiator = new InitiatorCore(table, random, id.ToString(), link.Id, responders, limits);
+            _initiator = new InitiatorCore(table, random, id.ToString(), link.Id, responders, limits, scope);
             Become(Proposing);
         }
         else
         {
-            _responder = new ResponderCore(table, random, id.ToString(), link.Id, limits);
+            _responder = new ResponderCore(table, random, id.ToString(), link.Id, limits, scope);
             Become(Offered);
         }
     }

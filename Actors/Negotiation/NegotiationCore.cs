@@ -48,11 +48,17 @@ public sealed class InitiatorCore
     private readonly HashSet<string> _responders;
     private readonly HashSet<string> _accepted = new();
     private readonly HashSet<int> _takenAtResponders = new();
+    private readonly string _scope;
 
-    /// <summary>Creates the core for negotiation <paramref name="owner"/> of link <paramref name="linkId"/>.</summary>
-    public InitiatorCore(ProtocolNumberTable table, Random random, string owner, string linkId, IEnumerable<string> responders, NegotiationLimits limits)
+    /// <summary>
+    /// Creates the core for negotiation <paramref name="owner"/> of link <paramref name="linkId"/>; its
+    /// number is taken in <paramref name="scope"/> of the table (see <see cref="ProtocolScopes"/>).
+    /// </summary>
+    public InitiatorCore(ProtocolNumberTable table, Random random, string owner, string linkId, IEnumerable<string> responders, NegotiationLimits limits,
+        string scope = ProtocolNumberTable.HostWide)
     {
         _table = table;
+        _scope = scope;
         _random = random;
         _owner = owner;
         _linkId = linkId;
@@ -74,8 +80,8 @@ public sealed class InitiatorCore
     public Decision Start(DateTime now, int preferred = 0)
     {
         var expires = now + _limits.ReservationTtl;
-        var p = preferred != 0 && _table.TryReserve(preferred, _owner, expires, now) ? preferred : _table.ReserveRandomFree(_random, _owner, expires, now);
-        if (p is null) return new Decision.Fail($"no free protocol number on this host: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
+        var p = preferred != 0 && _table.TryReserve(preferred, _owner, expires, now, _scope) ? preferred : _table.ReserveRandomFree(_random, _owner, expires, now, scope: _scope);
+        if (p is null) return new Decision.Fail($"no free protocol number on this host{ProtocolScopes.Toward(_scope)}: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
         Current = p.Value;
         Round = 1;
         return new Decision.Propose(Current, Round);
@@ -112,12 +118,12 @@ public sealed class InitiatorCore
         _accepted.Clear();
         Round++;
         var expires = now + _limits.ReservationTtl;
-        if (!_takenAtResponders.Contains(counter) && _table.TryReserve(counter, _owner, expires, now))
+        if (!_takenAtResponders.Contains(counter) && _table.TryReserve(counter, _owner, expires, now, _scope))
         {
             Current = counter;
             return new Decision.Propose(Current, Round);
         }
-        var fresh = _table.ReserveRandomFree(_random, _owner, expires, now, _takenAtResponders);
+        var fresh = _table.ReserveRandomFree(_random, _owner, expires, now, _takenAtResponders, _scope);
         if (fresh is null)
         {
             _table.Release(_owner);
@@ -146,11 +152,17 @@ public sealed class ResponderCore
     private readonly string _owner;
     private readonly string _linkId;
     private readonly NegotiationLimits _limits;
+    private readonly string _scope;
 
-    /// <summary>Creates the core for negotiation <paramref name="owner"/> of link <paramref name="linkId"/>.</summary>
-    public ResponderCore(ProtocolNumberTable table, Random random, string owner, string linkId, NegotiationLimits limits)
+    /// <summary>
+    /// Creates the core for negotiation <paramref name="owner"/> of link <paramref name="linkId"/>; its
+    /// number is held in <paramref name="scope"/> of the table (see <see cref="ProtocolScopes"/>).
+    /// </summary>
+    public ResponderCore(ProtocolNumberTable table, Random random, string owner, string linkId, NegotiationLimits limits,
+        string scope = ProtocolNumberTable.HostWide)
     {
         _table = table;
+        _scope = scope;
         _random = random;
         _owner = owner;
         _linkId = linkId;
@@ -169,7 +181,7 @@ public sealed class ResponderCore
         var expires = now + _limits.ReservationTtl;
         // TryReserve also renews a number this negotiation already holds. Held alone is not proof
         // of holding it: once its reservation expired another negotiation may have taken it.
-        if (_table.TryReserve(protocol, _owner, expires, now))
+        if (_table.TryReserve(protocol, _owner, expires, now, _scope))
         {
             if (Held != 0 && Held != protocol) _table.Release(Held, _owner);
             Held = protocol;
@@ -178,11 +190,11 @@ public sealed class ResponderCore
         }
         if (Held != 0) _table.Release(Held, _owner);
         Accepted = false;
-        var counter = _table.ReserveRandomFree(_random, _owner, expires, now, new HashSet<int> { protocol });
+        var counter = _table.ReserveRandomFree(_random, _owner, expires, now, new HashSet<int> { protocol }, _scope);
         if (counter is null)
         {
             Held = 0;
-            return new Decision.Fail($"no free protocol number: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
+            return new Decision.Fail($"no free protocol number{ProtocolScopes.Toward(_scope)}: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
         }
         Held = counter.Value;
         return new Decision.Nok(Held);

@@ -4,16 +4,24 @@ using VNet.Messages;
 namespace VNet.Actors.Negotiation;
 
 /// <summary>
-/// The IP protocol numbers of one host: each number in 143–252 is used by at most
-/// one link; numbers under negotiation are reserved until an expiry so that two concurrent
-/// negotiations cannot take the same one. Pure state with a lock (the host's negotiations run
-/// in parallel); time is passed in, never read.
+/// The IP protocol numbers of one host. Each number in 143–252 is used at most once per
+/// <em>scope</em>: a scope is a peer's substrate address (a point-to-point link under the per-peer
+/// rule, whose connected raw socket the kernel matches on both protocol and peer address), or
+/// <see cref="HostWide"/> (the paper's rule, and every multipoint segment, whose unconnected socket
+/// sees every packet of its number). A host-wide use excludes the number from every peer scope, and
+/// a number used toward any peer cannot be taken host-wide. Numbers under negotiation are reserved
+/// until an expiry so that two concurrent negotiations cannot take the same one. Pure state with a
+/// lock (the host's negotiations run in parallel); time is passed in, never read.
 /// </summary>
 public sealed class ProtocolNumberTable
 {
+    /// <summary>The scope of a number used by the whole host (the paper's per-host rule).</summary>
+    public const string HostWide = "";
+
     private readonly record struct Entry(string Owner, bool Committed, DateTime ExpiresAt);
 
-    private readonly Dictionary<int, Entry> _entries = new();
+    /// <summary>Per number, its holders by scope (at most one holder when the scope is <see cref="HostWide"/>).</summary>
+    private readonly Dictionary<string, Entry>[] _byNumber;
     private readonly object _lock = new();
 
     /// <summary>Creates a table over <paramref name="first"/>..<paramref name="last"/> (default: the unassigned range).</summary>
@@ -22,6 +30,8 @@ public sealed class ProtocolNumberTable
         if (first < 0 || last > 255 || first > last) throw new ArgumentException($"bad protocol range {first}-{last}");
         First = first;
         Last = last;
+        _byNumber = new Dictionary<string, Entry>[last - first + 1];
+        for (var i = 0; i < _byNumber.Length; i++) _byNumber[i] = new Dictionary<string, Entry>(StringComparer.Ordinal);
     }
 
     /// <summary>Lowest usable number.</summary>
@@ -33,52 +43,66 @@ public sealed class ProtocolNumberTable
     /// <summary>How many numbers the range holds.</summary>
     public int Size => Last - First + 1;
 
-    /// <summary>True when <paramref name="protocol"/> is in range and neither used nor reserved at <paramref name="now"/>.</summary>
-    public bool IsFree(int protocol, DateTime now)
+    /// <summary>
+    /// True when <paramref name="protocol"/> is in range and neither used nor reserved in
+    /// <paramref name="scope"/> at <paramref name="now"/> (for <see cref="HostWide"/>: in no scope at all).
+    /// </summary>
+    public bool IsFree(int protocol, DateTime now, string scope = HostWide)
     {
-        lock (_lock) return IsFreeLocked(protocol, now);
+        lock (_lock) return IsFreeLocked(protocol, now, scope);
     }
 
-    private bool IsFreeLocked(int protocol, DateTime now)
+    private bool IsFreeLocked(int protocol, DateTime now, string scope)
     {
         if (protocol < First || protocol > Last) return false;
-        if (!_entries.TryGetValue(protocol, out var e)) return true;
-        if (e.Committed || e.ExpiresAt > now) return false;
-        _entries.Remove(protocol);
-        return true;
+        var holders = _byNumber[protocol - First];
+        if (holders.Count == 0) return true;
+        Expire(holders, now);
+        if (holders.Count == 0) return true;
+        if (scope == HostWide || holders.ContainsKey(HostWide)) return false;
+        return !holders.ContainsKey(scope);
     }
 
-    /// <summary>Reserves <paramref name="protocol"/> for <paramref name="owner"/> until <paramref name="expiresAt"/>; false when not free (a reservation by the same owner is renewed).</summary>
-    public bool TryReserve(int protocol, string owner, DateTime expiresAt, DateTime now)
+    private static void Expire(Dictionary<string, Entry> holders, DateTime now)
+    {
+        foreach (var (scope, e) in holders)
+            if (!e.Committed && e.ExpiresAt <= now) holders.Remove(scope); // removing while enumerating is allowed for Dictionary
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="protocol"/> in <paramref name="scope"/> for <paramref name="owner"/> until
+    /// <paramref name="expiresAt"/>; false when not free (a reservation by the same owner is renewed).
+    /// </summary>
+    public bool TryReserve(int protocol, string owner, DateTime expiresAt, DateTime now, string scope = HostWide)
     {
         lock (_lock)
         {
-            if (_entries.TryGetValue(protocol, out var e) && e.Owner == owner && !e.Committed)
+            if (protocol >= First && protocol <= Last && _byNumber[protocol - First].TryGetValue(scope, out var e) && e.Owner == owner && !e.Committed)
             {
-                _entries[protocol] = e with { ExpiresAt = expiresAt };
+                _byNumber[protocol - First][scope] = e with { ExpiresAt = expiresAt };
                 return true;
             }
-            if (!IsFreeLocked(protocol, now)) return false;
-            _entries[protocol] = new Entry(owner, false, expiresAt);
+            if (!IsFreeLocked(protocol, now, scope)) return false;
+            _byNumber[protocol - First][scope] = new Entry(owner, false, expiresAt);
             return true;
         }
     }
 
     /// <summary>
-    /// Reserves a number chosen uniformly at random among the free ones that are not in
-    /// <paramref name="exclude"/>; null when there is none.
+    /// Reserves, in <paramref name="scope"/>, a number chosen uniformly at random among the free ones
+    /// that are not in <paramref name="exclude"/>; null when there is none.
     /// </summary>
-    public int? ReserveRandomFree(Random random, string owner, DateTime expiresAt, DateTime now, IReadOnlySet<int>? exclude = null)
+    public int? ReserveRandomFree(Random random, string owner, DateTime expiresAt, DateTime now, IReadOnlySet<int>? exclude = null, string scope = HostWide)
     {
         lock (_lock)
         {
             Span<int> free = stackalloc int[Size];
             var count = 0;
             for (var p = First; p <= Last; p++)
-                if (IsFreeLocked(p, now) && (exclude is null || !exclude.Contains(p))) free[count++] = p;
+                if (IsFreeLocked(p, now, scope) && (exclude is null || !exclude.Contains(p))) free[count++] = p;
             if (count == 0) return null;
             var chosen = free[random.Next(count)];
-            _entries[chosen] = new Entry(owner, false, expiresAt);
+            _byNumber[chosen - First][scope] = new Entry(owner, false, expiresAt);
             return chosen;
         }
     }
@@ -88,37 +112,80 @@ public sealed class ProtocolNumberTable
     {
         lock (_lock)
         {
-            if (!_entries.TryGetValue(protocol, out var e) || e.Owner != owner || e.Committed) return false;
-            if (e.ExpiresAt <= now) { _entries.Remove(protocol); return false; }
-            _entries[protocol] = new Entry(linkId, true, DateTime.MaxValue);
-            return true;
+            if (protocol < First || protocol > Last) return false;
+            var holders = _byNumber[protocol - First];
+            foreach (var (scope, e) in holders)
+            {
+                if (e.Owner != owner || e.Committed) continue;
+                if (e.ExpiresAt <= now) { holders.Remove(scope); return false; }
+                holders[scope] = new Entry(linkId, true, DateTime.MaxValue);
+                return true;
+            }
+            return false;
         }
     }
 
-    /// <summary>Releases every number (reserved or used) held by <paramref name="owner"/>.</summary>
+    /// <summary>Releases every number (reserved or used, in any scope) held by <paramref name="owner"/>.</summary>
     public void Release(string owner)
     {
         lock (_lock)
-            foreach (var p in _entries.Where(kv => kv.Value.Owner == owner).Select(kv => kv.Key).ToList())
-                _entries.Remove(p);
+            foreach (var holders in _byNumber)
+                foreach (var (scope, e) in holders)
+                    if (e.Owner == owner) holders.Remove(scope);
     }
 
-    /// <summary>Releases <paramref name="protocol"/> if <paramref name="owner"/> holds it.</summary>
+    /// <summary>Releases <paramref name="protocol"/> if <paramref name="owner"/> holds it (in any scope).</summary>
     public void Release(int protocol, string owner)
     {
+        if (protocol < First || protocol > Last) return;
         lock (_lock)
-            if (_entries.TryGetValue(protocol, out var e) && e.Owner == owner) _entries.Remove(protocol);
+            foreach (var (scope, e) in _byNumber[protocol - First])
+                if (e.Owner == owner) _byNumber[protocol - First].Remove(scope);
     }
 
-    /// <summary>Numbers in use by links (committed), with the link id.</summary>
-    public ImmutableSortedDictionary<int, string> InUse()
+    /// <summary>
+    /// Numbers in use by links (committed), with the link id. Without <paramref name="scope"/>: every
+    /// number in use in any scope (a number used toward several peers lists its links, ordered by
+    /// peer, joined by ", "); with one: the numbers that scope sees (its own and the host-wide ones).
+    /// </summary>
+    public ImmutableSortedDictionary<int, string> InUse(string? scope = null) =>
+        Visible(scope, e => e.Committed);
+
+    /// <summary>Numbers reserved by negotiations and not yet expired at <paramref name="now"/>, with the negotiation, as <see cref="InUse"/> lists them.</summary>
+    public ImmutableSortedDictionary<int, string> Reserved(DateTime now, string? scope = null) =>
+        Visible(scope, e => !e.Committed && e.ExpiresAt > now);
+
+    /// <summary>Every number held, in every scope: what a check of the whole table reads.</summary>
+    public ImmutableArray<ProtocolNumberUse> Uses(DateTime now)
     {
-        lock (_lock) return _entries.Where(kv => kv.Value.Committed).ToImmutableSortedDictionary(kv => kv.Key, kv => kv.Value.Owner);
+        lock (_lock)
+        {
+            var uses = ImmutableArray.CreateBuilder<ProtocolNumberUse>();
+            for (var i = 0; i < _byNumber.Length; i++)
+                foreach (var (scope, e) in _byNumber[i])
+                    if (e.Committed || e.ExpiresAt > now) uses.Add(new ProtocolNumberUse(First + i, scope, e.Owner, e.Committed));
+            return uses.ToImmutable();
+        }
     }
 
-    /// <summary>Numbers reserved by negotiations and not yet expired at <paramref name="now"/>.</summary>
-    public ImmutableSortedDictionary<int, string> Reserved(DateTime now)
+    private ImmutableSortedDictionary<int, string> Visible(string? scope, Func<Entry, bool> wanted)
     {
-        lock (_lock) return _entries.Where(kv => !kv.Value.Committed && kv.Value.ExpiresAt > now).ToImmutableSortedDictionary(kv => kv.Key, kv => kv.Value.Owner);
+        lock (_lock)
+        {
+            var seen = ImmutableSortedDictionary.CreateBuilder<int, string>();
+            for (var i = 0; i < _byNumber.Length; i++)
+            {
+                var owners = _byNumber[i]
+                    .Where(kv => (scope is null || kv.Key == HostWide || kv.Key == scope) && wanted(kv.Value))
+                    .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                    .Select(kv => kv.Value.Owner)
+                    .ToList();
+                if (owners.Count > 0) seen[First + i] = string.Join(", ", owners);
+            }
+            return seen.ToImmutable();
+        }
     }
 }
+
+/// <summary>One held number: <paramref name="Scope"/> is the peer address it is unique toward, or empty for the whole host; <paramref name="Owner"/> the link (committed) or negotiation (reserved).</summary>
+public sealed record ProtocolNumberUse(int Protocol, string Scope, string Owner, bool Committed);

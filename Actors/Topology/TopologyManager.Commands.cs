@@ -82,48 +82,67 @@ public sealed partial class TopologyManager
             Sender.Tell(new NetworkLoaded(apply.Path, true, [], apply.Network.Links.Length));
             return;
         }
-        // One link after the other, each through the manager's own create (placement, negotiation,
-        // replication), from a task: the manager goes on answering while the links come up.
+        // Each link through the manager's own create (placement, negotiation, replication), at most
+        // LoadConcurrency at a time, from a task: the manager goes on answering while the links come
+        // up. Negotiations of different links run in parallel on the hosts (each holds its numbers
+        // reserved), so the load takes about links / concurrency times one creation.
         var self = Self;
         var replyTo = Sender;
         var timeout = _settings.CreateTimeout + _settings.HostAskTimeout + _settings.HostAskTimeout + TimeSpan.FromSeconds(5);
+        var concurrency = Math.Max(1, _settings.LoadConcurrency);
         Load().PipeTo(replyTo);
 
         async Task<ILoadNetworkReply> Load()
         {
-            var created = new List<LinkState>();
-            foreach (var link in apply.Network.Links)
+            var links = apply.Network.Links;
+            var created = new LinkState?[links.Length];
+            var reasons = new string?[links.Length];
+            var failed = -1; // the first link that could not be created: its reason is the one reported
+            var next = -1;
+            async Task Worker()
             {
-                string reason;
-                try
+                while (Volatile.Read(ref failed) < 0)
                 {
-                    var reply = await self.Ask<ICreateLinkReply>(new CreateLink(link.Id, link.Kind, link.Vms, link.Options) { PreferredProtocol = link.Protocol }, timeout);
-                    if (reply is LinkCreated ok)
-                    {
-                        created.Add(ok.Link);
-                        continue;
-                    }
-                    reason = string.Join("; ", ((LinkRejected)reply).Problems);
-                }
-                catch (AskTimeoutException)
-                {
-                    reason = $"no answer within {timeout.TotalSeconds:0} s";
-                }
-                foreach (var done in created)
-                {
+                    var i = Interlocked.Increment(ref next);
+                    if (i >= links.Length) return;
+                    var link = links[i];
+                    string reason;
                     try
                     {
-                        await self.Ask<IDeleteLinkReply>(new DeleteLink(done.Link.Id), timeout);
+                        var reply = await self.Ask<ICreateLinkReply>(new CreateLink(link.Id, link.Kind, link.Vms, link.Options) { PreferredProtocol = link.Protocol }, timeout);
+                        if (reply is LinkCreated ok)
+                        {
+                            created[i] = ok.Link;
+                            continue;
+                        }
+                        reason = string.Join("; ", ((LinkRejected)reply).Problems);
                     }
                     catch (AskTimeoutException)
                     {
-                        // The manager drops a deleted link at once; only its answer was late.
+                        reason = $"no answer within {timeout.TotalSeconds:0} s";
                     }
+                    reasons[i] = reason;
+                    Interlocked.CompareExchange(ref failed, i, -1);
+                    return;
                 }
-                return new NetworkRejected(apply.Path, [new FileProblem(apply.Path, link.Line, link.Column,
-                    $"link {link.Id} could not be created: {reason}; the {created.Count} link(s) this load had created were deleted again")]);
             }
-            return new NetworkLoaded(apply.Path, false, [.. created], apply.Network.Links.Length);
+            await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, links.Length)).Select(_ => Worker()));
+            var made = created.Where(c => c is not null).Select(c => c!).ToList();
+            if (failed < 0) return new NetworkLoaded(apply.Path, false, [.. made], links.Length);
+            await Task.WhenAll(made.Select(async done =>
+            {
+                try
+                {
+                    await self.Ask<IDeleteLinkReply>(new DeleteLink(done.Link.Id), timeout);
+                }
+                catch (AskTimeoutException)
+                {
+                    // The manager drops a deleted link at once; only its answer was late.
+                }
+            }));
+            var first = links[failed];
+            return new NetworkRejected(apply.Path, [new FileProblem(apply.Path, first.Line, first.Column,
+                $"link {first.Id} could not be created: {reasons[failed]}; the {made.Count} link(s) this load had created were deleted again")]);
         }
     }
 

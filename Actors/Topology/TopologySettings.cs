@@ -21,6 +21,9 @@ public sealed record TopologySettings
     /// <summary>After the agreement, how long every end has to report its data plane running before the attempt fails.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many links of one <c>net load</c> are created at the same time.</summary>
+    public int LoadConcurrency { get; init; } = 8;
+
     /// <summary>Timeout of an ask to a host (link table, delete, options).</summary>
     public TimeSpan HostAskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -16,7 +16,11 @@ public sealed record IpLinkAddress(string Address, int PrefixLength);
 /// <param name="Mtu">The MTU in bytes.</param>
 /// <param name="LinkType">iproute2's link type: <c>ether</c>, <c>loopback</c>, <c>none</c>…</param>
 /// <param name="IPv4">The IPv4 addresses, primary first (empty for <c>link show</c>).</param>
-public sealed record IpLink(int Index, string Name, MacAddress? Mac, int Mtu, string LinkType, ImmutableArray<IpLinkAddress> IPv4);
+public sealed record IpLink(int Index, string Name, MacAddress? Mac, int Mtu, string LinkType, ImmutableArray<IpLinkAddress> IPv4)
+{
+    /// <summary>The interface flags as iproute2 names them (<c>UP</c>, <c>LOWER_UP</c>, <c>BROADCAST</c>…).</summary>
+    public ImmutableArray<string> Flags { get; init; } = [];
+}
 
 /// <summary>
 /// Parses the JSON that iproute2 prints with <c>-j</c>. iproute2 asks the kernel over netlink, so,
@@ -47,7 +51,7 @@ public static class IpJson
                     Mac: MacAddress.TryParse(String(element, "address"), out var mac) ? mac : null,
                     Mtu: Int(element, "mtu"),
                     LinkType: String(element, "link_type") ?? "",
-                    IPv4: Addresses(element)));
+                    IPv4: Addresses(element)) { Flags = Flags(element) });
             }
             return links.ToImmutable();
         }
@@ -68,6 +72,11 @@ public static class IpJson
         }
         return addresses.ToImmutable();
     }
+
+    private static ImmutableArray<string> Flags(JsonElement link) =>
+        link.TryGetProperty("flags", out var flags) && flags.ValueKind == JsonValueKind.Array
+            ? [.. flags.EnumerateArray().Where(f => f.ValueKind == JsonValueKind.String).Select(f => f.GetString()!)]
+            : [];
 
     private static string? String(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -33,6 +33,14 @@ public sealed class NetnsVmProvider : IVmProvider
     private readonly ICommandRunner _runner;
 
     /// <summary>
+    /// The MAC of each VM's eth0, by namespace and ifindex of the host-side interface. Reading it costs
+    /// one <c>ip -n</c> run per VM, which made every listing of a host with many VMs slow; a VM wired
+    /// again gets a new veth, whose new ifindex misses the cache, so nothing stale is offered.
+    /// </summary>
+    private readonly Dictionary<(string Namespace, int HostIndex), MacAddress> _macs = new();
+    private readonly object _lock = new();
+
+    /// <summary>
     /// Creates the provider for the VM namespaces named <paramref name="namespacePrefix"/> + VM name,
     /// on the host called <paramref name="hostName"/>. <paramref name="runner"/> runs <c>ip</c>.
     /// </summary>
@@ -70,24 +78,44 @@ public sealed class NetnsVmProvider : IVmProvider
     {
         try
         {
-            var local = IpJson.ParseLinks(Ip.Run(_runner, "-j", "link", "show")).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+            var local = IpJson.ParseLinks(Ip.Run(_runner, "-j", "link", "show")).GroupBy(l => l.Name, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First().Index, StringComparer.Ordinal);
             var vms = ImmutableArray.CreateBuilder<VmInfo>();
+            var seen = new HashSet<(string, int)>();
             foreach (var ns in ParseNamespaceList(Ip.Run(_runner, "netns", "list")).Order(StringComparer.Ordinal))
             {
                 if (!ns.StartsWith(NamespacePrefix, StringComparison.Ordinal) || ns.Length == NamespacePrefix.Length) continue;
                 var vm = ns[NamespacePrefix.Length..];
                 var hostInterface = HostInterfaceFor(vm);
-                if (!local.Contains(hostInterface)) continue;
-                var nic = IpJson.ParseLinks(Ip.Run(_runner, "-n", ns, "-j", "link", "show"))
-                                .FirstOrDefault(l => l.Name == VmInterface);
-                if (nic?.Mac is not { } mac) continue;
+                if (!local.TryGetValue(hostInterface, out var hostIndex)) continue;
+                var key = (ns, hostIndex);
+                seen.Add(key);
+                if (MacOf(key) is not { } mac) continue;
                 vms.Add(new VmInfo(vm, [new VmNic(mac, hostInterface)], "running"));
             }
+            lock (_lock)
+                foreach (var gone in _macs.Keys.Where(k => !seen.Contains(k)).ToList()) _macs.Remove(gone);
             return vms.ToImmutable();
         }
         catch (Exception e) when (e is ExternalToolException or FormatException)
         {
             throw new VmProviderException($"netns VM provider on {HostName}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The MAC of eth0 in the namespace, read once per host-side interface; null while the VM has no
+    /// eth0 yet. It is kept only once eth0 is up: a lab sets the MAC before it brings the NIC up.
+    /// </summary>
+    private MacAddress? MacOf((string Namespace, int HostIndex) key)
+    {
+        lock (_lock)
+            if (_macs.TryGetValue(key, out var known)) return known;
+        var nic = IpJson.ParseLinks(Ip.Run(_runner, "-n", key.Namespace, "-j", "link", "show"))
+                        .FirstOrDefault(l => l.Name == VmInterface);
+        if (nic?.Mac is not { } mac) return null;
+        if (nic.Flags.Contains("UP"))
+            lock (_lock) _macs[key] = mac;
+        return mac;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using VNet.Actors.Commands;
 using VNet.Client;
+using VNet.Messages;
 using VNet.Host.Labs;
 using VNet.Host.Observability;
 
@@ -25,6 +26,7 @@ public static class LabCommands
         lab.Subcommands.Add(PingAll(output));
         lab.Subcommands.Add(Iperf(output));
         lab.Subcommands.Add(Graph(output));
+        lab.Subcommands.Add(Gen(output));
         lab.Subcommands.Add(Metrics());
         lab.Subcommands.Add(Top());
         lab.Subcommands.Add(Web());
@@ -156,6 +158,33 @@ public static class LabCommands
         format.AcceptOnlyFromAmong([.. LabGraph.Formats]);
         var command = new Command("graph", "the lab as a graph on standard output: hosts, VMs, routers, subnets and links") { file, labOption, format };
         command.SetAction(r => LabVerbs.Graph(r.GetValue(file), r.GetValue(labOption), r.GetValue(format)!, output));
+        return command;
+    }
+
+    private static Command Gen(TextWriter output)
+    {
+        var hosts = new Option<int>("--hosts") { Description = $"hosts h1..hN on one substrate subnet (2-{LabGenOptions.MaxHosts})", HelpName = "N", Required = true };
+        var vms = new Option<int>("--vms-per-host") { Description = "VMs per host (a star's first host gets one per link)", HelpName = "K", Required = true };
+        var links = new Option<int>("--links") { Description = "point-to-point links between VMs of different hosts (0: as many as the VMs allow)", HelpName = "L" };
+        var kind = new Option<string>("--kind") { Description = "the kind of every link", HelpName = "KIND", DefaultValueFactory = _ => "raw-p2p" };
+        kind.AcceptOnlyFromAmong("raw-p2p", "udp-p2p");
+        var layout = new Option<string>("--layout") { Description = "mesh: links spread over host pairs; star: every link on the first host", HelpName = "LAYOUT", DefaultValueFactory = _ => "mesh" };
+        layout.AcceptOnlyFromAmong("mesh", "star");
+        var name = new Option<string>("--name") { Description = "the lab's name (default: from the sizes)", HelpName = "NAME" };
+        var outFile = new Option<string>("--out", "-o") { Description = "write the lab file here (default: standard output)", HelpName = "FILE" };
+        var networkOut = new Option<string>("--network-out") { Description = "also write its network as a network file, for `vnet net load --file`", HelpName = "FILE" };
+        var command = new Command("gen", "write a lab file for a large lab: N hosts, K VMs each, L links between VMs of different hosts") { hosts, vms, links, kind, layout, name, outFile, networkOut };
+        command.SetAction(r =>
+        {
+            LinkKinds.TryParse(r.GetValue(kind)!, out var k);
+            var options = new LabGenOptions(r.GetValue(hosts), r.GetValue(vms), r.GetValue(links))
+            {
+                Kind = k,
+                Layout = r.GetValue(layout) == "star" ? LabLayout.Star : LabLayout.Mesh,
+                Name = r.GetValue(name) ?? "",
+            };
+            return LabGen.Run(options, r.GetValue(outFile), r.GetValue(networkOut), output);
+        });
         return command;
     }
 

@@ -100,7 +100,16 @@ public sealed class DaemonConfig
             MulticastGroup = String("vnet.multipoint.group"),
             LinkRecovery = new LinkRecovery(Time("vnet.host.interface-wait"), Int("vnet.host.max-worker-restarts"), Time("vnet.host.worker-restart-window")),
             Negotiation = new NegotiationLimits(Int("vnet.negotiation.max-rounds"), Time("vnet.negotiation.reservation-ttl"), Time("vnet.negotiation.timeout")),
+            ProtocolNumbers = ProtocolNumbers(),
         };
+    }
+
+    private ProtocolNumberRule ProtocolNumbers()
+    {
+        var text = String("vnet.negotiation.protocol-numbers");
+        return ProtocolScopes.TryParse(text, out var rule)
+            ? rule
+            : throw new ArgumentException($"vnet.negotiation.protocol-numbers '{text}' is not one of per-peer, per-host");
     }
 
     /// <summary>The discovery settings (<c>vnet.discovery</c>); errors name the key.</summary>
@@ -138,14 +147,20 @@ public sealed class DaemonConfig
     }
 
     /// <summary>The TopologyManager settings (<c>vnet.topology</c>).</summary>
-    public TopologySettings Topology() => new()
+    public TopologySettings Topology()
     {
-        CreateTimeout = Time("vnet.topology.create-timeout"),
-        ReconcileInterval = Time("vnet.topology.reconcile-interval"),
-        Settle = Time("vnet.topology.settle"),
-        RetryMin = Time("vnet.topology.retry-min"),
-        RetryMax = Time("vnet.topology.retry-max"),
-    };
+        var concurrency = Int("vnet.topology.load-concurrency");
+        if (concurrency is < 1 or > 1024) throw new ArgumentException($"vnet.topology.load-concurrency {concurrency} is out of range 1-1024");
+        return new()
+        {
+            CreateTimeout = Time("vnet.topology.create-timeout"),
+            ReconcileInterval = Time("vnet.topology.reconcile-interval"),
+            Settle = Time("vnet.topology.settle"),
+            RetryMin = Time("vnet.topology.retry-min"),
+            RetryMax = Time("vnet.topology.retry-max"),
+            LoadConcurrency = concurrency,
+        };
+    }
 
     /// <summary>The data plane settings (<c>vnet.data-plane</c>, <c>vnet.multipoint</c>).</summary>
     public DataPlaneSettings DataPlane() => new(Bytes("vnet.data-plane.socket-buffer"), Bytes("vnet.data-plane.pcap-buffer"),

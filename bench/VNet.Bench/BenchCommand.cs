@@ -29,6 +29,7 @@ public static class BenchCommand
             output.WriteLine(BenchSettings.Usage);
             return 0;
         }
+        if (args.Contains("--scale")) return await Scale.ScaleBench.RunAsync(args, output);
         try
         {
             settings = BenchSettings.Parse(args);

@@ -47,6 +47,45 @@ public class NetnsVmProviderTests
         Assert.DoesNotContain(runner.Calls, c => c.Contains("lab-elsewhere"));
     }
 
+    private static string LinkJson(string flag, params (int Index, string Name, string Mac)[] links) =>
+        "[" + string.Join(',', links.Select(l =>
+            $$"""{"ifindex":{{l.Index}},"ifname":"{{l.Name}}","flags":["BROADCAST","{{flag}}"],"mtu":1500,"link_type":"ether","address":"{{l.Mac}}"}""")) + "]";
+
+    [Fact]
+    public void A_vm_s_mac_is_read_once_per_host_side_interface_and_again_when_it_was_wired_anew()
+    {
+        var runner = new RecordedRunner()
+            .Answer("ip netns list", "lab-vm1\n")
+            .Answer("ip -j link show", LinkJson("UP", (7, "vm1", "aa:00:00:00:00:01")))
+            .Answer("ip -n lab-vm1 -j link show", LinkJson("UP", (2, "eth0", "02:00:00:00:00:01")));
+        var provider = new NetnsVmProvider("lab-", "host1", runner);
+
+        provider.ListVms();
+        provider.ListVms();
+        Assert.Single(runner.Calls, c => c.StartsWith("ip -n lab-vm1", StringComparison.Ordinal));
+
+        // Wired again (a new veth, a new ifindex) with another MAC: read afresh.
+        runner.Answer("ip -j link show", LinkJson("UP", (9, "vm1", "aa:00:00:00:00:01")))
+              .Answer("ip -n lab-vm1 -j link show", LinkJson("UP", (2, "eth0", "02:00:00:00:00:09")));
+        var vm = Assert.Single(provider.ListVms());
+        Assert.Equal(MacAddress.Parse("02:00:00:00:00:09"), vm.Nics[0].Mac);
+    }
+
+    [Fact]
+    public void A_nic_not_up_yet_is_offered_but_read_again_next_time()
+    {
+        var runner = new RecordedRunner()
+            .Answer("ip netns list", "lab-vm1\n")
+            .Answer("ip -j link show", LinkJson("UP", (7, "vm1", "aa:00:00:00:00:01")))
+            .Answer("ip -n lab-vm1 -j link show", LinkJson("NOARP", (2, "eth0", "02:00:00:00:00:01")));
+        var provider = new NetnsVmProvider("lab-", "host1", runner);
+
+        provider.ListVms();
+        provider.ListVms();
+
+        Assert.Equal(2, runner.Calls.Count(c => c.StartsWith("ip -n lab-vm1", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Long_vm_names_are_matched_by_their_truncated_host_interface()
     {

@@ -5,7 +5,7 @@ using VNet.Capture.Native;
 namespace VNet.Capture.Transports;
 
 /// <summary>
-/// udp-multipoint: each capsule is a UDP datagram to the segment's group and port (paper
+/// udp-multipoint: each capsule is a UDP datagram to the segment's group and port (the paper
 /// §III.B.4), or a train of them when it is larger than one datagram (<see cref="Train"/>; Linux's
 /// multicast routing forwards a segmentation-offload packet whole). Segments are told apart by
 /// group and port; only datagrams from the segment's other members are accepted; loopback is off.

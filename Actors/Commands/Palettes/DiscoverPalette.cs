@@ -16,7 +16,7 @@ namespace VNet.Actors.Commands.Palettes;
 public sealed class DiscoverPalette(CommandDispatcher dispatcher) : Palette(dispatcher)
 {
     /// <inheritdoc/>
-    public override PaletteDefinition Definition { get; } = new("discover", "resource discovery: expanding-TTL multicast search (paper III.A)", [
+    public override PaletteDefinition Definition { get; } = new("discover", "resource discovery: expanding-TTL multicast search", [
         CommandDefinition.Of("search", "search for hosts: TTL 1, then TTL+1 every step, until --want hosts answered or --ttl-max",
             new SwitchDefinition("ttl-max", "largest TTL to try, 1-255 (default: vnet.discovery.ttl-max)"),
             new SwitchDefinition("want", "stop as soon as this many other hosts answered (default 0: search up to --ttl-max)"),

@@ -58,10 +58,11 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
     private static CreateLink ParseCreate(CommandRequest r)
     {
         var kindText = r.Optional("kind") ?? "raw-p2p";
-        if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)", ExitCodes.Usage);
+        if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind ({LinkKinds.AllNames})", ExitCodes.Usage);
         var vms = r.Required("vms").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableArray();
         var options = ParseOptions(r, LinkOptions.Default with { Authenticate = ParseAuth(r) });
         if (r.Optional("filter-src") is { } fs) options = options with { FilterSource = OnOff("filter-src", fs) };
+        if (kind.OptionProblems(options).ToList() is { Count: > 0 } refused) throw new CommandException(string.Join("; ", refused), ExitCodes.Usage);
         return new CreateLink(r.Required("id"), kind, vms, options);
     }
 

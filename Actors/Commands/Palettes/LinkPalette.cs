@@ -135,12 +135,12 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
         {
             case LinkCreated created:
                 var l = created.Link.Link;
-                await sink.EmitAsync(new ConsoleLine.Text($"link {l.Id} created: {l.Kind.Name()} {string.Join(" <-> ", l.Endpoints.Select(e => $"{e.Vm}@{e.Host}"))}, protocol number {l.Protocol}, {Phase(created.Link.Phase)}"));
+                await sink.EmitAsync(new ConsoleLine.Text($"link {l.Id} created: {l.Kind.Name()} {string.Join(" <-> ", l.Endpoints.Select(e => $"{e.Vm}@{e.Host}"))}, {(l.Kind.IsKernel() ? $"VNI {l.Vni}" : $"protocol number {l.Protocol}")}, {Phase(created.Link.Phase)}"));
                 break;
             case LinkList list:
                 await sink.EmitAsync(new ConsoleLine.Table($"{list.Links.Length} link(s)", ["id", "kind", "ends", "protocol", "phase", "vm-mtu", "options", "detail"],
                     [.. list.Links.Select(s => ImmutableArray.Create(s.Link.Id, s.Link.Kind.Name(), string.Join(" <-> ", s.Link.Endpoints.Select(e => $"{e.Vm}@{e.Host}")),
-                        s.Link.Protocol.ToString(CultureInfo.InvariantCulture), Phase(s.Phase), s.VmMtu?.ToString(CultureInfo.InvariantCulture) ?? "-", Describe(s.Link.Options), s.Detail ?? ""))]));
+                        s.Link.Kind.IsKernel() ? $"vni {s.Link.Vni}" : s.Link.Protocol.ToString(CultureInfo.InvariantCulture), Phase(s.Phase), s.VmMtu?.ToString(CultureInfo.InvariantCulture) ?? "-", Describe(s.Link.Options), s.Detail ?? ""))]));
                 break;
             case LinkStats stats:
                 await sink.EmitAsync(new ConsoleLine.Table(null, ["link", "host", "direction", "frames", "bytes", "ratio", "drops"],

@@ -16,8 +16,8 @@ using Msg = VNet.Messages.NegotiationProtocol;
 namespace VNet.Actors.Hosts;
 
 /// <summary>
-/// /user/host: this host's protocol-number table, its links, and the negotiations
-/// that make them. Answers proposals published on the negotiation topic for links with an
+/// /user/host: this host's protocol-number table (and its table of VXLAN network identifiers, the
+/// number space of the kernel kinds), its links, and the negotiations that make them. Answers proposals published on the negotiation topic for links with an
 /// endpoint here, and announces the host to the TopologyManager. Every end it holds is reported to
 /// the manager whenever it changes (status, protocol number, port, VM MTU, transport), initiator's
 /// and responder's alike.

@@ -95,15 +95,24 @@ public static class VxlanCommands
                 "remote", end.Remote, "local", end.Local, "dstport", Num(Port), "nolearning", "tos", Hex(Tos(options.Dscp))),
             Ip("link", "set", "dev", dev, "addrgenmode", "none", "alias", Alias(end)),
             .. Redirect(dev, end.VmPort),
-            .. JoinVmPort(end),
+            .. Redirect(end.VmPort, dev),
             Ip("link", "set", "dev", dev, "up"),
         ];
         if (Shaper(dev, options, end.VmMtu) is { } shaper) commands.Add(shaper);
         return commands;
     }
 
-    /// <summary>The VM port's half: its ingress redirected to the device (again after the port was re-created).</summary>
-    public static IReadOnlyList<KernelCommand> JoinVmPort(VxlanEnd end) => Redirect(end.VmPort, end.Device);
+    /// <summary>
+    /// Joins a VM port created anew (same name, new interface) to the running device: both redirects
+    /// again — the device's too, because a mirred action stays bound to the interface it was made
+    /// for and sends nowhere once that interface is deleted.
+    /// </summary>
+    public static IReadOnlyList<KernelCommand> Rejoin(VxlanEnd end) =>
+    [
+        Tc("qdisc", "del", "dev", end.Device, "handle", "ffff:", "ingress"),
+        .. Redirect(end.Device, end.VmPort),
+        .. Redirect(end.VmPort, end.Device),
+    ];
 
     /// <summary>
     /// Changes a running end from <paramref name="before"/> to <paramref name="after"/>: the device's

@@ -104,7 +104,7 @@ public sealed class VxlanLink : IKernelLink
         {
             try
             {
-                foreach (var c in VxlanCommands.JoinVmPort(_end)) Run(c);
+                foreach (var c in VxlanCommands.Rejoin(_end)) Run(c);
                 if (mtu is { } m) Run(new KernelCommand("ip", ["link", "set", "dev", _end.VmPort, "mtu", m.ToString(CultureInfo.InvariantCulture)]));
             }
             catch (ExternalToolException e)

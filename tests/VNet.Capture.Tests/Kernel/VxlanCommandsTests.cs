@@ -28,6 +28,20 @@ public sealed class VxlanCommandsTests
     }
 
     [Fact]
+    public void A_vm_port_made_anew_gets_both_redirects_again_since_the_old_one_pointed_at_the_deleted_port()
+    {
+        var dev = End.Device;
+        Assert.Equal(
+        [
+            $"tc qdisc del dev {dev} handle ffff: ingress",
+            $"tc qdisc add dev {dev} handle ffff: ingress",
+            $"tc filter add dev {dev} parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev vm1",
+            "tc qdisc add dev vm1 handle ffff: ingress",
+            $"tc filter add dev vm1 parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev {dev}",
+        ], Lines(VxlanCommands.Rejoin(End)));
+    }
+
+    [Fact]
     public void A_shaped_link_gets_a_tbf_with_a_burst_of_four_milliseconds_and_at_least_two_frames()
     {
         var shaped = Lines(VxlanCommands.Create(End, LinkOptions.Default with { BandwidthBitsPerSecond = 40_000_000 }));

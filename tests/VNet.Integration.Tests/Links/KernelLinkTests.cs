@@ -137,6 +137,48 @@ public sealed class KernelLinkTests(TwoPairsLab lab) : IClassFixture<TwoPairsLab
         }
     }
 
+    [Fact]
+    public async Task A_vm_port_that_vanishes_and_comes_back_is_redirected_again()
+    {
+        var link = await Session.CreateLinkAsync("p6", "kernel-p2p", "a1,b1");
+        var mtu = link.VmMtu ?? await Session.VmMtuAsync(link);
+        try
+        {
+            Shell.Ip("-n", Session.Ns("h2"), "link", "del", "b1"); // its peer, eth0 in b1's namespace, goes with it
+            await Session.WaitUntilAsync(async () => (await Session.LinkAsync("p6")).Ends.Any(e => e.Status == LinkStatus.Waiting),
+                TimeSpan.FromSeconds(15), "link p6 waiting for b1's interface");
+            LabRunner.WireVm(Session.Lab.Vms.First(v => v.Name == "b1"), Session.State.Prefix);
+            Shell.Ip("-n", Session.Ns("b1"), "link", "set", "eth0", "mtu", mtu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(Session.Ns("a1"), "10.251.1.2", count: 1, interval: 0.2).Received == 1),
+                TimeSpan.FromSeconds(30), "a1 reaching b1 again");
+            Assert.Contains("mirred", Session.Exec("h2", "tc", "filter", "show", "dev", "b1", "ingress").Output);
+            Assert.Equal(3, Measurements.Ping(Session.Ns("b1"), "10.251.1.1", count: 3).Received);
+        }
+        finally
+        {
+            await Session.TryReplyAsync<LinkDeleted>("h1", new DeleteLink("p6"));
+        }
+    }
+
+    [Fact]
+    public async Task A_node_that_stops_takes_its_kernel_ends_with_it()
+    {
+        await Session.CreateLinkAsync("p7", "kernel-p2p", "a2,b2");
+        try
+        {
+            Session.Stop("h2");
+            Assert.Empty(Session.Exec("h2", "ip", "-br", "link", "show", "type", "vxlan").Output.Trim());
+            Assert.DoesNotContain("ingress", Session.Exec("h2", "tc", "qdisc", "show", "dev", "b2").Output);
+            Session.Start("h2");
+            await Session.WaitUntilAsync(() => Task.FromResult(Measurements.Ping(Session.Ns("a2"), "10.251.2.2", count: 1, interval: 0.2).Received == 1),
+                TimeSpan.FromSeconds(60), "link p7 back after h2 started again");
+        }
+        finally
+        {
+            await Session.TryReplyAsync<LinkDeleted>("h1", new DeleteLink("p7"));
+        }
+    }
+
     [Theory]
     [InlineData("delay", "delay 5 ms")]
     [InlineData("jitter", "jitter 1 ms")]

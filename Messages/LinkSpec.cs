@@ -187,6 +187,7 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     public int Vni { get; init; }
 
     /// <summary>The number the negotiation agreed on: the VNI of a kernel kind, else the protocol number.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] // derived from Kind, Vni and Protocol, which are written
     public int Negotiated => Kind.IsKernel() ? Vni : Protocol;
 
     /// <summary>This link with <paramref name="number"/> as its VNI (kernel kinds) or protocol number.</summary>

@@ -3,7 +3,7 @@ using System.Net;
 
 namespace VNet.Messages;
 
-/// <summary>The four ways a link carries frames over the substrate.</summary>
+/// <summary>The ways a link carries frames over the substrate.</summary>
 public enum LinkKind
 {
     /// <summary>One IPv4 packet per frame with the negotiated IP protocol number.</summary>
@@ -14,6 +14,12 @@ public enum LinkKind
     RawMultipoint,
     /// <summary>UDP datagrams sent to a multicast group.</summary>
     UdpMultipoint,
+    /// <summary>
+    /// A kernel VXLAN device per end (RFC 7348, UDP port 4789) with the negotiated VXLAN network
+    /// identifier; frames never reach userspace. Fast, but without per-frame options (delay, jitter,
+    /// loss, compression, encryption) and without capsule authentication.
+    /// </summary>
+    KernelP2P,
 }
 
 /// <summary>Names used for link kinds in files and on the command line.</summary>
@@ -26,10 +32,14 @@ public static class LinkKinds
         LinkKind.UdpP2P => "udp-p2p",
         LinkKind.RawMultipoint => "raw-multipoint",
         LinkKind.UdpMultipoint => "udp-multipoint",
+        LinkKind.KernelP2P => "kernel-p2p",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary>Parses a kind name; false when the name is not one of the four.</summary>
+    /// <summary>Every kind's name, for error messages: "raw-p2p, udp-p2p, …".</summary>
+    public static string AllNames { get; } = string.Join(", ", Enum.GetValues<LinkKind>().Select(k => k.Name()));
+
+    /// <summary>Parses a kind name; false when the name is not one of <see cref="AllNames"/>.</summary>
     public static bool TryParse(string? name, out LinkKind kind)
     {
         foreach (var k in Enum.GetValues<LinkKind>())
@@ -43,6 +53,27 @@ public static class LinkKinds
 
     /// <summary>True for the two kinds that use an IP protocol number on the wire.</summary>
     public static bool UsesProtocolNumber(this LinkKind kind) => kind is LinkKind.RawP2P or LinkKind.RawMultipoint;
+
+    /// <summary>True for the kinds the kernel forwards (a VXLAN device), negotiated over a VXLAN network identifier.</summary>
+    public static bool IsKernel(this LinkKind kind) => kind is LinkKind.KernelP2P;
+
+    /// <summary>
+    /// What <paramref name="options"/> ask that <paramref name="kind"/> cannot do, each naming the
+    /// option and why; empty when the kind honours all of them. The kernel kinds forward every frame
+    /// in the kernel, which here has no netem: nothing is done per frame in userspace.
+    /// </summary>
+    public static IEnumerable<string> OptionProblems(this LinkKind kind, LinkOptions options)
+    {
+        if (!kind.IsKernel()) yield break;
+        const string Why = "the kernel path forwards frames without VNet seeing them; use raw-p2p or udp-p2p for it";
+        var name = kind.Name();
+        if (options.DelayMs != 0) yield return $"delay {options.DelayMs} ms is not possible on a {name} link ({Why})";
+        if (options.JitterMs != 0) yield return $"jitter {options.JitterMs} ms is not possible on a {name} link ({Why})";
+        if (options.LossPercent != 0) yield return $"loss {options.LossPercent} % is not possible on a {name} link ({Why})";
+        if (options.Compression != Compression.None) yield return $"compression {options.Compression.ToString().ToLowerInvariant()} is not possible on a {name} link ({Why})";
+        if (options.Encrypt) yield return $"encrypt is not possible on a {name} link (VXLAN carries frames in clear; {Why})";
+        if (options.FilterSource) yield return $"filter-src is not possible on a {name} link (the VM port is redirected whole to the VXLAN device)";
+    }
 }
 
 /// <summary>Per-frame compression of a link.</summary>
@@ -152,6 +183,16 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// <summary>A protocol number to propose first if it is free (e.g. from a saved network file); 0 = none.</summary>
     public int PreferredProtocol { get; init; }
 
+    /// <summary>VXLAN network identifier (kernel kinds), agreed by negotiation; 0 before that.</summary>
+    public int Vni { get; init; }
+
+    /// <summary>The number the negotiation agreed on: the VNI of a kernel kind, else the protocol number.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] // derived from Kind, Vni and Protocol, which are written
+    public int Negotiated => Kind.IsKernel() ? Vni : Protocol;
+
+    /// <summary>This link with <paramref name="number"/> as its VNI (kernel kinds) or protocol number.</summary>
+    public LinkSpec WithNegotiated(int number) => Kind.IsKernel() ? this with { Vni = number } : this with { Protocol = number };
+
     /// <summary>Multicast group (multipoint kinds).</summary>
     public string? Group { get; init; }
 
@@ -185,6 +226,12 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     /// <summary>Last unassigned IP protocol number usable for links.</summary>
     public const int LastProtocol = 252;
 
+    /// <summary>First VXLAN network identifier used for kernel links (a block of 1000, away from the small VNIs set up by hand).</summary>
+    public const int FirstVni = 8000;
+
+    /// <summary>Last VXLAN network identifier used for kernel links.</summary>
+    public const int LastVni = 8999;
+
     /// <summary>Link ids: letters, digits, '-', '_' and '.', 1–32 characters.</summary>
     public static bool IsValidId(string? id) =>
         !string.IsNullOrEmpty(id) && id.Length <= 32 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
@@ -203,7 +250,9 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
             yield return $"link {Id}: MAC {dup.Key} appears on {dup.Count()} endpoints";
         if (Protocol != 0 && Protocol is < FirstProtocol or > LastProtocol)
             yield return $"link {Id}: protocol number {Protocol} is out of range {FirstProtocol}-{LastProtocol}";
-        foreach (var p in Options.Problems()) yield return $"link {Id}: {p}";
+        if (Vni != 0 && Vni is < FirstVni or > LastVni)
+            yield return $"link {Id}: VXLAN network identifier {Vni} is out of range {FirstVni}-{LastVni}";
+        foreach (var p in Options.Problems().Concat(Kind.OptionProblems(Options))) yield return $"link {Id}: {p}";
     }
 
     /// <summary>The endpoint carried by <paramref name="host"/>, or null.</summary>
@@ -213,7 +262,7 @@ public sealed record LinkSpec(string Id, LinkKind Kind, ImmutableArray<LinkEndpo
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
         builder.Append($"Id = {Id}, Kind = {Kind}, Endpoints = [{string.Join(", ", Endpoints.IsDefault ? [] : Endpoints)}], Options = {Options}, ");
-        builder.Append($"Protocol = {Protocol}, PreferredProtocol = {PreferredProtocol}, Group = {Group}, GroupPort = {GroupPort}, Attempt = {Attempt}, Key = {(HasKey ? "(set)" : "(none)")}");
+        builder.Append($"Protocol = {Protocol}, Vni = {Vni}, PreferredProtocol = {PreferredProtocol}, Group = {Group}, GroupPort = {GroupPort}, Attempt = {Attempt}, Key = {(HasKey ? "(set)" : "(none)")}");
         return true;
     }
 }

@@ -16,8 +16,8 @@ using Msg = VNet.Messages.NegotiationProtocol;
 namespace VNet.Actors.Hosts;
 
 /// <summary>
-/// /user/host: this host's protocol-number table, its links, and the negotiations
-/// that make them. Answers proposals published on the negotiation topic for links with an
+/// /user/host: this host's protocol-number table (and its table of VXLAN network identifiers, the
+/// number space of the kernel kinds), its links, and the negotiations that make them. Answers proposals published on the negotiation topic for links with an
 /// endpoint here, and announces the host to the TopologyManager. Every end it holds is reported to
 /// the manager whenever it changes (status, protocol number, port, VM MTU, transport), initiator's
 /// and responder's alike.
@@ -58,6 +58,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HostSettings _settings;
     private readonly ProtocolNumberTable _table;
+    private readonly ProtocolNumberTable _vnis;
     private readonly IVmProvider _vms;
     private readonly Func<HostInfo> _describe;
     private readonly IDataPlaneFactory _dataPlanes;
@@ -78,15 +79,16 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     /// is told how each negotiation ended (the node's metrics).
     /// </summary>
     public static Props Props(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
-        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random? random = null, INegotiationObserver? observer = null) =>
-        Akka.Actor.Props.Create(() => new HostActor(settings, table, vms, describe, dataPlanes, mediator, topology, random ?? Random.Shared, observer));
+        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random? random = null, INegotiationObserver? observer = null, ProtocolNumberTable? vnis = null) =>
+        Akka.Actor.Props.Create(() => new HostActor(settings, table, vms, describe, dataPlanes, mediator, topology, random ?? Random.Shared, observer, vnis));
 
     public HostActor(HostSettings settings, ProtocolNumberTable table, IVmProvider vms, Func<HostInfo> describe,
-        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random random, INegotiationObserver? observer = null)
+        IDataPlaneFactory dataPlanes, IActorRef mediator, IActorRef topology, Random random, INegotiationObserver? observer = null, ProtocolNumberTable? vnis = null)
     {
         _observer = observer;
         _settings = settings;
         _table = table;
+        _vnis = vnis ?? ProtocolNumberTable.Vnis();
         _vms = vms;
         _describe = describe;
         _dataPlanes = dataPlanes;
@@ -139,7 +141,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
 
     private void OnCreate(LinkProtocol.Create create)
     {
-        var link = create.Link with { Protocol = 0 };
+        var link = create.Link with { Protocol = 0, Vni = 0 };
         if (link.Kind.IsMultipoint() && string.IsNullOrEmpty(link.Group)) link = link with { Group = _settings.MulticastGroup };
         var problems = link.Problems().ToList();
         var local = link.Endpoints.IsDefaultOrEmpty ? null : link.Endpoints[0];
@@ -161,10 +163,10 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             return;
         }
         var id = Guid.NewGuid();
-        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, _table, _mediator, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{id:N}");
+        var child = Context.ActorOf(NegotiationActor.Initiator(id, prepared, _settings.Name, TableOf(link), _mediator, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{id:N}");
         Context.Watch(child);
         _negotiations[id] = new Pending(child, link.Id, Sender, true, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
-        _log.Info("link {0}: negotiating a protocol number with {1}", link.Id, string.Join(", ", link.Endpoints.Skip(1).Select(e => e.Host).Distinct()));
+        _log.Info("link {0}: negotiating a {1} with {2}", link.Id, TableOf(link).What, string.Join(", ", link.Endpoints.Skip(1).Select(e => e.Host).Distinct()));
     }
 
     /// <summary>Fills in this host's endpoint: the VM NIC's host-side interface and, for UDP kinds, a free port.</summary>
@@ -245,7 +247,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Sender.Tell(new Msg.Refuse(p.NegotiationId, _settings.Name, refusal));
             return;
         }
-        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, _table, _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{p.NegotiationId:N}");
+        var child = Context.ActorOf(NegotiationActor.Responder(p.NegotiationId, prepared, _settings.Name, TableOf(link), _settings.Negotiation, _random, Scope(prepared)), $"negotiation-{p.NegotiationId:N}");
         Context.Watch(child);
         _negotiations[p.NegotiationId] = new Pending(child, link.Id, null, false, prepared.EndpointOn(_settings.Name)?.Port ?? 0);
         child.Forward(p);
@@ -257,13 +259,17 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         if (pending is not null) Observe(pending, NegotiationOutcome.Agreed, s.Rounds);
         var local = s.Link.EndpointOn(_settings.Name)!;
         _negotiationPorts.Remove(local.Port);
-        _log.Info("link {0}: agreed on protocol number {1}", s.Link.Id, s.Link.Protocol);
+        _log.Info("link {0}: agreed on {1} {2}", s.Link.Id, TableOf(s.Link).What, s.Link.Negotiated);
         var counters = new LinkCounters();
         // A link of the same id deleted a moment ago may still be stopping (its workers join their
         // threads) and hold the name; '~' cannot appear in a link id, so the fallback cannot clash.
         var name = $"link-{s.Link.Id}";
         if (!Context.Child(name).IsNobody()) name = $"{name}~{++_linkGeneration}";
-        var actor = Context.ActorOf(LinkActor.Props(s.Link, local, _dataPlanes, counters, _settings.LinkRecovery), name);
+        // A kernel link has no workers (the kernel forwards its frames); every other kind forwards in userspace.
+        var props = s.Link.Kind.IsKernel()
+            ? KernelLinkActor.Props(s.Link, local, _dataPlanes, counters, _settings.LinkRecovery)
+            : LinkActor.Props(s.Link, local, _dataPlanes, counters, _settings.LinkRecovery);
+        var actor = Context.ActorOf(props, name);
         Context.Watch(actor);
         _links[s.Link.Id] = new LinkEntry(s.Link, local, actor, counters) { Requester = requester };
     }
@@ -312,7 +318,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             Sender.Tell(new LinkProtocol.CreateFailed(set.LinkId, $"no link {set.LinkId} on {_settings.Name}"));
             return;
         }
-        var problems = set.Options.Problems().ToList();
+        var problems = set.Options.Problems().Concat(entry.Link.Kind.OptionProblems(set.Options)).ToList();
         if (problems.Count > 0)
         {
             Sender.Tell(new LinkProtocol.CreateFailed(set.LinkId, string.Join("; ", problems)));
@@ -335,7 +341,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
         {
             // The LinkActor died (could not start, or its workers failed too often): free its number.
             _links.Remove(entry.Link.Id);
-            _table.Release(entry.Link.Id);
+            TableOf(entry.Link).Release(entry.Link.Id);
             var reason = entry.Status == LinkStatus.Failed ? entry.Detail : "its data plane could not start (see the vnetd log)";
             entry.Requester?.Tell(new LinkProtocol.CreateFailed(entry.Link.Id, $"link {entry.Link.Id} failed on {_settings.Name}: {reason}"));
             Report(entry, LinkStatus.Failed, reason);
@@ -374,6 +380,7 @@ public sealed class HostActor : ReceiveActor, IWithTimers
             existed = true;
         }
         _table.Release(linkId);
+        _vnis.Release(linkId);
         if (existed) _log.Info("link {0}: {1}", linkId, why);
         return existed;
     }
@@ -381,13 +388,23 @@ public sealed class HostActor : ReceiveActor, IWithTimers
     private void Observe(Pending pending, NegotiationOutcome outcome, int rounds) =>
         _observer?.Ended(pending.Initiator, outcome, rounds, System.Diagnostics.Stopwatch.GetElapsedTime(pending.StartedAt));
 
-    private LinkProtocol.Table Table() =>
-        new(_settings.Name, _links.Values.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>
+    /// <summary>The number space a link is negotiated in: VXLAN network identifiers for kernel kinds, else IP protocol numbers.</summary>
+    private ProtocolNumberTable TableOf(LinkSpec link) => link.Kind.IsKernel() ? _vnis : _table;
+
+    private LinkProtocol.Table Table()
+    {
+        foreach (var l in _links.Values) l.Counters.Refresh?.Invoke();
+        return new(_settings.Name, _links.Values.OrderBy(l => l.Link.Id, StringComparer.Ordinal).Select(l =>
             new LinkProtocol.Row(l.Link, l.Status, l.Detail, l.Counters.ToSubstrate.Snapshot(), l.Counters.ToVm.Snapshot(), l.VmMtu) { Transport = l.Transport }).ToImmutableArray());
+    }
 
     /// <inheritdoc/>
     protected override void PostStop()
     {
-        foreach (var id in _links.Keys.ToList()) _table.Release(id);
+        foreach (var id in _links.Keys.ToList())
+        {
+            _table.Release(id);
+            _vnis.Release(id);
+        }
     }
 }

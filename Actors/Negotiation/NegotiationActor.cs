@@ -111,7 +111,7 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Timers.StartSingleTimer(GiveUp.Instance, GiveUp.Instance, _initiator is null ? _limits.ReservationTtl : _limits.Timeout);
-        if (_initiator is not null) Carry(_initiator.Start(Now, _link.PreferredProtocol));
+        if (_initiator is not null) Carry(_initiator.Start(Now, _link.Kind.IsKernel() ? 0 : _link.PreferredProtocol));
     }
 
     private bool Ours(INegotiationMessage m) => m switch
@@ -194,7 +194,7 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
                 Become(AwaitingAnswers);
                 break;
             case Decision.Agreed agreed:
-                _link = _link with { Protocol = agreed.Protocol };
+                _link = _link.WithNegotiated(agreed.Protocol);
                 foreach (var r in _responderRefs.Values) r.Tell(new Msg.Confirm(_id, agreed.Protocol));
                 End(new Succeeded(_id, _link, true) { Rounds = _initiator!.Round });
                 break;
@@ -250,7 +250,7 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
             switch (_responder!.OnConfirm(c.Protocol, Now))
             {
                 case Decision.Agreed agreed:
-                    End(new Succeeded(_id, _link with { Protocol = agreed.Protocol }, false));
+                    End(new Succeeded(_id, _link.WithNegotiated(agreed.Protocol), false));
                     break;
                 case Decision.Fail fail:
                     End(new Failed(_id, _link.Id, fail.Reason, false));
@@ -305,12 +305,12 @@ public sealed class NegotiationActor : ReceiveActor, IWithTimers
         switch (_responder!.OnPropose(p.Protocol, Now))
         {
             case Decision.Ok ok:
-                _link = _link with { Protocol = ok.Protocol };
+                _link = _link.WithNegotiated(ok.Protocol);
                 Reply(new Msg.Ok(_id, _self, ok.Protocol, p.Round, _link));
                 Become(Accepted);
                 break;
             case Decision.Nok nok:
-                Reply(new Msg.Nok(_id, _self, nok.CounterProposal, p.Round, _link with { Protocol = nok.CounterProposal }));
+                Reply(new Msg.Nok(_id, _self, nok.CounterProposal, p.Round, _link.WithNegotiated(nok.CounterProposal)));
                 Become(CounterProposed);
                 break;
             case Decision.Fail fail:

@@ -81,7 +81,7 @@ public sealed class InitiatorCore
     {
         var expires = now + _limits.ReservationTtl;
         var p = preferred != 0 && _table.TryReserve(preferred, _owner, expires, now, _scope) ? preferred : _table.ReserveRandomFree(_random, _owner, expires, now, scope: _scope);
-        if (p is null) return new Decision.Fail($"no free protocol number on this host{ProtocolScopes.Toward(_scope)}: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
+        if (p is null) return new Decision.Fail($"no free {_table.What} on this host{ProtocolScopes.Toward(_scope)}: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
         Current = p.Value;
         Round = 1;
         return new Decision.Propose(Current, Round);
@@ -96,7 +96,7 @@ public sealed class InitiatorCore
         if (!_table.Commit(Current, _owner, _linkId, now))
         {
             _table.Release(_owner);
-            return new Decision.Fail($"the reservation of protocol number {Current} expired before every host agreed");
+            return new Decision.Fail($"the reservation of {_table.What} {Current} expired before every host agreed");
         }
         return new Decision.Agreed(Current);
     }
@@ -112,7 +112,7 @@ public sealed class InitiatorCore
         if (Round >= _limits.MaxRounds)
         {
             _table.Release(_owner);
-            return new Decision.Fail($"no protocol number agreed after {_limits.MaxRounds} rounds");
+            return new Decision.Fail($"no {_table.What} agreed after {_limits.MaxRounds} rounds");
         }
         _table.Release(Current, _owner);
         _accepted.Clear();
@@ -127,7 +127,7 @@ public sealed class InitiatorCore
         if (fresh is null)
         {
             _table.Release(_owner);
-            return new Decision.Fail($"no protocol number is free both here and at {responder}");
+            return new Decision.Fail($"no {_table.What} is free both here and at {responder}");
         }
         Current = fresh.Value;
         return new Decision.Propose(Current, Round);
@@ -194,7 +194,7 @@ public sealed class ResponderCore
         if (counter is null)
         {
             Held = 0;
-            return new Decision.Fail($"no free protocol number{ProtocolScopes.Toward(_scope)}: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
+            return new Decision.Fail($"no free {_table.What}{ProtocolScopes.Toward(_scope)}: all {_table.Size} of {_table.First}-{_table.Last} are in use or reserved");
         }
         Held = counter.Value;
         return new Decision.Nok(Held);
@@ -203,10 +203,10 @@ public sealed class ResponderCore
     /// <summary>The initiator confirmed the accepted number: commit it for the link.</summary>
     public Decision OnConfirm(int protocol, DateTime now)
     {
-        if (!Accepted || protocol != Held) return Abandon($"confirmation for protocol number {protocol} does not match the accepted {Held}");
+        if (!Accepted || protocol != Held) return Abandon($"confirmation for {_table.What} {protocol} does not match the accepted {Held}");
         return _table.Commit(Held, _owner, _linkId, now)
             ? new Decision.Agreed(Held)
-            : Abandon($"the reservation of protocol number {Held} expired before the confirmation");
+            : Abandon($"the reservation of {_table.What} {Held} expired before the confirmation");
     }
 
     /// <summary>Gives up: releases what this side holds.</summary>

@@ -24,15 +24,34 @@ public sealed class ProtocolNumberTable
     private readonly Dictionary<string, Entry>[] _byNumber;
     private readonly object _lock = new();
 
-    /// <summary>Creates a table over <paramref name="first"/>..<paramref name="last"/> (default: the unassigned range).</summary>
-    public ProtocolNumberTable(int first = LinkSpec.FirstProtocol, int last = LinkSpec.LastProtocol)
+    /// <summary>
+    /// Creates a table over <paramref name="first"/>..<paramref name="last"/> (default: the unassigned
+    /// protocol range); <paramref name="what"/> names the numbers in errors.
+    /// </summary>
+    public ProtocolNumberTable(int first = LinkSpec.FirstProtocol, int last = LinkSpec.LastProtocol, string what = "protocol number")
     {
-        if (first < 0 || last > 255 || first > last) throw new ArgumentException($"bad protocol range {first}-{last}");
+        var max = what == ProtocolNumber ? 255 : MaxVni;
+        if (first < 0 || last > max || first > last || last - first >= MaxSize) throw new ArgumentException($"bad {what} range {first}-{last}");
         First = first;
         Last = last;
+        What = what;
         _byNumber = new Dictionary<string, Entry>[last - first + 1];
         for (var i = 0; i < _byNumber.Length; i++) _byNumber[i] = new Dictionary<string, Entry>(StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// The table of VXLAN network identifiers of the kernel link kinds: a second number space with the
+    /// same rules (a VNI is used at most once per host: the kernel refuses two VXLAN devices with the
+    /// same VNI on one UDP port).
+    /// </summary>
+    public static ProtocolNumberTable Vnis(int first = LinkSpec.FirstVni, int last = LinkSpec.LastVni) => new(first, last, "VXLAN network identifier");
+
+    private const string ProtocolNumber = "protocol number";
+    private const int MaxVni = (1 << 24) - 1;
+    private const int MaxSize = 4096; // a free number is picked from a stack-allocated list
+
+    /// <summary>What the numbers are, for errors: "protocol number" or "VXLAN network identifier".</summary>
+    public string What { get; }
 
     /// <summary>Lowest usable number.</summary>
     public int First { get; }

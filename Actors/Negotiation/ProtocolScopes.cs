@@ -23,11 +23,12 @@ public static class ProtocolScopes
     /// <summary>
     /// The scope of <paramref name="link"/> on host <paramref name="self"/>: the peer's substrate
     /// address for a point-to-point link under <see cref="ProtocolNumberRule.PerPeer"/>, otherwise
-    /// <see cref="ProtocolNumberTable.HostWide"/> (a multipoint segment's socket sees every packet of its number).
+    /// <see cref="ProtocolNumberTable.HostWide"/>: a multipoint segment's socket sees every packet of its
+    /// number, and the kernel takes a VXLAN network identifier once per host (one device per VNI on its UDP port).
     /// </summary>
     public static string For(LinkSpec link, string self, ProtocolNumberRule rule)
     {
-        if (rule == ProtocolNumberRule.PerHost || link.Kind.IsMultipoint() || link.Endpoints.IsDefaultOrEmpty) return ProtocolNumberTable.HostWide;
+        if (rule == ProtocolNumberRule.PerHost || link.Kind.IsMultipoint() || link.Kind.IsKernel() || link.Endpoints.IsDefaultOrEmpty) return ProtocolNumberTable.HostWide;
         var peer = link.Endpoints.FirstOrDefault(e => e.Host != self);
         return peer?.SubstrateAddress ?? ProtocolNumberTable.HostWide;
     }

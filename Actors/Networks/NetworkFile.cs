@@ -115,7 +115,7 @@ public static class NetworkFile
         var id = Attr(e, "id", file, problems);
         if (id is not null && !LinkSpec.IsValidId(id)) problems.Add(At(file, e, $"link id '{id}' is not valid (1-32 letters, digits, '-', '_', '.')"));
         var kindText = e.Attribute("kind")?.Value ?? "raw-p2p";
-        if (!LinkKinds.TryParse(kindText, out var kind)) problems.Add(At(file, e, $"link {id}: '{kindText}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)"));
+        if (!LinkKinds.TryParse(kindText, out var kind)) problems.Add(At(file, e, $"link {id}: '{kindText}' is not a link kind ({LinkKinds.AllNames})"));
         var vms = e.Elements().Where(x => x.Name.LocalName == "end").Select(x => Attr(x, "vm", file, problems) ?? "").ToImmutableArray();
         if (!kind.IsMultipoint() && vms.Length != 2) problems.Add(At(file, e, $"link {id}: a {kind.Name()} link has exactly 2 <end> elements, not {vms.Length}"));
         if (kind.IsMultipoint() && vms.Length < 2) problems.Add(At(file, e, $"link {id}: a {kind.Name()} segment needs at least 2 <end> elements"));
@@ -124,7 +124,10 @@ public static class NetworkFile
             problems.Add(At(file, p, $"link {id}: protocol number '{p.Value}' is out of range {LinkSpec.FirstProtocol}-{LinkSpec.LastProtocol}"));
         var options = LinkOptions.Default;
         if (e.Elements().FirstOrDefault(x => x.Name.LocalName == "options") is { } o)
+        {
             options = ParseOptions(o, id, file, problems);
+            foreach (var problem in kind.OptionProblems(options)) problems.Add(At(file, o, $"link {id}: {problem}"));
+        }
         return problems.Count == before && id is not null ? new NetworkLink(id, kind, vms, options, protocol) { Line = LineOf(e), Column = ColumnOf(e) } : null;
     }
 

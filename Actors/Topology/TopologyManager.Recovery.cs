@@ -50,7 +50,7 @@ public sealed partial class TopologyManager
                     var row = table.Rows.FirstOrDefault(r => r.Link.Id == spec.Id);
                     if (row is null) return new CheckOutcome(spec.Id, check, $"host {name} has lost it", []);
                     if (row.Status is not (LinkStatus.Established or LinkStatus.Restarting or LinkStatus.Waiting)) return new CheckOutcome(spec.Id, check, $"it is {row.Status.ToString().ToLowerInvariant()} on {name}", []);
-                    if (row.Link.Protocol != spec.Protocol || row.Link.Attempt != spec.Attempt) return new CheckOutcome(spec.Id, check, $"host {name} runs another instance of it", []);
+                    if (row.Link.Negotiated != spec.Negotiated || row.Link.Attempt != spec.Attempt) return new CheckOutcome(spec.Id, check, $"host {name} runs another instance of it", []);
                     var end = row.Link.EndpointOn(name);
                     ends.Add(new LinkEndState(name, end?.Vm ?? "?", row.Status, row.Link.Protocol, end?.Port ?? 0, row.VmMtu, row.Transport, row.Detail == row.Transport ? null : row.Detail));
                 }

@@ -390,7 +390,7 @@ public sealed partial class TopologyManager : ReceiveActor, IWithUnboundedStash,
             return;
         }
         var options = set.Changes.ApplyTo(link.Intent.Options);
-        var problems = options.Problems().ToList();
+        var problems = options.Problems().Concat(link.Intent.Kind.OptionProblems(options)).ToList();
         if (problems.Count > 0)
         {
             replyTo.Tell(new LinkRejected(set.Id, [.. problems.Select(p => $"link {set.Id}: {p}")]));

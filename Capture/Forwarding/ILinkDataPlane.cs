@@ -60,4 +60,8 @@ public interface IDataPlaneFactory
 
     /// <summary>Creates the data plane of <paramref name="link"/> for its endpoint <paramref name="local"/>.</summary>
     ILinkDataPlane Create(LinkSpec link, LinkEndpoint local);
+
+    /// <summary>Creates (not yet started) the kernel end of a kernel-kind <paramref name="link"/> for its endpoint <paramref name="local"/>.</summary>
+    Kernel.IKernelLink CreateKernel(LinkSpec link, LinkEndpoint local) =>
+        throw new NotSupportedException($"link {link.Id}: this data plane has no kernel links");
 }

@@ -55,6 +55,20 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         return new KernelDataPlane(transport, Security(link, local), local.HostInterface, link.Options.FilterSource ? local.Mac : null, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
     }
 
+    /// <inheritdoc/>
+    public Kernel.IKernelLink CreateKernel(LinkSpec link, LinkEndpoint local)
+    {
+        if (string.IsNullOrEmpty(local.HostInterface))
+            throw new InvalidOperationException($"link {link.Id}: the host-side interface of VM {local.Vm} ({local.Mac}) is not known on {local.Host}");
+        var peer = link.Endpoints.FirstOrDefault(e => e != local && e.Host != local.Host)
+            ?? throw new InvalidOperationException($"link {link.Id}: no endpoint on another host");
+        if (link.Vni is < LinkSpec.FirstVni or > LinkSpec.LastVni)
+            throw new InvalidOperationException($"link {link.Id} has no VXLAN network identifier (it was not negotiated)");
+        var vmMtu = InterfaceMtu(IPAddress.Parse(local.SubstrateAddress)) - Kernel.VxlanCommands.Overhead;
+        var end = new Kernel.VxlanEnd(link.Id, link.Vni, local.SubstrateAddress, peer.SubstrateAddress, local.HostInterface, vmMtu);
+        return new Kernel.VxlanLink(end, link.Options);
+    }
+
     /// <summary>
     /// The authentication state of <paramref name="local"/>'s end: the negotiated key, and as sender
     /// id the endpoint's index in the link (the same list at every end, so ids are unique per key),

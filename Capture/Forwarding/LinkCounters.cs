@@ -86,4 +86,10 @@ public sealed class LinkCounters
 
     /// <summary>Substrate → VM.</summary>
     public DirectionStats ToVm { get; } = new();
+
+    /// <summary>
+    /// Brings the counters up to date before they are read, where they are kept outside VNet (a
+    /// kernel link's device statistics); null when the forwarders write them as frames pass.
+    /// </summary>
+    public Action? Refresh { get; set; }
 }

@@ -186,7 +186,9 @@ public static class VnetDaemon
         system.ActorOf(ClusterSingletonManager.Props(TopologyManager.Props(config.Topology()), PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "topology");
         var topology = system.ActorOf(ClusterSingletonProxy.Props("/user/topology", ClusterSingletonProxySettings.Create(system)), "topology-proxy");
 
-        // Nothing is held yet, so every VM port table here was left by a vnetd that did not stop cleanly.
+        // Nothing is held yet, so every VM port table and kernel link device here was left by a vnetd
+        // that did not stop cleanly.
+        foreach (var line in VNet.Capture.Kernel.VxlanLink.CleanStale()) system.Log.Warning("{0}", line);
         foreach (var line in VmPortIsolation.CleanStale()) system.Log.Warning("{0}", line);
 
         var vms = CreateVmProvider(config, host);

@@ -80,7 +80,7 @@ public sealed class LinkKindJsonConverter : JsonConverter<LinkKind>
 {
     /// <inheritdoc/>
     public override LinkKind Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        LinkKinds.TryParse(reader.GetString(), out var kind) ? kind : throw new JsonException($"'{reader.GetString()}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)");
+        LinkKinds.TryParse(reader.GetString(), out var kind) ? kind : throw new JsonException($"'{reader.GetString()}' is not a link kind ({LinkKinds.AllNames})");
 
     /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, LinkKind value, JsonSerializerOptions options) => writer.WriteStringValue(value.Name());

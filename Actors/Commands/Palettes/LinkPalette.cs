@@ -62,10 +62,11 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
     private static CreateLink ParseCreate(CommandRequest r)
     {
         var kindText = r.Optional("kind") ?? "raw-p2p";
-        if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind (raw-p2p, udp-p2p, raw-multipoint, udp-multipoint)", ExitCodes.Usage);
+        if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind ({LinkKinds.AllNames})", ExitCodes.Usage);
         var vms = r.Required("vms").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableArray();
         var options = ParseOptions(r, LinkOptions.Default with { Authenticate = ParseAuth(r) });
         if (r.Optional("filter-src") is { } fs) options = options with { FilterSource = OnOff("filter-src", fs) };
+        if (kind.OptionProblems(options).ToList() is { Count: > 0 } refused) throw new CommandException(string.Join("; ", refused), ExitCodes.Usage);
         return new CreateLink(r.Required("id"), kind, vms, options);
     }
 
@@ -154,12 +155,12 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
         {
             case LinkCreated created:
                 var l = created.Link.Link;
-                await sink.EmitAsync(new ConsoleLine.Text($"link {l.Id} created: {l.Kind.Name()} {string.Join(" <-> ", l.Endpoints.Select(e => $"{e.Vm}@{e.Host}"))}, protocol number {l.Protocol}, {Phase(created.Link.Phase)}"));
+                await sink.EmitAsync(new ConsoleLine.Text($"link {l.Id} created: {l.Kind.Name()} {string.Join(" <-> ", l.Endpoints.Select(e => $"{e.Vm}@{e.Host}"))}, {(l.Kind.IsKernel() ? $"VNI {l.Vni}" : $"protocol number {l.Protocol}")}, {Phase(created.Link.Phase)}"));
                 break;
             case LinkList list:
                 await sink.EmitAsync(new ConsoleLine.Table($"{list.Links.Length} link(s)", ["id", "kind", "ends", "protocol", "phase", "vm-mtu", "options", "detail"],
                     [.. list.Links.Select(s => ImmutableArray.Create(s.Link.Id, s.Link.Kind.Name(), string.Join(" <-> ", s.Link.Endpoints.Select(e => $"{e.Vm}@{e.Host}")),
-                        s.Link.Protocol.ToString(CultureInfo.InvariantCulture), Phase(s.Phase), s.VmMtu?.ToString(CultureInfo.InvariantCulture) ?? "-", Describe(s.Link.Options), s.Detail ?? ""))]));
+                        s.Link.Kind.IsKernel() ? $"vni {s.Link.Vni}" : s.Link.Protocol.ToString(CultureInfo.InvariantCulture), Phase(s.Phase), s.VmMtu?.ToString(CultureInfo.InvariantCulture) ?? "-", Describe(s.Link.Options), s.Detail ?? ""))]));
                 break;
             case LinkStats stats:
                 await sink.EmitAsync(new ConsoleLine.Table(null, ["link", "host", "direction", "frames", "bytes", "ratio", "drops"],

@@ -29,7 +29,9 @@ public sealed class VnetLinkContender(VnetVariant variant) : Contender
     public override ContenderFamily Family => ContenderFamily.Vnet;
 
     /// <inheritdoc/>
-    public override string Description => $"VNet `link create --kind {variant.Kind.Name()} --compression {CompressionName(variant.Compression)}{ProtectionSwitch}`, " +
+    public override string Description => variant.Kind.IsKernel()
+        ? $"VNet `link create --kind {variant.Kind.Name()}`: a kernel VXLAN device per host (VNI negotiated, UDP 4789, `nolearning`, MTU = substrate − 50) joined to the VM veth by tc mirred redirects both ways (no bridge); unauthenticated; vnetd only sets it up"
+        : $"VNet `link create --kind {variant.Kind.Name()} --compression {CompressionName(variant.Compression)}{ProtectionSwitch}`, " +
         (variant.Protection switch
         {
             VnetProtection.None => "no authentication (capsules carry no tag)",
@@ -77,6 +79,7 @@ public sealed class VnetLinkContender(VnetVariant variant) : Contender
         if (reply is not LinkCreated created) throw new ContenderUnavailableException(string.Join("; ", ((LinkRejected)reply).Problems) + Cause(logs));
         _created = true;
         _protocol = created.Link.Link.Protocol;
+        var number = variant.Kind.IsKernel() ? $"VNI {created.Link.Link.Vni}" : $"protocol number {_protocol}";
         int vmMtu;
         try
         {
@@ -88,7 +91,7 @@ public sealed class VnetLinkContender(VnetVariant variant) : Contender
         }
         if (await VnetConsole.AskAsync(lab.ConsoleSocket, new GetLinks(_id), cancel) is LinkList { Links: [{ Phase: LinkPhase.BackingOff or LinkPhase.Failed } failed] })
             throw new ContenderUnavailableException($"link created but failed: {failed.Detail}");
-        Notes.Add($"protocol number {_protocol}, VNet's VM MTU for this kind {vmMtu}");
+        Notes.Add($"{number}, VNet's VM MTU for this kind {vmMtu}");
         var current = BenchLab.Mtu(lab.Vm1.Netns, "eth0");
         if (vmMtu < current)
         {

@@ -45,6 +45,8 @@ public static class Goals
             VsEncryptedRival("udp-p2p+encrypt TCP ≥ 2.0 × the faster encrypted rival", "udp-p2p+encrypt", 2.0),
             TcpRatio("authentication costs ≤ 15 %: raw-p2p TCP ≥ 0.85 × raw-p2p+noauth", "raw-p2p", "raw-p2p+noauth", 0.85, "0.00"),
             TcpRatio("authentication costs ≤ 15 %: udp-p2p TCP ≥ 0.85 × udp-p2p+noauth", "udp-p2p", "udp-p2p+noauth", 0.85, "0.00"),
+            TcpRatio("kernel-p2p TCP ≥ 0.9 × hand-made kernel VXLAN (same VM settings)", "kernel-p2p", "vxlan", 0.9, "0.0"),
+            RttAddedRatio("kernel-p2p RTT added ≤ 1.2 × hand-made VXLAN's (median, over the substrate)", "kernel-p2p", "vxlan", 1.2),
         };
 
         var substrate = Get("substrate");
@@ -89,6 +91,20 @@ public static class Goals
                 return new GoalRow(goal, $"≥ {shown}×", Why(a, b), GoalStatus.NotEvaluated);
             var (ratio, status) = AtLeast(x.TcpMbps, y.TcpMbps, target);
             return new GoalRow(goal, $"≥ {shown}×", Inv($"{ratio:0.00}× ({x.TcpMbps:0} vs {y.TcpMbps:0} Mbit/s)"), status);
+        }
+
+        // What a contender adds to the substrate's round trip, against what another adds: at most target times as much.
+        GoalRow RttAddedRatio(string goal, string a, string b, double target)
+        {
+            var (x, y, s) = (Get(a), Get(b), Get("substrate"));
+            var shown = Inv($"≤ {target:0.0}×");
+            if (x is null || y is null || s is null || double.IsNaN(x.RttMedian) || double.IsNaN(y.RttMedian) || double.IsNaN(s.RttMedian))
+                return new GoalRow(goal, shown, Why(a, b, "substrate"), GoalStatus.NotEvaluated);
+            var (addedX, addedY) = (x.RttMedian - s.RttMedian, y.RttMedian - s.RttMedian);
+            if (addedY <= 0)
+                return new GoalRow(goal, shown, Inv($"{b} adds nothing measurable ({addedY:0.000} ms): no ratio"), GoalStatus.NotEvaluated);
+            var ratio = addedX / addedY;
+            return new GoalRow(goal, shown, Inv($"{ratio:0.00}× ({a} +{addedX:0.000} ms, {b} +{addedY:0.000} ms)"), ratio <= target ? GoalStatus.Met : GoalStatus.NotMet);
         }
 
         // The reference is the faster of the rivals' crypto rows measured in this run; a missing one is named.

@@ -18,6 +18,9 @@ public abstract class LinkKindLab : IAsyncLifetime
 
     public bool Multipoint => Kind.EndsWith("multipoint", StringComparison.Ordinal);
 
+    /// <summary>The kernel forwards this kind: per-frame options are refused, not applied.</summary>
+    public bool Kernel => Kind.StartsWith("kernel", StringComparison.Ordinal);
+
     public LabSession Session { get; private set; } = null!;
 
     public int VmMtu { get; private set; }
@@ -36,6 +39,7 @@ public sealed class RawP2PLab : LinkKindLab { public override string Kind => "ra
 public sealed class UdpP2PLab : LinkKindLab { public override string Kind => "udp-p2p"; }
 public sealed class RawMultipointLab : LinkKindLab { public override string Kind => "raw-multipoint"; }
 public sealed class UdpMultipointLab : LinkKindLab { public override string Kind => "udp-multipoint"; }
+public sealed class KernelP2PLab : LinkKindLab { public override string Kind => "kernel-p2p"; }
 
 /// <summary>
 /// What every link kind must do: be as transparent as a cable at layer 2, carry
@@ -129,12 +133,13 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         var before = await Counters("h1", "vm->net");
         var errorsBefore = TcpChecksumErrors("vm2");
         // IP fragments from h1 arriving at h2: the raw kinds leave large capsules to IP fragmentation;
-        // the UDP kinds send them as trains of datagrams and never fragment.
+        // the UDP kinds send them as trains of datagrams and the kernel's VXLAN segments them first:
+        // neither fragments.
         using var fragments = FrameCapture.Start(Session.Ns("h2"), "eth0", "src host 192.0.2.11 and ip[6:2] & 0x3fff != 0", Session.State.Directory, "in", count: 100);
         var tcp = Measurements.Iperf(Session.Ns("vm2"), Session.Ns("vm1"), Vm2Ip, 2, logDirectory: Session.State.Directory);
         var after = await Counters("h1", "vm->net");
         var fragmentCount = fragments.Stop(TimeSpan.FromMilliseconds(300)).Count;
-        if (lab.Kind.StartsWith("udp", StringComparison.Ordinal)) Assert.Equal(0, fragmentCount);
+        if (lab.Kind.StartsWith("udp", StringComparison.Ordinal) || lab.Kernel) Assert.Equal(0, fragmentCount);
         else Assert.True(fragmentCount > 0, "no IP fragment seen: super-frames did not cross as large capsules");
         var averageFrame = (after.Bytes - before.Bytes) / (double)Math.Max(1, after.Frames - before.Frames);
         Assert.True(averageFrame > 8000, $"average frame {averageFrame:0} bytes: super-frames were cut up before the link");
@@ -173,6 +178,11 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
     [Fact]
     public async Task Compression_shrinks_compressible_frames_and_keeps_them_intact()
     {
+        if (lab.Kernel)
+        {
+            await RefusedForTheKernelKind(new LinkOptionChanges { Compression = Compression.Lz4 }, "compression lz4");
+            return;
+        }
         var before = await Counters("h1", "vm->net");
         await Set(new LinkOptionChanges { Compression = Compression.Lz4 });
         try
@@ -230,6 +240,11 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
     [Fact]
     public async Task Loss_setting_gives_the_asked_loss_within_two_and_a_half_points()
     {
+        if (lab.Kernel)
+        {
+            await RefusedForTheKernelKind(new LinkOptionChanges { LossPercent = 10 }, "loss 10 %");
+            return;
+        }
         var before = await Counters("h1", "vm->net");
         await Set(new LinkOptionChanges { LossPercent = 10 });
         PingResult ping;
@@ -292,6 +307,22 @@ public abstract partial class LinkKindTests<TLab>(TLab lab) : IClassFixture<TLab
         Assert.Empty(echo.Stop());
     }
 
+    /// <summary>
+    /// A kernel link cannot do <paramref name="changes"/>: `link set` is refused with a reason that names
+    /// the option and the kind, and the link keeps its options and carries traffic.
+    /// </summary>
+    private async Task RefusedForTheKernelKind(LinkOptionChanges changes, string option)
+    {
+        var reply = await Session.AskAsync("h1", new SetLinkOptions("k1", changes));
+        var rejected = Assert.IsType<LinkRejected>(reply);
+        var reason = string.Join("; ", rejected.Problems);
+        Assert.Contains(option, reason);
+        Assert.Contains($"not possible on a {lab.Kind} link", reason);
+        var links = await Session.ReplyAsync<LinkList>("h1", new GetLinks("k1"));
+        Assert.Equal(LinkOptions.Default with { Authenticate = links.Links.Single().Link.Options.Authenticate }, links.Links.Single().Link.Options);
+        Assert.Equal(3, Measurements.Ping(Session.Ns("vm1"), Vm2Ip, count: 3).Received);
+    }
+
     private async Task Set(LinkOptionChanges changes) =>
         await Session.ReplyAsync<LinkOptionsSet>("h1", new SetLinkOptions("k1", changes));
 
@@ -307,3 +338,4 @@ public sealed class RawP2PTests(RawP2PLab lab) : LinkKindTests<RawP2PLab>(lab);
 public sealed class UdpP2PTests(UdpP2PLab lab) : LinkKindTests<UdpP2PLab>(lab);
 public sealed class RawMultipointTests(RawMultipointLab lab) : LinkKindTests<RawMultipointLab>(lab);
 public sealed class UdpMultipointTests(UdpMultipointLab lab) : LinkKindTests<UdpMultipointLab>(lab);
+public sealed class KernelP2PTests(KernelP2PLab lab) : LinkKindTests<KernelP2PLab>(lab);

@@ -158,6 +158,7 @@ public sealed class DaemonConfig
             Settle = Time("vnet.topology.settle"),
             RetryMin = Time("vnet.topology.retry-min"),
             RetryMax = Time("vnet.topology.retry-max"),
+            StartTimeout = Time("vnet.topology.start-timeout"),
             LoadConcurrency = concurrency,
         };
     }

@@ -84,7 +84,7 @@ public static class ScaleBench
             state = await runner.UpAsync(lab, new LabOptions
             {
                 Prefix = "vs-", CreateLinks = false, ClusterTimeout = TimeSpan.FromSeconds(120),
-                ExtraConfig = "akka.cluster.failure-detector.acceptable-heartbeat-pause = 20s\nakka.cluster.split-brain-resolver.stable-after = 20s\n",
+                ExtraConfig = "akka.cluster.failure-detector.acceptable-heartbeat-pause = 20s\nakka.cluster.split-brain-resolver.stable-after = 20s\nvnet.topology.start-timeout = 20s\n",
             });
             var h1 = state.Processes.First(p => p.Name == "vnetd-h1").Pid;
             await Task.Delay(TimeSpan.FromSeconds(3)); // let start-up settle before reading memory

@@ -19,11 +19,12 @@ public sealed class ManyLinksTests(ITestOutputHelper output)
     /// <summary>
     /// Hundreds of forwarder threads start on one 2-core machine (shared with other tests) while the
     /// links come up; heartbeats then arrive late. These tests are about links, not failure detection,
-    /// so a node is given longer before it is taken for gone.
+    /// so a node is given longer before it is taken for gone, and a link end longer to start.
     /// </summary>
     public const string PatientFailureDetection = """
         akka.cluster.failure-detector.acceptable-heartbeat-pause = 20s
         akka.cluster.split-brain-resolver.stable-after = 20s
+        vnet.topology.start-timeout = 20s
         """;
 
     private static async Task<LabSession> UpAsync(LabGenOptions options)

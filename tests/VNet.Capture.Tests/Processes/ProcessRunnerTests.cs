@@ -56,7 +56,11 @@ public sealed class ProcessRunnerTests
     public async Task An_interrupt_grace_sends_sigint_first_so_the_program_can_report()
     {
         var lines = new List<string>();
-        var result = await ProcessRunner.RunAsync("bash", ["-c", "trap 'echo interrupted; exit 0' INT; echo started; while true; do sleep 0.1; done"], TimeSpan.FromSeconds(1), options: new ProcessOptions
+        // perl, not a bash trap: when the tests themselves run with SIGINT ignored (started in the
+        // background by a non-interactive shell), children inherit that, and bash cannot trap a signal
+        // ignored on entry; perl's handler is installed whatever the inherited disposition.
+        const string Script = "$| = 1; $SIG{INT} = sub { print \"interrupted\\n\"; exit 0 }; print \"started\\n\"; select(undef, undef, undef, 0.1) while 1";
+        var result = await ProcessRunner.RunAsync("perl", ["-e", Script], TimeSpan.FromSeconds(1), options: new ProcessOptions
         {
             InterruptGrace = TimeSpan.FromSeconds(5),
             OnOutputLine = lines.Add,

@@ -65,6 +65,8 @@ public sealed class LinkPalette(CommandDispatcher dispatcher) : Palette(dispatch
         if (!LinkKinds.TryParse(kindText, out var kind)) throw new CommandException($"--kind '{kindText}' is not a link kind ({LinkKinds.AllNames})", ExitCodes.Usage);
         var vms = r.Required("vms").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToImmutableArray();
         var options = ParseOptions(r, LinkOptions.Default with { Authenticate = ParseAuth(r) });
+        if (kind.IsKernel() && r.Optional("auth") is { } auth && OnOff("auth", auth))
+            throw new CommandException($"--auth on is not possible on a {kind.Name()} link: VXLAN frames carry no tag VNet could check (docs/link-kinds.md); leave --auth out", ExitCodes.Usage);
         if (r.Optional("filter-src") is { } fs) options = options with { FilterSource = OnOff("filter-src", fs) };
         if (kind.OptionProblems(options).ToList() is { Count: > 0 } refused) throw new CommandException(string.Join("; ", refused), ExitCodes.Usage);
         return new CreateLink(r.Required("id"), kind, vms, options);

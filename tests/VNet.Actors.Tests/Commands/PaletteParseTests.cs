@@ -30,6 +30,16 @@ public sealed class PaletteParseTests : TestKit
     }
 
     [Fact]
+    public void Link_create_refuses_auth_on_for_a_kernel_link_and_takes_it_without_the_switch()
+    {
+        var palette = new LinkPalette(_dispatcher);
+        var e = Assert.Throws<CommandException>(() => palette.Parse(Line("link", "create", ("id", "k1"), ("vms", "vm1,vm2"), ("kind", "kernel-p2p"), ("auth", "on"))));
+        Assert.Equal(ExitCodes.Usage, e.Exit);
+        Assert.Contains("--auth on is not possible on a kernel-p2p link", e.Message);
+        Assert.Equal(LinkKind.KernelP2P, Assert.IsType<CreateLink>(palette.Parse(Line("link", "create", ("id", "k1"), ("vms", "vm1,vm2"), ("kind", "kernel-p2p")))).Kind);
+    }
+
+    [Fact]
     public void Link_set_carries_only_the_options_named()
     {
         var set = Assert.IsType<SetLinkOptions>(new LinkPalette(_dispatcher).Parse(Line("link", "set", ("id", "l1"), ("loss", "2"), ("bandwidth", "60M"))));

@@ -59,7 +59,20 @@ public sealed class TopologyPageTests(TwoHostsLab lab, ITestOutputHelper output)
             Assert.Contains("link:l1", graph);
             Assert.True(rate > 1e6, $"l1 shows {rate} bit/s during iperf3");
 
-            await page.ClickAsync("tr[data-link=\"l1\"]");
+            // The table is redrawn on every refresh: a row found just before a redraw is detached by the
+            // time the click lands, so the click is tried again on the new row.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await page.ClickAsync("tr[data-link=\"l1\"]");
+                    break;
+                }
+                catch (PuppeteerException e) when (attempt < 5 && e.Message.Contains("detached", StringComparison.Ordinal))
+                {
+                    output.WriteLine($"click {attempt}: {e.Message}; again");
+                }
+            }
             await page.WaitForSelectorAsync("#link-options", new WaitForSelectorOptions { Timeout = 5_000 });
             var options = await page.EvaluateExpressionAsync<string>("document.getElementById('link-options').innerText");
             var counters = await page.EvaluateExpressionAsync<string>("document.getElementById('link-counters').innerText");

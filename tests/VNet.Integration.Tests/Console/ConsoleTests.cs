@@ -106,6 +106,10 @@ public sealed class ConsoleTests(ConsoleLab lab) : IClassFixture<ConsoleLab>
         Assert.Contains("h3", (await Run("h1", "discover", "search", "--want", "2", "--ttl-max", "2")).Text);
         Assert.Contains("discovery on h2", (await Run("h2", "discover", "stats")).Text);
 
+        Assert.Equal("log-level-is", (await Run("h2", "log", "level")).Json!["type"]!.GetValue<string>());
+        // The node's recent lines first (a node that formed a cluster has logged some), then the end.
+        Assert.Equal("log-line", (await Run("h1", "log", "tail", "--lines", "5", "--seconds", "0.5")).Json!["type"]!.GetValue<string>());
+
         Assert.Equal("established", (await Run("h1", "link", "show")).Json!["links"]!.AsArray().Single()!["phase"]!.GetValue<string>());
         Assert.Equal(6, (await Run("h1", "link", "stats", "--id", "seg1")).Json!["directions"]!.AsArray().Count);
         Assert.Contains("dscp=10", (await Run("h1", "link", "set", "--id", "seg1", "--dscp", "10")).Text);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using VNet.Capture.Forwarding;
@@ -45,6 +46,18 @@ public sealed class VxlanLink : IKernelLink
     private readonly ICommandRunner _runner;
     private readonly string _statistics;
     private readonly object _gate = new();
+
+    /// <summary>
+    /// One holder per device name in this process. The name comes from the link id, so when a link is
+    /// made again on this host its new end must wait until the old end has removed the device: the
+    /// old end is disposed when its actor stops, which may be just after the new one starts.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Holders = new(StringComparer.Ordinal);
+
+    /// <summary>How long a new end waits for an earlier end of the same link to remove its device.</summary>
+    private static readonly TimeSpan HandOver = TimeSpan.FromSeconds(10);
+
+    private SemaphoreSlim? _held;
     private LinkOptions _options;
     private VmPortIsolation? _isolation;
     private bool _created;
@@ -68,9 +81,17 @@ public sealed class VxlanLink : IKernelLink
     /// <inheritdoc/>
     public IReadOnlyList<string> Start()
     {
+        var holder = Holders.GetOrAdd(_end.Device, _ => new SemaphoreSlim(1, 1));
+        if (!holder.Wait(HandOver))
+            throw new InvalidOperationException($"link {_end.LinkId}: the earlier end of this link on this host did not remove its device {_end.Device} within {HandOver.TotalSeconds:0} s");
         lock (_gate)
         {
-            if (_disposed) throw new ObjectDisposedException(nameof(VxlanLink), $"link {_end.LinkId} was stopped before its kernel end was made");
+            if (_disposed)
+            {
+                holder.Release();
+                throw new ObjectDisposedException(nameof(VxlanLink), $"link {_end.LinkId} was stopped before its kernel end was made");
+            }
+            _held = holder;
             _created = true;
             try
             {
@@ -152,8 +173,9 @@ public sealed class VxlanLink : IKernelLink
         lock (_gate)
         {
             _disposed = true;
-            if (!_created) return;
-            RemoveLocked();
+            if (_created) RemoveLocked();
+            _held?.Release();
+            _held = null;
         }
     }
 

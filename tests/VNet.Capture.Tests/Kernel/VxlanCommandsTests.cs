@@ -119,6 +119,31 @@ public sealed class VxlanCommandsTests
     }
 
     [Fact]
+    public async Task A_new_end_of_the_same_link_creates_its_device_only_after_the_old_end_removed_it()
+    {
+        var end = End with { LinkId = "handover", VmPort = "vnettest-none" };
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var runner = new DelegateCommandRunner((tool, args) =>
+        {
+            ran.Enqueue($"{tool} {string.Join(' ', args)}");
+            return new CommandResult(0, "", "");
+        });
+        var old = new VxlanLink(end, LinkOptions.Default, runner, sysClassNet: "/nonexistent");
+        old.Start();
+        using var fresh = new VxlanLink(end, LinkOptions.Default, runner, sysClassNet: "/nonexistent");
+        var starting = Task.Run(() => fresh.Start());
+        await Task.Delay(300);
+        Assert.False(starting.IsCompleted, "the new end started while the old end still held the device");
+
+        old.Dispose();
+        await starting.WaitAsync(TimeSpan.FromSeconds(5));
+        var lines = ran.ToList();
+        var removed = lines.FindIndex(l => l == $"ip link del dev {end.Device}");
+        var createdAgain = lines.FindLastIndex(l => l.StartsWith($"ip link add name {end.Device} ", StringComparison.Ordinal));
+        Assert.True(removed >= 0 && removed < createdAgain, string.Join(Environment.NewLine, lines));
+    }
+
+    [Fact]
     public void Counters_are_read_from_the_device_statistics()
     {
         var sys = Directory.CreateTempSubdirectory("vnet-sys-");

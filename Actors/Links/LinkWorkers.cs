@@ -64,13 +64,25 @@ public abstract class LinkWorker : ReceiveActor, IWithTimers
     private void StartLoop()
     {
         var self = Self;
-        var (step, wake) = Open(_owned);
-        _owned.Add(new ForwarderThread($"vnet-{Context.Parent.Path.Name}-{Self.Path.Name}", step, wake, e => self.Tell(new LoopFailed(e))));
+        var (forwarder, wake) = Open(_owned);
+        var name = $"vnet-{Context.Parent.Path.Name}-{Self.Path.Name}";
+        void Failed(Exception e) => self.Tell(new LoopFailed(e));
+        // Both workers of a link end join the pool under the data plane, so one thread serves both directions.
+        _owned.Add(Plane.Pool is { } pool && forwarder.WaitFd >= 0
+            ? pool.Join(Plane, name, forwarder, Failed)
+            : new ForwarderThread(name, forwarder.RunOnce, wake, Failed));
         Context.Parent.Tell(new LinkActor.WorkerRunning(Self.Path.Name, _backoff.Failures));
     }
 
-    /// <summary>Opens what the loop needs (added to <paramref name="owned"/> for disposal) and returns its step and wake-up.</summary>
-    protected abstract (Func<int> Step, Action? Wake) Open(List<IDisposable> owned);
+    /// <summary>The link end's data plane.</summary>
+    protected abstract ILinkDataPlane Plane { get; }
+
+    /// <summary>
+    /// Opens what the loop needs (added to <paramref name="owned"/> for disposal) and returns the
+    /// forwarder (run by the node's pool, or by a thread of its own when the pool cannot wait on it)
+    /// and how to wake its thread.
+    /// </summary>
+    protected abstract (IForwarder Forwarder, Action? Wake) Open(List<IDisposable> owned);
 
     /// <inheritdoc/>
     protected override void PostStop()
@@ -104,7 +116,10 @@ public sealed class VmCaptureWorker : LinkWorker
     }
 
     /// <inheritdoc/>
-    protected override (Func<int>, Action?) Open(List<IDisposable> owned)
+    protected override ILinkDataPlane Plane => _plane;
+
+    /// <inheritdoc/>
+    protected override (IForwarder, Action?) Open(List<IDisposable> owned)
     {
         // The port is isolated before the capture opens: from then on only VNet sees what the VM sends.
         // Here, not in the LinkActor: nft is an external process, and this runs on the worker's start.
@@ -114,7 +129,7 @@ public sealed class VmCaptureWorker : LinkWorker
         owned.Add(tap);
         var forwarder = new VmToSubstrateForwarder(tap, _plane.Transport, _stats, _options, _plane.Security, spinMicros: _plane.SpinMicros);
         owned.Add(forwarder);
-        return (forwarder.RunOnce, tap.Break);
+        return (forwarder, tap.Break);
     }
 }
 
@@ -135,12 +150,15 @@ public sealed class NetCaptureWorker : LinkWorker
     }
 
     /// <inheritdoc/>
-    protected override (Func<int>, Action?) Open(List<IDisposable> owned)
+    protected override ILinkDataPlane Plane => _plane;
+
+    /// <inheritdoc/>
+    protected override (IForwarder, Action?) Open(List<IDisposable> owned)
     {
         IFrameTap tap = _plane.OpenInjector();
         owned.Add(tap);
         var forwarder = new SubstrateToVmForwarder(_plane.Transport, tap, _stats, _plane.Security, spinMicros: _plane.SpinMicros);
         owned.Add(forwarder);
-        return (forwarder.RunOnce, null);
+        return (forwarder, null);
     }
 }

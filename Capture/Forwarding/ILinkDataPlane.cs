@@ -22,6 +22,9 @@ public interface ILinkDataPlane : IDisposable
     /// <summary>How long the forwarders keep polling after traffic before they sleep (µs; 0 = never spin).</summary>
     int SpinMicros => 0;
 
+    /// <summary>The node's shared forwarder threads; null: each direction runs on a thread of its own.</summary>
+    ForwarderPool? Pool => null;
+
     /// <summary>The link key, sender id, sequence and replay windows of this end (outlive worker restarts).</summary>
     LinkSecurity Security { get; }
 

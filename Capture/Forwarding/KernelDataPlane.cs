@@ -17,6 +17,12 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
     /// <summary>Polling after traffic before sleeping, in microseconds (0 = none): lower latency for more CPU.</summary>
     public int SpinMicros { get; init; }
 
+    /// <summary>
+    /// Threads shared by every link's forwarding (<see cref="ForwarderPool"/>); 0: a thread of its own
+    /// for each direction of each link, as before the pool (for comparison).
+    /// </summary>
+    public int ForwarderThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
     /// <summary>IP TTL of multipoint capsules (how many routers a segment may span).</summary>
     public int MulticastTtl { get; init; } = 16;
 
@@ -30,6 +36,9 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
 /// <summary>The real data plane: kernel sockets on the substrate, a packet socket with offload headers on the VM interface.</summary>
 public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPlaneFactory
 {
+    // One pool per node (the factory lives as long as the node); its threads start with the first link.
+    private readonly Lazy<ForwarderPool?> _pool = new(() => settings.ForwarderThreads > 0 ? new ForwarderPool(settings.ForwarderThreads, settings.SpinMicros) : null);
+
     /// <inheritdoc/>
     public Interfaces.IInterfaceMonitor? Interfaces => VNet.Capture.Interfaces.NetlinkInterfaceMonitor.Instance;
 
@@ -52,7 +61,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         };
         var warnings = new List<string>();
         if (settings.DisableOffloads) Offloads.TryDisable(local.HostInterface, warnings);
-        return new KernelDataPlane(transport, Security(link, local), local.HostInterface, link.Options.FilterSource ? local.Mac : null, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros };
+        return new KernelDataPlane(transport, Security(link, local), local.HostInterface, link.Options.FilterSource ? local.Mac : null, settings.PcapBufferBytes, warnings) { SpinMicros = settings.SpinMicros, Pool = _pool.Value };
     }
 
     /// <inheritdoc/>
@@ -116,6 +125,7 @@ public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPl
         public int VmMtu => MaxFrame - 14;
         public IReadOnlyList<string> Warnings => warnings;
         public int SpinMicros { get; init; }
+        public ForwarderPool? Pool { get; init; }
         public IReadOnlyList<string> IsolatePort()
         {
             lock (_gate)

@@ -20,13 +20,16 @@ public sealed class CapsuleAuthenticator : IDisposable
     /// <summary>Bytes of a link key (AES-256).</summary>
     public const int KeyLength = 32;
 
-    private readonly AesGcm _aes;
+    // One of the two: AES-NI when the processor has it (no OpenSSL call per frame), else OpenSSL's.
+    private readonly AesGcmIntrinsics? _ni;
+    private readonly AesGcm? _aes;
 
     /// <summary>Creates the authenticator of <paramref name="key"/> (<see cref="KeyLength"/> bytes).</summary>
     public CapsuleAuthenticator(ReadOnlySpan<byte> key)
     {
         if (key.Length != KeyLength) throw new ArgumentException($"a link key has {KeyLength} bytes, not {key.Length}", nameof(key));
-        _aes = new AesGcm(key, TagLength);
+        if (AesGcmIntrinsics.IsSupported && !ForceOpenSsl) _ni = new AesGcmIntrinsics(key);
+        else _aes = new AesGcm(key, TagLength);
     }
 
     /// <summary>
@@ -44,12 +47,11 @@ public sealed class CapsuleAuthenticator : IDisposable
         {
             var bodyOffset = Capsule.BodyOffset(capsule);
             var body = capsule[bodyOffset..];
-            _aes.Encrypt(nonce, body, body, tag, capsule[..bodyOffset]); // in place: AesGcm allows identical buffers
+            if (_ni is not null) _ni.Encrypt(nonce, body, body, tag, capsule[..bodyOffset]);
+            else _aes!.Encrypt(nonce, body, body, tag, capsule[..bodyOffset]); // in place: AesGcm allows identical buffers
         }
-        else
-        {
-            _aes.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag, capsule);
-        }
+        else if (_ni is not null) _ni.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag, capsule);
+        else _aes!.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, tag, capsule);
         return length + TagLength;
     }
 
@@ -73,9 +75,15 @@ public sealed class CapsuleAuthenticator : IDisposable
             var bodyOffset = Capsule.BodyOffset(capsule);
             if (bodyOffset > sealedLength) return false;
             var cipher = body[bodyOffset..];
+            if (_ni is not null)
+            {
+                if (!_ni.TryDecrypt(nonce, cipher, tag, cipher, body[..bodyOffset])) return false;
+                length = sealedLength;
+                return true;
+            }
             try
             {
-                _aes.Decrypt(nonce, cipher, tag, cipher, body[..bodyOffset]);
+                _aes!.Decrypt(nonce, cipher, tag, cipher, body[..bodyOffset]);
             }
             catch (AuthenticationTagMismatchException)
             {
@@ -86,7 +94,8 @@ public sealed class CapsuleAuthenticator : IDisposable
         else
         {
             Span<byte> expected = stackalloc byte[TagLength];
-            _aes.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, body);
+            if (_ni is not null) _ni.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, body);
+            else _aes!.Encrypt(nonce, ReadOnlySpan<byte>.Empty, Span<byte>.Empty, expected, body);
             if (!CryptographicOperations.FixedTimeEquals(expected, tag)) return false;
         }
         length = sealedLength;
@@ -97,5 +106,15 @@ public sealed class CapsuleAuthenticator : IDisposable
     public static byte[] NewKey() => RandomNumberGenerator.GetBytes(KeyLength);
 
     /// <inheritdoc/>
-    public void Dispose() => _aes.Dispose();
+    public void Dispose()
+    {
+        _ni?.Dispose();
+        _aes?.Dispose();
+    }
+
+    /// <summary>True when tags are made with the processor's AES instructions rather than OpenSSL.</summary>
+    public bool UsesIntrinsics => _ni is not null;
+
+    /// <summary>For tests and comparisons: authenticators made from now on use OpenSSL even where AES-NI exists.</summary>
+    public static bool ForceOpenSsl { get; set; }
 }

@@ -58,6 +58,9 @@ public interface IFrameTap : IDisposable
     /// <summary>Frames the kernel dropped before this tap could capture them (ring full), since it was opened; -1 when unknown.</summary>
     long CaptureDrops => -1;
 
+    /// <summary>A descriptor that is readable when captured frames wait (for a shared forwarder thread's epoll); -1: none.</summary>
+    int WaitFd => -1;
+
     /// <summary>Makes a blocked <see cref="Dispatch"/> return soon (it returns within its timeout anyway).</summary>
     void Break();
 }

@@ -173,7 +173,8 @@ public sealed unsafe class PacketSocketTap : IFrameTap
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_slots == null) throw new InvalidOperationException($"the tap on {Interface} only injects");
-        if (!Libc.WaitReadable(_fd, timeoutMicros, Interface)) return 0;
+        // Without a wait (a pool thread that epoll woke, or a spinning loop) the receive alone says whether frames wait.
+        if (timeoutMicros > 0 && !Libc.WaitReadable(_fd, timeoutMicros, Interface)) return 0;
         var want = Math.Min(maxFrames, _capacity);
         for (var i = 0; i < want; i++)
         {
@@ -185,7 +186,12 @@ public sealed unsafe class PacketSocketTap : IFrameTap
         if (n < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno is Libc.EAGAIN or Libc.EINTR) return 0;
+            if (errno is Libc.EAGAIN or Libc.EINTR)
+            {
+                // Nothing there: when the descriptor reported an error instead of frames, this throws that the interface went away.
+                if (timeoutMicros <= 0) Libc.WaitReadable(_fd, 0, Interface);
+                return 0;
+            }
             throw new InvalidOperationException($"capture on {Interface} failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
         var delivered = 0;
@@ -325,6 +331,9 @@ public sealed unsafe class PacketSocketTap : IFrameTap
 
     /// <inheritdoc/>
     public void Break() { } // Dispatch returns within its timeout
+
+    /// <inheritdoc/>
+    public int WaitFd => _slots != null && !_disposed ? _fd : -1;
 
     /// <inheritdoc/>
     public void Dispose()

@@ -30,6 +30,9 @@ public interface ITransport : IDisposable
     /// </summary>
     int Receive(PacketBatch batch);
 
+    /// <summary>A descriptor that is readable when capsules wait (for a shared forwarder thread's epoll); -1: none.</summary>
+    int ReceiveFd => -1;
+
     /// <summary>The capsule inside received slot <paramref name="index"/> (substrate headers removed).</summary>
     ReadOnlySpan<byte> Payload(PacketBatch batch, int index);
 

@@ -26,6 +26,9 @@ public abstract class SocketTransport : ITransport
     public int Receive(PacketBatch batch) => Socket.Receive(batch);
 
     /// <inheritdoc/>
+    public int ReceiveFd => Socket.Fd;
+
+    /// <inheritdoc/>
     public abstract ReadOnlySpan<byte> Payload(PacketBatch batch, int index);
 
     /// <inheritdoc/>

@@ -169,8 +169,18 @@ public sealed class DaemonConfig
     {
         MulticastTtl = Int("vnet.multipoint.ttl"),
         SpinMicros = Int("vnet.data-plane.spin-micros"),
+        ForwarderThreads = ForwarderThreads(),
         MulticastPortBase = Int("vnet.multipoint.port-base"),
     };
+
+    /// <summary><c>vnet.data-plane.forwarder-threads</c>: <c>auto</c> (one per CPU), a count, or 0 (a thread per direction of each link).</summary>
+    private int ForwarderThreads()
+    {
+        var value = String("vnet.data-plane.forwarder-threads").Trim();
+        if (value.Equals("auto", StringComparison.OrdinalIgnoreCase)) return Math.Max(1, Environment.ProcessorCount);
+        if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n <= 256) return n;
+        throw new ArgumentException($"vnet.data-plane.forwarder-threads '{value}' is neither auto nor a count 0-256");
+    }
 
     /// <summary>The console settings (<c>vnet.console</c>); an empty bind address = the host address.</summary>
     public CommandHostSettings Console(string hostAddress)

@@ -43,6 +43,14 @@ public sealed class ManyLinksTests(ITestOutputHelper output)
         return (loaded.Links, clock.Elapsed);
     }
 
+    /// <summary>The operating-system threads of a lab host's vnetd (/proc/PID/status).</summary>
+    private static int Threads(LabSession session, string host)
+    {
+        var pid = session.State.Processes.Single(p => p.Name == $"vnetd-{host}").Pid;
+        var line = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("Threads:", StringComparison.Ordinal));
+        return int.Parse(line["Threads:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// Pings across every link (its first VM pings the second), a few at a time; returns the links that
     /// did not answer. A link silent in the first pass is tried again on its own after the others, so
@@ -67,9 +75,15 @@ public sealed class ManyLinksTests(ITestOutputHelper output)
     public async Task One_host_carries_150_raw_links_toward_two_peers_past_the_110_of_the_per_host_rule()
     {
         await using var session = await UpAsync(new LabGenOptions(3, 1, 150) { Layout = LabLayout.Star, Name = "star150" });
+        var threadsBefore = Threads(session, "h1");
 
         var (links, took) = await LoadAsync(session);
         output.WriteLine($"150 links loaded in {took.TotalSeconds:0.0} s");
+        // The links share the node's forwarder threads (one per CPU): 150 links add those and what the
+        // runtime's thread pool grows by while they are made, not the 300 threads of one per direction.
+        var threadsAfter = Threads(session, "h1");
+        output.WriteLine($"h1's vnetd: {threadsBefore} threads before, {threadsAfter} with 150 links");
+        Assert.True(threadsAfter <= threadsBefore + 40, $"h1's vnetd has {threadsAfter} threads with 150 links ({threadsBefore} before)");
 
         Assert.Equal(150, links.Length);
         var table = (HostLinks)await session.AskAsync("h1", GetHostLinks.Instance);

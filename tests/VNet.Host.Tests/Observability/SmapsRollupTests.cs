@@ -4,24 +4,28 @@ namespace VNet.Host.Tests.Observability;
 
 public sealed class SmapsRollupTests
 {
-    /// <summary>/proc/PID/smaps_rollup of a vnetd with 10 links (Linux 6.18), as the kernel prints it.</summary>
+    /// <summary>/proc/PID/smaps_rollup of a vnetd with 10 links in a two-host lab (Linux 6.18), as the kernel printed it.</summary>
     private const string Recorded = """
-        5604f61f9000-7ffeb53b8000 ---p 00000000 00:00 0                          [rollup]
-        Rss:              171520 kB
-        Pss:              117146 kB
-        Pss_Dirty:         98938 kB
-        Pss_Anon:          70348 kB
-        Pss_File:          18186 kB
-        Pss_Shmem:         28612 kB
-        Shared_Clean:      72344 kB
-        Shared_Dirty:          0 kB
-        Private_Clean:       164 kB
-        Private_Dirty:     99012 kB
-        Referenced:       171520 kB
-        Anonymous:         70348 kB
+        556a7468f000-7fff25855000 ---p 00000000 00:00 0                          [rollup]
+        Rss:              148276 kB
+        Pss:               85580 kB
+        Pss_Dirty:         70388 kB
+        Pss_Anon:          39732 kB
+        Pss_File:          15128 kB
+        Pss_Shmem:         30720 kB
+        Shared_Clean:      77268 kB
+        Shared_Dirty:         24 kB
+        Private_Clean:       608 kB
+        Private_Dirty:     70376 kB
+        Referenced:       148276 kB
+        Anonymous:         39732 kB
         KSM:                   0 kB
         LazyFree:              0 kB
         AnonHugePages:         0 kB
+        ShmemPmdMapped:        0 kB
+        FilePmdMapped:         0 kB
+        Shared_Hugetlb:        0 kB
+        Private_Hugetlb:       0 kB
         Swap:                  0 kB
         SwapPss:               0 kB
         Locked:                0 kB
@@ -31,10 +35,10 @@ public sealed class SmapsRollupTests
     public void Rollup_gives_resident_proportional_private_and_anonymous_bytes()
     {
         var rollup = SmapsRollup.Parse(Recorded);
-        Assert.Equal(171520L * 1024, rollup.Resident);
-        Assert.Equal(117146L * 1024, rollup.Proportional);
-        Assert.Equal((164L + 99012) * 1024, rollup.Private);
-        Assert.Equal(70348L * 1024, rollup.Anonymous);
+        Assert.Equal(148276L * 1024, rollup.Resident);
+        Assert.Equal(85580L * 1024, rollup.Proportional);
+        Assert.Equal((608L + 70376) * 1024, rollup.Private);
+        Assert.Equal(39732L * 1024, rollup.Anonymous);
     }
 
     [Fact]
@@ -48,7 +52,7 @@ public sealed class SmapsRollupTests
     [Fact]
     public void A_value_that_is_not_a_size_in_kB_does_not_count_as_the_line()
     {
-        var e = Assert.Throws<FormatException>(() => SmapsRollup.Parse(Recorded.Replace("Anonymous:         70348 kB", "Anonymous:         lots kB", StringComparison.Ordinal)));
+        var e = Assert.Throws<FormatException>(() => SmapsRollup.Parse(Recorded.Replace("Anonymous:         39732 kB", "Anonymous:         lots kB", StringComparison.Ordinal)));
         Assert.Contains("Anonymous", e.Message, StringComparison.Ordinal);
     }
 

@@ -12,8 +12,8 @@ internal static class Program
     {
         if (args.Length > 0 && args[0] == "vnetd")
         {
-            // Help and version start nothing, so they need no optimized restart.
-            if (!args.Any(a => a is "--help" or "-h" or "-?" or "--version")) OptimizedRestart.EnsureNoTiering(args);
+            // Help and version start nothing, so they need no restart with the daemon's environment.
+            if (!args.Any(a => a is "--help" or "-h" or "-?" or "--version")) OptimizedRestart.EnsureDaemonEnvironment(args);
             return await VnetDaemon.RunAsync(args[1..]);
         }
         return await Cli.RunAsync(args);

@@ -92,6 +92,7 @@ public static class VnetDaemon
         }
 
         using var notifier = ServiceNotifier.FromEnvironment();
+        using var trim = NativeHeapTrim.Start(TimeSpan.FromSeconds(30));
         ActorSystem? current = null;
         var stopping = false;
         Stopwatch? stopClock = null;
@@ -176,6 +177,10 @@ public static class VnetDaemon
         {
             Tls = trust is null ? null : new ConsoleTls(trust.Certificate, c => ClusterPki.IsIssuedBy(c, trust.Authority, out var why) ? null : why),
         };
+        // Akka hands its pooling setting to the connections it opens and to its listening socket, but a
+        // connection it accepts takes DotNetty's default allocator, which follows this variable (read
+        // once, when DotNetty first allocates): without it, each accepted connection still kept 16 MiB.
+        if (!hocon.GetBoolean("akka.remote.dot-netty.tcp.enable-pooling", true)) Environment.SetEnvironmentVariable("io.netty.allocator.type", "unpooled");
         var system = ActorSystem.Create("vnet", setup);
         if (trust is null) system.Log.Warning("vnet.trust.mode = off: any machine that reaches this node's port can join the cluster and command it");
         var cluster = Cluster.Get(system);

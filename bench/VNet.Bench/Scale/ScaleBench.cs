@@ -7,6 +7,7 @@ using VNet.Actors.Networks;
 using VNet.Bench.Results;
 using VNet.Client;
 using VNet.Host.Labs;
+using VNet.Host.Observability;
 using VNet.Messages.Commands;
 
 namespace VNet.Bench.Scale;
@@ -21,7 +22,7 @@ public static class ScaleBench
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>One generated lab measured: its links, how long the load took, each vnetd's RSS and threads.</summary>
-    private sealed record LabPoint(int Hosts, int Links, double LoadSeconds, bool Loaded, string? Failure, double RssMbBefore, double RssMbAfter, int ThreadsBefore, int ThreadsAfter);
+    private sealed record LabPoint(int Hosts, int Links, double LoadSeconds, bool Loaded, string? Failure, double RssMbBefore, double RssMbAfter, int ThreadsBefore, int ThreadsAfter, double PrivateMbAfter = double.NaN, double HeapMbAfter = double.NaN);
 
     /// <summary>Runs the scale benchmark; <c>--quick</c> measures fewer points, <c>--no-lab</c> only simulates.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -95,9 +96,10 @@ public static class ScaleBench
             var took = clock.Elapsed.TotalSeconds;
             await Task.Delay(TimeSpan.FromSeconds(3));
             var (rssAfter, threadsAfter) = ProcStatus(h1);
+            var (privateAfter, heapAfter) = Memory(h1, state.Hosts[0].Netns);
             var failure = reply is NetworkRejected rejected ? string.Join("; ", rejected.FileProblems.Select(p => p.Message)) : null;
-            output.WriteLine(failure is null ? $"loaded in {took:0.0} s, h1 RSS {rssBefore:0} -> {rssAfter:0} MB, threads {threadsBefore} -> {threadsAfter}" : $"failed: {failure}");
-            return new LabPoint(3, links, took, failure is null, failure, rssBefore, rssAfter, threadsBefore, threadsAfter);
+            output.WriteLine(failure is null ? $"loaded in {took:0.0} s, h1 RSS {rssBefore:0} -> {rssAfter:0} MB (private {privateAfter:0} MB, managed heap {heapAfter:0} MB), threads {threadsBefore} -> {threadsAfter}" : $"failed: {failure}");
+            return new LabPoint(3, links, took, failure is null, failure, rssBefore, rssAfter, threadsBefore, threadsAfter, privateAfter, heapAfter);
         }
         catch (Exception e) when (e is ShellException or CommandException or IOException)
         {
@@ -112,6 +114,20 @@ public static class ScaleBench
 
     /// <summary>The 1, 5 and 15 minute load averages, from /proc/loadavg.</summary>
     private static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+
+    /// <summary>
+    /// Private memory (MB, smaps_rollup) of a vnetd and its managed heap (MB, from its /metrics, read
+    /// inside its namespace); NaN for what cannot be read.
+    /// </summary>
+    private static (double PrivateMb, double HeapMb) Memory(int pid, string netns)
+    {
+        var privateMb = SmapsRollup.Parse(File.ReadAllText($"/proc/{pid}/smaps_rollup")).Private / 1048576.0;
+        var metrics = Shell.InNetns(netns, [.. LabRunner.DaemonCommand(), "metrics"], check: false, timeout: TimeSpan.FromSeconds(20));
+        var heap = metrics.Exit == 0
+            ? PrometheusText.Parse(metrics.Output).FirstOrDefault(f => f.Name == "vnet_process_gc_heap_bytes")?.Samples.FirstOrDefault()?.Value / 1048576.0
+            : null;
+        return (privateMb, heap ?? double.NaN);
+    }
 
     /// <summary>VmRSS (MB) and Threads of a process, from /proc/PID/status.</summary>
     private static (double RssMb, int Threads) ProcStatus(int pid)
@@ -196,13 +212,13 @@ public static class ScaleBench
         if (labs.Count == 0) sb.AppendLine("Not measured in this run (`--no-lab`).");
         else
         {
-            sb.AppendLine("A generated star lab (`vnet lab gen --hosts 3 --vms-per-host 1 --links L --layout star`): every link has one end on h1, the other ends alternate between h2 and h3; all links raw-p2p, created by one `net load` (8 at a time). RSS and threads of h1's vnetd before the load and 3 s after it.");
+            sb.AppendLine("A generated star lab (`vnet lab gen --hosts 3 --vms-per-host 1 --links L --layout star`): every link has one end on h1, the other ends alternate between h2 and h3; all links raw-p2p, created by one `net load` (8 at a time). RSS and threads of h1's vnetd before the load and 3 s after it; after it also its private memory (smaps_rollup) and managed heap (its /metrics).");
             sb.AppendLine();
-            sb.Append(MarkdownTable.Render(["links on h1", "net load s", "s per link", "RSS before MB", "RSS after MB", "MB per link", "threads before", "threads after", "result"],
+            sb.Append(MarkdownTable.Render(["links on h1", "net load s", "s per link", "RSS before MB", "RSS after MB", "MB per link", "private after MB", "managed heap after MB", "threads before", "threads after", "result"],
                 labs.Select(l => (IReadOnlyList<string>)[
                     l.Links.ToString(Inv), l.LoadSeconds.ToString("0.0", Inv), (l.LoadSeconds / l.Links).ToString("0.00", Inv),
                     l.RssMbBefore.ToString("0", Inv), l.RssMbAfter.ToString("0", Inv), ((l.RssMbAfter - l.RssMbBefore) / l.Links).ToString("0.00", Inv),
-                    l.ThreadsBefore.ToString(Inv), l.ThreadsAfter.ToString(Inv), l.Loaded ? "all established" : $"failed: {l.Failure}"])));
+                    l.PrivateMbAfter.ToString("0", Inv), l.HeapMbAfter.ToString("0.0", Inv), l.ThreadsBefore.ToString(Inv), l.ThreadsAfter.ToString(Inv), l.Loaded ? "all established" : $"failed: {l.Failure}"])));
             sb.AppendLine();
             if (plots.Count > 1) sb.AppendLine(CultureInfo.InvariantCulture, $"![links]({plots[1]})").AppendLine();
         }

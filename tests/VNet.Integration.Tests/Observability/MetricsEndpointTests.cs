@@ -57,6 +57,28 @@ public sealed class MetricsEndpointTests(TwoHostsLab lab, ITestOutputHelper outp
         var docs = File.ReadAllText(Path.Combine(LabSession.RepoRoot, "docs", "metrics.md"));
         Assert.All(families, f => Assert.Contains($"| `{f.Name}` |", docs));
     }
+
+    [Fact]
+    public void A_node_runs_with_its_memory_settings_and_shows_where_its_memory_goes()
+    {
+        var families = LabMetrics.Scrape(Session, "h1");
+        Assert.Equal(1, families.Value("vnet_process_gc_mode", ("mode", "workstation"), ("concurrent", "false")));
+        var resident = families.Value("vnet_process_resident_memory_bytes")!.Value;
+        Assert.InRange(families.Value("vnet_process_private_memory_bytes")!.Value, 10_000_000, resident);
+        Assert.True(families.Value("vnet_process_gc_committed_bytes") > 0);
+        Assert.True(families.Value("vnet_process_assemblies_loaded") > 10);
+        // h1 accepted h2's cluster connection; with pooled DotNetty buffers that connection alone held a
+        // 16 MiB array on the managed heap.
+        var heap = families.Value("vnet_process_gc_heap_bytes")!.Value;
+        output.WriteLine($"h1: RSS {resident / 1e6:0.0} MB, private {families.Value("vnet_process_private_memory_bytes") / 1e6:0.0} MB, managed heap {heap / 1e6:0.0} MB");
+        Assert.InRange(heap, 1, 16 * 1024 * 1024);
+        // The daemon restarted itself once with the runtime variables that only work from the environment.
+        var pid = Session.State.Processes.First(p => p.Name == "vnetd-h1").Pid;
+        var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+        Assert.Contains("DOTNET_TieredCompilation=0", environment);
+        Assert.Contains("DOTNET_GCgen0size=0x400000", environment);
+        Assert.Contains("MALLOC_ARENA_MAX=2", environment);
+    }
 }
 
 /// <summary>A host killed with SIGKILL: the state metric shows its link down.</summary>

@@ -78,6 +78,7 @@ public sealed class MetricsEndpointTests(TwoHostsLab lab, ITestOutputHelper outp
         Assert.Contains("DOTNET_TieredCompilation=0", environment);
         Assert.Contains("DOTNET_GCgen0size=0x400000", environment);
         Assert.Contains("MALLOC_ARENA_MAX=2", environment);
+        Assert.Contains("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0", environment);
     }
 }
 

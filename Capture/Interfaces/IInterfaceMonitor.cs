@@ -24,7 +24,7 @@ public sealed class NetlinkInterfaceMonitor : IInterfaceMonitor
     public static NetlinkInterfaceMonitor Instance { get; } = new();
 
     /// <inheritdoc/>
-    public IDisposable Watch(string name, Action<InterfaceState?> onChange, Action<Exception> onFailure) => new NetlinkLinkWatcher(name, onChange, onFailure);
+    public IDisposable Watch(string name, Action<InterfaceState?> onChange, Action<Exception> onFailure) => NetlinkLinkWatcher.Shared.Add(name, onChange, onFailure);
 
     /// <inheritdoc/>
     public bool Exists(string name) => Native.Libc.if_nametoindex(name) != 0;

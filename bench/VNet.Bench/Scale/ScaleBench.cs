@@ -9,7 +9,11 @@ public sealed record SimulationPoint(int Hosts, ProtocolNumberRule Rule, Simulat
 
 /// <summary>Everything one scale run measured.</summary>
 public sealed record ScaleRun(DateTime Started, bool Quick, string LoadBefore, string LoadAfter, IReadOnlyList<SimulationPoint> Simulated,
-    IReadOnlyList<LinksPoint> Links, IReadOnlyList<ConcurrencyPoint> Concurrency, IReadOnlyList<ManyHostsPoint> ManyHosts, string? Interrupted);
+    IReadOnlyList<LinksPoint> Links, IReadOnlyList<ConcurrencyPoint> Concurrency, IReadOnlyList<ManyHostsPoint> ManyHosts, string? Interrupted)
+{
+    /// <summary>The one lab measurement this run made (<c>--part</c>), or null for all of them.</summary>
+    public string? Part { get; init; }
+}
 
 /// <summary>
 /// <c>./vnet bench --scale</c>: the negotiation simulation at growing host counts (virtual time, fixed
@@ -31,17 +35,28 @@ public static class ScaleBench
     private static readonly Plan Quick = new([50, 500], [(1, ForwarderModel.Pool), (10, ForwarderModel.Pool), (10, ForwarderModel.PerLink)],
         [1, 4], 3, [ForwarderModel.Pool], 8, 2, TimeSpan.FromSeconds(60));
 
-    /// <summary>Runs the scale benchmark; <c>--quick</c> measures fewer and smaller points, <c>--no-lab</c> only simulates.</summary>
+    /// <summary>The lab measurements, by the names <c>--part</c> takes.</summary>
+    private static readonly string[] Parts = ["links", "tcp", "hosts"];
+
+    /// <summary>
+    /// Runs the scale benchmark; <c>--quick</c> measures fewer and smaller points, <c>--no-lab</c> only
+    /// simulates, <c>--part links|tcp|hosts</c> runs one lab measurement (a development run).
+    /// </summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var quick = args.Contains("--quick");
         var noLab = args.Contains("--no-lab");
-        var unknown = args.Where(a => a is not ("--scale" or "--quick" or "--no-lab")).ToList();
-        if (unknown.Count > 0)
+        var partAt = Array.IndexOf(args, "--part");
+        var part = partAt >= 0 && partAt + 1 < args.Length ? args[partAt + 1] : null;
+        var unknown = args.Where((a, i) => a is not ("--scale" or "--quick" or "--no-lab" or "--part") && (partAt < 0 || i != partAt + 1)).ToList();
+        if (unknown.Count > 0 || partAt >= 0 && !Parts.Contains(part))
         {
-            await System.Console.Error.WriteLineAsync($"bench --scale: unexpected '{unknown[0]}' (switches: --quick, --no-lab)");
+            await System.Console.Error.WriteLineAsync(unknown.Count > 0
+                ? $"bench --scale: unexpected '{unknown[0]}' (switches: --quick, --no-lab, --part {string.Join("|", Parts)})"
+                : $"bench --scale --part: '{part}' is none of {string.Join(", ", Parts)}");
             return 2;
         }
+        bool Runs(string name) => part is null || part == name;
         if (!noLab && Environment.UserName != "root")
         {
             await System.Console.Error.WriteLineAsync("bench --scale: the labs need root (network namespaces, raw sockets); run `sudo ./vnet bench --scale`, or --no-lab");
@@ -72,12 +87,21 @@ public static class ScaleBench
         {
             try
             {
-                output.WriteLine("links on one host:");
-                foreach (var (count, model) in plan.LinkPoints) links.Add(await LinksOnOneHost.MeasureAsync(count, model, output, cancel.Token));
-                output.WriteLine("concurrent links between two hosts (iperf3 TCP):");
-                foreach (var model in plan.ConcurrencyModels) concurrency.AddRange(await ConcurrentLinks.MeasureAsync(plan.ConcurrentCounts, plan.IperfSeconds, model, output, cancel.Token));
-                output.WriteLine("many hosts:");
-                many.Add(await ManyHosts.MeasureAsync(plan.ManyHosts, plan.VmsPerHost, plan.ManyHostsLoadTimeout, output, cancel.Token));
+                if (Runs("links"))
+                {
+                    output.WriteLine("links on one host:");
+                    foreach (var (count, model) in plan.LinkPoints) links.Add(await LinksOnOneHost.MeasureAsync(count, model, output, cancel.Token));
+                }
+                if (Runs("tcp"))
+                {
+                    output.WriteLine("concurrent links between two hosts (iperf3 TCP):");
+                    foreach (var model in plan.ConcurrencyModels) concurrency.AddRange(await ConcurrentLinks.MeasureAsync(plan.ConcurrentCounts, plan.IperfSeconds, model, output, cancel.Token));
+                }
+                if (Runs("hosts"))
+                {
+                    output.WriteLine("many hosts:");
+                    many.Add(await ManyHosts.MeasureAsync(plan.ManyHosts, plan.VmsPerHost, plan.ManyHostsLoadTimeout, output, cancel.Token));
+                }
             }
             catch (OperationCanceledException)
             {
@@ -85,11 +109,11 @@ public static class ScaleBench
             }
         }
 
-        var run = new ScaleRun(started, quick, loadBefore, LoadAverage(), simulated, links, concurrency, many, interrupted);
+        var run = new ScaleRun(started, quick, loadBefore, LoadAverage(), simulated, links, concurrency, many, interrupted) { Part = part };
         var directory = Path.Combine("bench", "results");
         Directory.CreateDirectory(directory);
         // Development runs stay out of git (bench/results/.gitignore).
-        var stem = $"{started:yyyy-MM-dd}-scale{(quick || noLab ? "-quick" : "")}{(interrupted is null ? "" : "-incomplete")}";
+        var stem = $"{started:yyyy-MM-dd}-scale{(quick || noLab ? "-quick" : "")}{(part is null ? "" : "-partial")}{(interrupted is null ? "" : "-incomplete")}";
         var plots = ScalePlots.Write(run, directory, stem);
         var path = Path.Combine(directory, stem + ".md");
         File.WriteAllText(path, ScaleReport.Render(run, plots));

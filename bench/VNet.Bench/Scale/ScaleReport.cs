@@ -14,7 +14,7 @@ public static class ScaleReport
     public static string Render(ScaleRun run, ScalePlots.Files plots)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(Inv, $"# VNet scale benchmark, {run.Started:yyyy-MM-dd HH:mm} UTC{(run.Quick ? " (quick)" : "")}{(run.Interrupted is null ? "" : $" ({run.Interrupted})")}");
+        sb.AppendLine(Inv, $"# VNet scale benchmark, {run.Started:yyyy-MM-dd HH:mm} UTC{(run.Quick ? " (quick)" : "")}{(run.Part is null ? "" : $" (only --part {run.Part})")}{(run.Interrupted is null ? "" : $" ({run.Interrupted})")}");
         sb.AppendLine();
         sb.AppendLine(Inv, $"Machine: {Environment.ProcessorCount} cores, **shared with other work during the run** (load average {run.LoadBefore} before, {run.LoadAfter} after); the lab figures are upper bounds of what this code needs.");
         sb.AppendLine();
@@ -112,7 +112,7 @@ public static class ScaleReport
         sb.Append(MarkdownTable.Render(["hosts", "VMs per host", "links", "lab up s", "cluster s", "discover found", "discover s", "net load s", "s per link", "mean RSS MB", "mean threads", "result"],
             run.ManyHosts.Select(m => (IReadOnlyList<string>)[
                 m.Hosts.ToString(Inv), m.VmsPerHost.ToString(Inv), m.Links.ToString(Inv), F(m.UpSeconds, "0.0"), F(m.ClusterSeconds, "0.0"),
-                m.Up ? $"{m.Discovered} of {m.Hosts}" : "–", F(m.DiscoverSeconds, "0.0"), F(m.LoadSeconds, "0.0"), F(m.LoadSeconds / m.Links, "0.00"),
+                m.Up ? $"{m.Discovered} of {m.Hosts} ({m.DiscoverEnd})" : "–", F(m.DiscoverSeconds, "0.0"), F(m.LoadSeconds, "0.0"), F(m.LoadSeconds / m.Links, "0.00"),
                 F(m.MeanRssMb, "0"), m.Up ? m.MeanThreads.ToString(Inv) : "–",
                 m.Failure is not null ? $"lab failed: {m.Failure}" : m.LoadFailure is not null ? $"net load failed: {m.LoadFailure}" : "one cluster, all links established"])));
         sb.AppendLine();

@@ -16,7 +16,8 @@ public sealed record MemoryReading(double RssMiB, double PeakRssMiB);
 /// </summary>
 public static class CpuProbes
 {
-    private static readonly double TicksPerSecond = ReadTicksPerSecond();
+    /// <summary>Clock ticks per second of /proc/PID/stat's CPU times (CLK_TCK).</summary>
+    public static readonly double TicksPerSecond = ReadTicksPerSecond();
 
     /// <summary>Reads CPU time now.</summary>
     public static CpuReading Read(IReadOnlyList<TunnelProcess> processes)

@@ -45,14 +45,18 @@ public sealed class ForwarderPool : IDisposable
     private readonly object _gate = new();
     private readonly string _name;
     private readonly int _spinMicros;
+    private readonly int _nice;
     private bool _disposed;
 
     /// <summary>
     /// Creates the pool; threads start when the first steps join. <paramref name="spinMicros"/> &gt; 0:
     /// after traffic a thread keeps polling that long before it sleeps (lower latency, more CPU).
+    /// <paramref name="nice"/>: the scheduling niceness of the threads (-20 to 19; 0 = as the process).
     /// </summary>
-    public ForwarderPool(int threads, int spinMicros = 0, string name = "vnet-fwd")
+    public ForwarderPool(int threads, int spinMicros = 0, string name = "vnet-fwd", int nice = 0)
     {
+        if (nice is < -20 or > 19) throw new ArgumentOutOfRangeException(nameof(nice), nice, "niceness is -20 to 19");
+        _nice = nice;
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "a forwarder pool needs at least one thread");
         _threads = new PoolThread?[threads];
         _spinMicros = spinMicros;
@@ -107,7 +111,7 @@ public sealed class ForwarderPool : IDisposable
     {
         for (var i = 0; i < _threads.Length; i++)
             if (_threads[i] is null)
-                return _threads[i] = new PoolThread($"{_name}-{i}", _spinMicros);
+                return _threads[i] = new PoolThread($"{_name}-{i}", _spinMicros, _nice);
         return _threads.MinBy(t => t!.Load)!;
     }
 
@@ -194,8 +198,11 @@ public sealed class ForwarderPool : IDisposable
         /// <summary>True once the thread was told to stop (it runs no step any more).</summary>
         public bool IsStopped => _stopping;
 
-        public PoolThread(string name, int spinMicros)
+        private readonly int _nice;
+
+        public PoolThread(string name, int spinMicros, int nice)
         {
+            _nice = nice;
             _spinTicks = spinMicros * Stopwatch.Frequency / 1_000_000;
             _epoll = Epoll.epoll_create1(Epoll.EPOLL_CLOEXEC);
             if (_epoll < 0) throw new InvalidOperationException($"epoll_create1 failed: {LibcErrors.GetLastPInvokePErrorMessage()}");
@@ -224,6 +231,10 @@ public sealed class ForwarderPool : IDisposable
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: full JIT at once, no tier-0 phase
         private void Run()
         {
+            // A thread serves many links, and the kernel shares the CPU per thread: a lower niceness keeps
+            // the few forwarder threads from being outweighed by the many threads of the VMs they serve.
+            // Failing (no CAP_SYS_NICE) leaves the process's niceness, which forwards as well, less evenly.
+            if (_nice != 0) Epoll.setpriority(0 /* PRIO_PROCESS: one thread, by id */, Epoll.ThreadId(), _nice);
             var events = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)(MaxEvents * Epoll.EventSize));
             long lastActivity = 0;
             try

@@ -23,6 +23,9 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
     /// </summary>
     public int ForwarderThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>Scheduling niceness of the shared forwarder threads (-20 to 19).</summary>
+    public int ForwarderNice { get; init; }
+
     /// <summary>IP TTL of multipoint capsules (how many routers a segment may span).</summary>
     public int MulticastTtl { get; init; } = 16;
 
@@ -37,7 +40,7 @@ public sealed record DataPlaneSettings(int SocketBufferBytes, int PcapBufferByte
 public sealed class KernelDataPlaneFactory(DataPlaneSettings settings) : IDataPlaneFactory
 {
     // One pool per node (the factory lives as long as the node); its threads start with the first link.
-    private readonly Lazy<ForwarderPool?> _pool = new(() => settings.ForwarderThreads > 0 ? new ForwarderPool(settings.ForwarderThreads, settings.SpinMicros) : null);
+    private readonly Lazy<ForwarderPool?> _pool = new(() => settings.ForwarderThreads > 0 ? new ForwarderPool(settings.ForwarderThreads, settings.SpinMicros, nice: settings.ForwarderNice) : null);
 
     /// <inheritdoc/>
     public Interfaces.IInterfaceMonitor? Interfaces => VNet.Capture.Interfaces.NetlinkInterfaceMonitor.Instance;

@@ -49,6 +49,15 @@ internal static unsafe partial class Epoll
     [LibraryImport("libc", SetLastError = true)]
     public static partial int socketpair(int domain, int type, int protocol, int* fds);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setpriority(int which, int who, int prio);
+
+    /// <summary>This thread's kernel id (gettid), for <see cref="setpriority"/> of one thread.</summary>
+    public static int ThreadId() => (int)syscall(186 /* SYS_gettid on x86-64 */);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint syscall(nint number);
+
     private static bool _noPwait2;
 
     /// <summary>Adds <paramref name="fd"/> for input; <paramref name="data"/> comes back with its events.</summary>

@@ -170,8 +170,16 @@ public sealed class DaemonConfig
         MulticastTtl = Int("vnet.multipoint.ttl"),
         SpinMicros = Int("vnet.data-plane.spin-micros"),
         ForwarderThreads = ForwarderThreads(),
+        ForwarderNice = ForwarderNice(),
         MulticastPortBase = Int("vnet.multipoint.port-base"),
     };
+
+    /// <summary><c>vnet.data-plane.forwarder-nice</c>, -20 to 19.</summary>
+    private int ForwarderNice()
+    {
+        var nice = Int("vnet.data-plane.forwarder-nice");
+        return nice is >= -20 and <= 19 ? nice : throw new ArgumentException($"vnet.data-plane.forwarder-nice {nice} is out of range -20 to 19");
+    }
 
     /// <summary><c>vnet.data-plane.forwarder-threads</c>: <c>auto</c> (one per CPU), a count, or 0 (a thread per direction of each link).</summary>
     private int ForwarderThreads()

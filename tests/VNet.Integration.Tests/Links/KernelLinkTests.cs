@@ -107,8 +107,10 @@ public sealed class KernelLinkTests(TwoPairsLab lab) : IClassFixture<TwoPairsLab
         }
         foreach (var (host, port) in new[] { ("h1", "a1"), ("h2", "b1") })
         {
-            await Session.WaitUntilAsync(() => Task.FromResult(Session.Exec(host, "ip", "-br", "link", "show", "type", "vxlan").Output.Trim().Length == 0),
-                TimeSpan.FromSeconds(10), $"the VXLAN device on {host} to go");
+            // The end removes the device, then the VM port's redirect, then its port table: wait for the last.
+            await Session.WaitUntilAsync(() => Task.FromResult(Session.Exec(host, "ip", "-br", "link", "show", "type", "vxlan").Output.Trim().Length == 0
+                    && !Session.Exec(host, "nft", "list", "tables").Output.Contains("vnet-port", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(10), $"the VXLAN device and the port table on {host} to go");
             Assert.DoesNotContain("ingress", Session.Exec(host, "tc", "qdisc", "show", "dev", port).Output);
             Assert.DoesNotContain("vnet-port", Session.Exec(host, "nft", "list", "tables").Output);
         }

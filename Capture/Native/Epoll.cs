@@ -52,11 +52,9 @@ internal static unsafe partial class Epoll
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setpriority(int which, int who, int prio);
 
-    /// <summary>This thread's kernel id (gettid), for <see cref="setpriority"/> of one thread.</summary>
-    public static int ThreadId() => (int)syscall(186 /* SYS_gettid on x86-64 */);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint syscall(nint number);
+    /// <summary>This thread's kernel id, for <see cref="setpriority"/> of one thread (glibc 2.30 on; the syscall number differs per architecture).</summary>
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    public static partial int ThreadId();
 
     private static bool _noPwait2;
 

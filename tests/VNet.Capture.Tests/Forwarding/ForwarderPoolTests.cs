@@ -166,6 +166,22 @@ public sealed unsafe class ForwarderPoolTests : IDisposable
     }
 
     [Fact]
+    public void The_threads_run_at_the_pools_niceness()
+    {
+        using var pool = new ForwarderPool(1, name: "test-fwd", nice: 7);
+        var (read, write) = Pair();
+        string? stat = null;
+        var step = new ReadingStep(read) { OnRun = () => stat ??= File.ReadAllText("/proc/thread-self/stat") };
+        using var member = pool.Join(new object(), "nice", step, e => Assert.Fail(e.Message));
+        Send(write, 1);
+        Until(() => Volatile.Read(ref step.Frames) == 1, "the step ran");
+        // Field 19 of stat is the niceness; the fields after the command name (in parentheses) start at 3.
+        var text = stat!;
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal("7", fields[19 - 3]);
+    }
+
+    [Fact]
     public void A_step_without_a_descriptor_is_refused_by_name()
     {
         using var pool = new ForwarderPool(1, name: "test-fwd");
